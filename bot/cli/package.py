@@ -1,0 +1,17 @@
+"""`python -m bot package` — placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "package (not built yet)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    print("python -m bot package is not available yet.", file=sys.stderr)
+    return 2

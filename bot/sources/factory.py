@@ -1,0 +1,40 @@
+"""Chooses the sources for the engine from Settings: the embedded demo tenant or the live services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.sources.base import (
+    EightByEightSource,
+    MicrosoftSource,
+    NoPortal,
+    NotConfiguredEightByEight,
+    PortalSource,
+)
+from bot.sources.http import HttpClient
+
+
+@dataclass
+class Sources:
+    microsoft: MicrosoftSource
+    eightbyeight: EightByEightSource
+    portal: PortalSource
+    data_source: str  # "demo" or "live"
+
+
+def build_sources(settings: Settings, http: HttpClient) -> Sources:
+    if settings.diagnostics_source == "demo":
+        from bot.sources.demo import DemoTenant
+
+        tenant = DemoTenant.load()
+        return Sources(tenant.microsoft, tenant.eightbyeight, tenant.portal, "demo")
+
+    from bot.sources.graph import GraphSource
+
+    eightbyeight: EightByEightSource = NotConfiguredEightByEight()
+    if settings.eightbyeight_configured:
+        from bot.sources.eightbyeight import EightByEightApiSource
+
+        eightbyeight = EightByEightApiSource(settings, http)
+    return Sources(GraphSource(settings, http), eightbyeight, NoPortal(), "live")

@@ -1,0 +1,168 @@
+"""The one outgoing HTTP session of the process, shared by the Graph and 8x8 sources.
+
+Why one session: connection pooling and one place for the things corporate networks need —
+`HTTPS_PROXY` (aiohttp's `trust_env`) and a private CA (`SSL_CERT_FILE`, else `REQUESTS_CA_BUNDLE`,
+which msal's `requests` also honours). Every call has a timeout; 429 and 5xx are retried within a
+bounded total time, honouring `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import os
+import random
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from bot.sources.base import SourceUnavailable
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def ssl_context() -> ssl.SSLContext:
+    """TLS trust for outgoing calls: the system's CAs plus an operator-supplied bundle."""
+    context = ssl.create_default_context()
+    for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        path = os.environ.get(variable)
+        if path and os.path.isfile(path):
+            context.load_verify_locations(cafile=path)
+    return context
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; a body that is not JSON becomes a SourceUnavailable."""
+        try:
+            return json.loads(self.body)
+        except ValueError as error:
+            raise SourceUnavailable(f"the answer (HTTP {self.status}) was not valid JSON") from error
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    total_seconds: float = 20.0  # never wait past this, whatever Retry-After says
+    request_timeout: float = 10.0
+    base_backoff: float = 0.5
+
+
+class HttpClient:
+    """A lazily created aiohttp session with retries. Create one per process; `close()` at exit."""
+
+    def __init__(self, policy: RetryPolicy | None = None, *, sleep=asyncio.sleep):
+        self.policy = policy or RetryPolicy()
+        self._session: aiohttp.ClientSession | None = None
+        self._sleep = sleep
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                trust_env=True,
+                connector=aiohttp.TCPConnector(ssl=ssl_context(), limit=64),
+                timeout=aiohttp.ClientTimeout(total=self.policy.request_timeout),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def request(
+        self,
+        method: str,
+        url: str | Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        what: str = "the request",
+        policy: RetryPolicy | None = None,
+    ) -> HttpResponse:
+        """Send with retries; return the final response (any status) or raise SourceUnavailable.
+
+        4xx other than 429 come back to the caller, which knows what they mean. `url` may be a
+        `yarl.URL(..., encoded=True)` to pass a server's link on without re-encoding it.
+        """
+        policy = policy or self.policy
+        deadline = time.monotonic() + policy.total_seconds
+        last_problem = "no answer"
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                async with self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    json=json_body,
+                    timeout=aiohttp.ClientTimeout(total=min(policy.request_timeout, _left(deadline))),
+                ) as response:
+                    body = await response.read()
+                    result = HttpResponse(response.status, response.headers, body)
+            except TimeoutError:
+                last_problem = f"no answer within {policy.request_timeout:g} s"
+                result = None
+            except aiohttp.ClientError as error:
+                last_problem = f"connection failed ({type(error).__name__})"
+                result = None
+            if result is not None and result.status not in RETRYABLE_STATUSES:
+                return result
+            if result is not None:
+                last_problem = _status_problem(result)
+            wait = _wait_before_retry(result, attempt, policy.base_backoff)
+            if attempt == policy.attempts or wait > _left(deadline):
+                break
+            log.info("retrying", extra={"what": what, "attempt": attempt, "wait_s": round(wait, 2)})
+            await self._sleep(wait)
+        raise SourceUnavailable(f"{what} failed: {last_problem}", retryable=True)
+
+
+def _left(deadline: float) -> float:
+    return max(0.05, deadline - time.monotonic())
+
+
+def _status_problem(response: HttpResponse) -> str:
+    if response.status == 429:
+        return "throttled (HTTP 429) beyond the retry budget"
+    return f"the service answered HTTP {response.status}"
+
+
+def _wait_before_retry(response: HttpResponse | None, attempt: int, base: float) -> float:
+    if response is not None:
+        retry_after = retry_after_seconds(response.headers)
+        if retry_after is not None:
+            return retry_after
+    return base * (2 ** (attempt - 1)) * (1 + random.random() / 4)
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
