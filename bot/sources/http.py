@@ -16,7 +16,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,10 @@ from bot.sources.base import SourceUnavailable
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Optional per-request hook: seconds to wait before retrying this response, or None for the default
+# (`Retry-After`, else exponential backoff). The 8x8 source uses it for `x-ratelimit-reset`.
+RetryWait = Callable[["HttpResponse"], float | None]
 
 
 def ssl_context() -> ssl.SSLContext:
@@ -94,11 +98,14 @@ class HttpClient:
         json_body: Any = None,
         what: str = "the request",
         policy: RetryPolicy | None = None,
+        retry_wait: RetryWait | None = None,
     ) -> HttpResponse:
         """Send with retries; return the final response (any status) or raise SourceUnavailable.
 
         4xx other than 429 come back to the caller, which knows what they mean. `url` may be a
         `yarl.URL(..., encoded=True)` to pass a server's link on without re-encoding it.
+        `retry_wait` lets a caller read a service's own throttling headers; the total time budget
+        still bounds whatever it answers.
         """
         policy = policy or self.policy
         deadline = time.monotonic() + policy.total_seconds
@@ -125,7 +132,7 @@ class HttpClient:
                 return result
             if result is not None:
                 last_problem = _status_problem(result)
-            wait = _wait_before_retry(result, attempt, policy.base_backoff)
+            wait = _wait_before_retry(result, attempt, policy.base_backoff, retry_wait)
             if attempt == policy.attempts or wait > _left(deadline):
                 break
             log.info("retrying", extra={"what": what, "attempt": attempt, "wait_s": round(wait, 2)})
@@ -143,7 +150,13 @@ def _status_problem(response: HttpResponse) -> str:
     return f"the service answered HTTP {response.status}"
 
 
-def _wait_before_retry(response: HttpResponse | None, attempt: int, base: float) -> float:
+def _wait_before_retry(
+    response: HttpResponse | None, attempt: int, base: float, retry_wait: RetryWait | None = None
+) -> float:
+    if response is not None and retry_wait is not None:
+        wanted = retry_wait(response)
+        if wanted is not None:
+            return max(0.0, wanted)
     if response is not None:
         retry_after = retry_after_seconds(response.headers)
         if retry_after is not None:
