@@ -114,8 +114,14 @@ def _settings_from(env: Mapping[str, str]) -> Settings:
     def get(name: str, default: str = "") -> str:
         return (env.get(name) or default).strip()
 
-    app_id, app_password, app_tenant = get("MicrosoftAppId"), get("MicrosoftAppPassword"), get("MicrosoftAppTenantId")
-    app_type = _choice("MicrosoftAppType", get("MicrosoftAppType", "MultiTenant"), APP_TYPES, case_insensitive=True)
+    app_id, app_password, app_tenant = (
+        get("MicrosoftAppId"),
+        get("MicrosoftAppPassword"),
+        get("MicrosoftAppTenantId"),
+    )
+    app_type = _choice(
+        "MicrosoftAppType", get("MicrosoftAppType", "MultiTenant"), APP_TYPES, case_insensitive=True
+    )
     if app_type == "SingleTenant" and app_id and not app_tenant:
         raise ConfigError("MicrosoftAppType is SingleTenant, so MicrosoftAppTenantId must be set too.")
 

@@ -1,0 +1,204 @@
+"""Voice Doctor's composition root: settings -> storage -> sources -> engine -> dialogs -> bot -> routes.
+
+Run with `python app.py` (or `make run`). Routes:
+- `POST /api/messages`: Bot Framework activities. A body that is not JSON or not an activity gets
+  400, one over 1 MB gets 413; faults become a logged error and a plain message to the user, never a 500.
+- `GET /healthz`: `200 {"status": "ok", ...}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import ConversationState, MemoryStorage, Storage, TurnContext, UserState
+from botbuilder.core.serializer_helper import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes
+from msrest.serialization import Model
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+from bot.teams_bot import VoiceDoctorBot
+
+log = logging.getLogger("voice_doctor.app")
+
+MAX_BODY_BYTES = 1024 * 1024
+TURN_FAILED_TEXT = (
+    "Sorry, something went wrong on my side while handling that. Nothing you typed is lost: "
+    "try again in a moment, or type **help**."
+)
+
+
+@dataclass
+class Services:
+    """Everything the routes need, built once at start-up and closed at shutdown."""
+
+    settings: Settings
+    adapter: CloudAdapter
+    bot: VoiceDoctorBot
+    storage: Storage
+    background: set[asyncio.Task] = field(default_factory=set)
+    closers: list[Any] = field(default_factory=list)
+
+
+def build_services(settings: Settings, *, storage: Storage | None = None) -> Services:
+    storage = storage or MemoryStorage()
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+    adapter.on_turn_error = on_turn_error
+    bot = VoiceDoctorBot(
+        settings=settings, conversation_state=ConversationState(storage), user_state=UserState(storage)
+    )
+    return Services(settings=settings, adapter=adapter, bot=bot, storage=storage)
+
+
+async def on_turn_error(context: TurnContext, error: Exception) -> None:
+    """Log the traceback with the conversation id; tell the user plainly that something failed."""
+    log.error(
+        "turn failed",
+        extra={
+            "error": type(error).__name__,
+            "activity_type": context.activity.type,
+            "traceback_text": "".join(traceback.format_exception(error)),
+        },
+    )
+    if context.activity.type in (ActivityTypes.message, ActivityTypes.invoke):
+        try:
+            await context.send_activity(TURN_FAILED_TEXT)
+        except Exception:  # the connector itself may be what failed
+            log.warning("could not tell the user about the failure", exc_info=True)
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
+    services = services or build_services(settings)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_never_500])
+    app["services"] = services
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.on_shutdown.append(_shutdown)
+    return app
+
+
+@web.middleware
+async def _never_500(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("request failed", extra={"path": request.path})
+        return web.json_response({"error": "The request could not be handled."}, status=400)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    services: Services = request.app["services"]
+    return web.json_response(
+        {
+            "status": "ok",
+            "dataSource": services.settings.diagnostics_source,
+            "auth": "on" if services.settings.auth_enabled else "off",
+        }
+    )
+
+
+async def messages(request: web.Request) -> web.Response:
+    services: Services = request.app["services"]
+    activity = await _read_activity(request)
+    auth_header = request.headers.get("Authorization", "")
+    try:
+        auth = await services.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    except PermissionError:
+        return web.json_response({"error": "Unauthorized."}, status=401)
+
+    if activity.type == ActivityTypes.invoke:
+        invoke_response = await services.adapter.process_activity(auth, activity, services.bot.on_turn)
+        if invoke_response:
+            return web.json_response(_plain(invoke_response.body), status=invoke_response.status)
+        return web.Response(status=200)
+
+    # Other activities are answered through the connector; acknowledge at once so a long diagnosis
+    # never runs into the channel's 15-second request timeout and a retry.
+    task = asyncio.create_task(services.adapter.process_activity(auth, activity, services.bot.on_turn))
+    services.background.add(task)
+    task.add_done_callback(services.background.discard)
+    return web.Response(status=202)
+
+
+async def _read_activity(request: web.Request) -> Activity:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise _json_error(
+            web.HTTPRequestEntityTooLarge,
+            "The request body is larger than 1 MB.",
+            max_size=MAX_BODY_BYTES,
+            actual_size=request.content_length,
+        )
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _json_error(
+            web.HTTPRequestEntityTooLarge,
+            "The request body is larger than 1 MB.",
+            max_size=MAX_BODY_BYTES,
+            actual_size=MAX_BODY_BYTES + 1,
+        ) from None
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise _json_error(web.HTTPBadRequest, "The request body is not JSON.") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
+        raise _json_error(web.HTTPBadRequest, "The request body is not a Bot Framework activity.")
+    try:
+        activity = Activity().deserialize(payload)
+    except Exception:
+        raise _json_error(
+            web.HTTPBadRequest, "The request body is not a valid Bot Framework activity."
+        ) from None
+    if not activity.service_url or not activity.conversation or not activity.conversation.id:
+        raise _json_error(web.HTTPBadRequest, "The activity has no serviceUrl or conversation.")
+    return activity
+
+
+def _json_error(kind: type[web.HTTPException], message: str, **kwargs) -> web.HTTPException:
+    return kind(text=json.dumps({"error": message}), content_type="application/json", **kwargs)
+
+
+def _plain(body: Any) -> Any:
+    """Invoke response bodies are msrest models (cards, message-extension results) or plain JSON."""
+    return serializer_helper(body) if isinstance(body, Model) else body
+
+
+async def _shutdown(app: web.Application) -> None:
+    services: Services = app["services"]
+    if services.background:
+        await asyncio.wait(services.background, timeout=10)
+    for close in services.closers:
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
+
+
+def main() -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"Voice Doctor cannot start: {error}", file=sys.stderr)
+        return 2
+    configure_logging(
+        secrets=(settings.app_password, settings.graph_client_secret, settings.eightbyeight_api_key)
+    )
+    log.info(
+        "starting",
+        extra={"host": settings.host, "port": settings.port, "dataSource": settings.diagnostics_source},
+    )
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make run`: Voice Doctor on :3978 and the Microsoft 365 Agents Playground on :56150, together.
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT="${PORT:-3978}"
+PLAYGROUND_PORT="${PLAYGROUND_PORT:-56150}"
+export PORT TEAMSAPPTESTER_PORT="$PLAYGROUND_PORT"
+# The Playground opens a browser unless told not to; on a machine without a desktop it then exits with 1.
+export TEAMSAPPTESTER_BROWSER=none
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Voice Doctor and the Playground have stopped."
+}
+trap stop INT TERM EXIT
+
+.venv/bin/python app.py &
+pids+=($!)
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:${PORT}/healthz" >/dev/null 2>&1 && break
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "Voice Doctor did not start (see the message above)."; exit 2; }
+  sleep 0.2
+done
+
+node_modules/.bin/agentsplayground start -e "http://127.0.0.1:${PORT}/api/messages" -c msteams \
+  -p "$PLAYGROUND_PORT" --dt &
+pids+=($!)
+
+cat <<MSG
+
+  Voice Doctor           http://127.0.0.1:${PORT}/api/messages   (health: http://127.0.0.1:${PORT}/healthz)
+  Agents Playground      http://localhost:${PLAYGROUND_PORT}      <- open this in your browser and chat
+
+  You are Megan Bowen (helpdesk) in the demo tenant. Try: help · check calls for adele@contoso.example · check sync
+  Press Ctrl-C to stop both.
+
+MSG
+wait -n "${pids[@]}"
