@@ -1,0 +1,444 @@
+"""What 8x8 holds for a user, from the 8x8 Administration API (User Management, v1).
+
+Why it matters: the most telling check of the inbound-calls problem is whether the number 8x8
+holds for the user is the number Microsoft holds. This module gets the 8x8 side.
+
+The API (FACTS.md, "8x8"): `GET {base}/admin-provisioning/users?filter=<RSQL>` and
+`GET {base}/admin-provisioning/users/{userId}`, header `x-api-key`, version chosen by media type
+(`Accept: application/vnd.users.v1+json`), scroll paging (`pagination.nextScrollId` while
+`pagination.hasMore`; the following pages carry *only* `scrollId` — with `filter` too the service
+answers 400), RFC 7807 problem bodies, and a tight per-key rate limit signalled with
+`x-ratelimit-remaining` / `x-ratelimit-reset`. The API is a limited-access beta: a 401/403 means
+8x8 has not enabled the key, and the check says so instead of guessing.
+
+Every failure is a `SourceError` whose message is one sentence naming 8x8, so the engine can put
+it straight into an `unknown` check. The key never reaches a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from bot.config import Settings
+from bot.diagnosis.phone import to_e164
+from bot.sources.base import (
+    EightByEightUser,
+    PermissionMissing,
+    SourceNotConfigured,
+    SourceUnavailable,
+)
+from bot.sources.http import HttpClient, HttpResponse, retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+SOURCE = "8x8"
+MEDIA_TYPE = "application/vnd.users.v1+json"
+API_PATH = "/admin-provisioning"
+USER_NAME = "basicInfo.userName"
+PRIMARY_EMAIL = "basicInfo.primaryEmail"
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000  # the service's ceiling
+DEFAULT_MAX_PAGES = 20  # an equality filter matches a handful of users; this only stops a runaway scroll
+MAX_DETAIL_FETCHES = 5  # candidates whose list entry lacks serviceInfo, fetched one by one
+
+# 8x8 user names are restricted to these characters (User API v1 schema): anything else cannot be
+# a user name, so there is no point spending a rate-limited request on asking.
+_USER_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9.@\-_/]+$")
+# RSQL: a value containing any of these (or whitespace) must be quoted.
+_RSQL_RESERVED = frozenset("\"'();,=!~<>\\")
+
+NOT_ENABLED = (
+    "the key is not enabled for the 8x8 Administration API (a beta 8x8 must enable) — ask 8x8 to "
+    "enable it, or give the user's 8x8 number instead"
+)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[Any]]
+
+
+class EightByEightApiSource:
+    """`EightByEightSource` backed by the live 8x8 Administration API.
+
+    Shares the process's one `HttpClient` (its session, timeouts, retries, TLS trust and proxy
+    settings) with the Graph source. `clock` returns epoch seconds and `sleep` waits: both are
+    injectable so rate-limit waits can be tested without waiting.
+    """
+
+    name = SOURCE
+
+    def __init__(
+        self,
+        settings: Settings,
+        http: HttpClient,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep = asyncio.sleep,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        max_rate_limit_wait: float | None = None,
+    ):
+        self._key = settings.eightbyeight_api_key
+        self._api = api_root(settings.eightbyeight_api_base)
+        self._http = http
+        self._clock: Clock = clock or time.time
+        self._sleep = sleep
+        self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self._max_pages = max(1, max_pages)
+        # Never wait for a rate-limit window longer than the HTTP client would wait for a retry.
+        self._max_wait = http.policy.total_seconds if max_rate_limit_wait is None else max_rate_limit_wait
+        self._not_before = 0.0  # epoch seconds: the key's request budget is used up until then
+
+    def __repr__(self) -> str:  # the key stays out of reprs, hence out of logs and tracebacks
+        return f"EightByEightApiSource(api={self._api!r})"
+
+    # -----------------------------------------------------------------------------------------
+    # EightByEightSource
+
+    async def find_user(self, user_principal_name: str, mail: str | None = None) -> EightByEightUser | None:
+        """The 8x8 user for a Microsoft user: by user name, then by primary e-mail, for the UPN
+        and then for `mail`. None when 8x8 has no such user.
+
+        Both fields are searched because they differ in practice: 8x8 user names cannot contain
+        `'`, so a user whose e-mail has one was given some other user name.
+        """
+        self._require_key()
+        for selector, value in search_order(user_principal_name, mail):
+            found = await self._search(selector, value)
+            if found:
+                return await self._choose(found)
+        return None
+
+    async def probe(self) -> tuple[bool, str]:
+        """Whether the key works, with one minimal request (for `python -m bot doctor`)."""
+        if not self._key:
+            return False, (
+                "EIGHTBYEIGHT_API_KEY is not set: without it the 8x8 checks are reported as not "
+                "configured (the admin can give the user's 8x8 number instead)."
+            )
+        try:
+            await self._get_json(self._api + "/users", {"pageSize": "1"}, what="probe")
+        except PermissionMissing as error:
+            return False, str(error)
+        except SourceUnavailable as error:
+            return False, f"{error} Check EIGHTBYEIGHT_API_BASE and the network path to it."
+        return True, "8x8 Administration API reachable"
+
+    # -----------------------------------------------------------------------------------------
+    # Searching and reading users
+
+    async def _search(self, selector: str, value: str) -> list[dict[str, Any]]:
+        """Every user matching `selector==value`, following the scroll to its end (bounded)."""
+        params: dict[str, str] = {"filter": rsql_equals(selector, value), "pageSize": str(self._page_size)}
+        users: list[dict[str, Any]] = []
+        for _ in range(self._max_pages):
+            page = await self._get_json(self._api + "/users", params, what="user search")
+            users.extend(u for u in _list(page.get("data")) if isinstance(u, dict))
+            scroll_id = _next_scroll_id(page)
+            if scroll_id is None:
+                return users
+            params = {"scrollId": scroll_id}  # the service rejects filter + scrollId (400)
+        log.warning("8x8 user search stopped after %d pages", self._max_pages)
+        return users
+
+    async def _choose(self, found: list[dict[str, Any]]) -> EightByEightUser:
+        """The best of several matches: an ACTIVE user with Teams enabled, then any ACTIVE one."""
+        complete = []
+        for position, raw in enumerate(found):
+            if "serviceInfo" not in raw and position < MAX_DETAIL_FETCHES:
+                raw = await self._details(raw)
+            complete.append(user_from_json(raw))
+        return best_match(complete)
+
+    async def _details(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The full user (`GET /users/{userId}`) when the list entry came without serviceInfo."""
+        user_id = _basic(raw).get("userId")
+        if not isinstance(user_id, str) or not user_id:
+            return raw
+        url = f"{self._api}/users/{quote(user_id, safe='')}"
+        detailed = await self._get_json(url, None, what="user details", missing_ok=True)
+        return detailed if detailed is not None else raw
+
+    # -----------------------------------------------------------------------------------------
+    # HTTP
+
+    async def _get_json(
+        self, url: str, params: Mapping[str, str] | None, *, what: str, missing_ok: bool = False
+    ) -> Any:
+        """One GET with the key, media type and rate-limit manners; the JSON body, or an error."""
+        await self._wait_for_rate_limit()
+        try:
+            response = await self._http.request(
+                "GET",
+                url,
+                headers={"x-api-key": self._key, "Accept": MEDIA_TYPE},
+                params=params,
+                what=f"8x8 {what}",
+                retry_wait=self._retry_wait,
+            )
+        except SourceUnavailable as error:
+            raise SourceUnavailable(unavailable_sentence(str(error)), source=SOURCE, retryable=True) from None
+        self._note_rate_limit(response.headers)
+        if response.status == 200:
+            body = _json_or_none(response)
+            if not isinstance(body, dict):
+                raise SourceUnavailable(
+                    f"8x8 was not checked: the 8x8 Administration API's {what} answer was not the "
+                    "expected JSON.",
+                    source=SOURCE,
+                )
+            return body
+        if response.status == 404 and missing_ok:
+            return None
+        raise self._error_for(response, what)
+
+    def _error_for(self, response: HttpResponse, what: str) -> Exception:
+        """The one-sentence error for a non-200 answer that was not retried (or no longer)."""
+        problem = self._scrub(problem_text(response))
+        said = f" (8x8 said: {problem})" if problem else ""
+        if response.status in (401, 403):
+            return PermissionMissing(
+                f"8x8 refused the API key (HTTP {response.status}){said}: {NOT_ENABLED}.",
+                permission="8x8 Administration API",
+                source=SOURCE,
+            )
+        if response.status == 429:
+            return SourceUnavailable(
+                f"8x8 was not checked: the 8x8 Administration API kept throttling the {what} (HTTP 429){said}.",
+                source=SOURCE,
+                retryable=True,
+            )
+        return SourceUnavailable(
+            f"8x8 was not checked: the 8x8 Administration API rejected the {what} "
+            f"(HTTP {response.status}){said}.",
+            source=SOURCE,
+            retryable=response.status >= 500,
+        )
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key and text else text
+
+    def _require_key(self) -> None:
+        if not self._key:
+            raise SourceNotConfigured(
+                "8x8 was not checked: EIGHTBYEIGHT_API_KEY is not set (give the user's 8x8 number instead).",
+                source=SOURCE,
+            )
+
+    # -----------------------------------------------------------------------------------------
+    # Rate limits: 100 requests/min per key, bursts of 20 in 10 s
+
+    async def _wait_for_rate_limit(self) -> None:
+        """Before a request: if the last answer said the budget is used up, wait for its reset."""
+        wait = self._not_before - self._clock()
+        if wait <= 0:
+            return
+        if wait > self._max_wait:
+            raise SourceUnavailable(
+                f"8x8 was not checked: the 8x8 Administration API's rate limit for this key is used up "
+                f"for another {wait:.0f} s (limit 100 requests a minute); try again after that.",
+                source=SOURCE,
+                retryable=True,
+            )
+        log.info("waiting for the 8x8 rate limit to reset", extra={"wait_s": round(wait, 2)})
+        await self._sleep(wait)
+
+    def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
+        if (headers.get("x-ratelimit-remaining") or "").strip() != "0":
+            return
+        reset_at = reset_epoch(headers.get("x-ratelimit-reset"), self._clock())
+        if reset_at is not None:
+            self._not_before = max(self._not_before, reset_at)
+
+    def _retry_wait(self, response: HttpResponse) -> float | None:
+        """For a 429: wait until `x-ratelimit-reset` (else `Retry-After`, else the default backoff)."""
+        if response.status != 429:
+            return None
+        now = self._clock()
+        reset_at = reset_epoch(response.headers.get("x-ratelimit-reset"), now)
+        if reset_at is not None:
+            return max(0.0, reset_at - now)
+        return retry_after_seconds(response.headers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers (public: the fake, the benchmarks and the tests use them too)
+
+
+def api_root(base: str) -> str:
+    """`{EIGHTBYEIGHT_API_BASE}/admin-provisioning`, accepting a base that already ends with it."""
+    base = base.rstrip("/")
+    return base if base.endswith(API_PATH) else base + API_PATH
+
+
+def search_order(user_principal_name: str, mail: str | None) -> list[tuple[str, str]]:
+    """(selector, value) pairs to try, in order, without repeats or impossible user names."""
+    order: list[tuple[str, str]] = []
+    for value in (user_principal_name, mail):
+        value = (value or "").strip()
+        if not value:
+            continue
+        for selector in (USER_NAME, PRIMARY_EMAIL):
+            if selector == USER_NAME and not _USER_NAME_CHARACTERS.match(value):
+                continue
+            if all((selector, value.lower()) != (s, v.lower()) for s, v in order):
+                order.append((selector, value))
+    return order
+
+
+def rsql_value(value: str) -> str:
+    """An RSQL argument: bare when safe, else double-quoted with `"` and `\\` escaped."""
+    if value and not any(c in _RSQL_RESERVED or c.isspace() for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def rsql_equals(selector: str, value: str) -> str:
+    return f"{selector}=={rsql_value(value)}"
+
+
+def reset_epoch(value: str | None, now: float) -> float | None:
+    """`x-ratelimit-reset` as epoch seconds.
+
+    The header is documented only by name, and services use it both ways: a large value is an
+    epoch time (seconds, or milliseconds when larger still), a small one seconds from now.
+    """
+    try:
+        number = float((value or "").strip())
+    except ValueError:
+        return None
+    if number != number or number < 0:  # NaN or negative: unreadable
+        return None
+    if number >= 1e12:
+        return number / 1000.0
+    if number >= 1e9:
+        return number
+    return now + number
+
+
+def user_from_json(raw: Mapping[str, Any]) -> EightByEightUser:
+    """An `EightByEightUser` from a User API v1 `User` object (list entry or `GET /users/{id}`)."""
+    basic = _basic(raw)
+    extensions = [e for e in _list(_dict(raw.get("serviceInfo")).get("extensions")) if isinstance(e, dict)]
+    teams_flags = [e.get("msTeamsEnabled") for e in extensions if isinstance(e.get("msTeamsEnabled"), bool)]
+    names = [_str(basic.get("firstName")), _str(basic.get("lastName"))]
+    return EightByEightUser(
+        user_id=_str(basic.get("userId")) or "",
+        user_name=_str(basic.get("userName")) or "",
+        primary_email=_str(basic.get("primaryEmail")),
+        status=(_str(basic.get("status")) or "").upper() or None,
+        display_name=" ".join(n for n in names if n) or None,
+        primary_number=primary_number(extensions),
+        numbers=tuple(_unique(n for e in _ordered(extensions) for n in extension_numbers(e))),
+        ms_teams_enabled=any(teams_flags) if teams_flags else None,
+    )
+
+
+def extension_numbers(extension: Mapping[str, Any]) -> list[str]:
+    """An extension's numbers in E.164, primary first. The short `extensionNumber` is internal
+    dialling only (not a DID), so it is not one of them."""
+    raw: list[str] = []
+    primary = _str(extension.get("primaryPhoneNumber"))
+    if primary:
+        raw.append(primary)
+    entries = [p for p in _list(extension.get("phoneNumbers")) if isinstance(p, dict | str)]
+    entries.sort(key=lambda p: not (isinstance(p, dict) and p.get("primary") is True))
+    for entry in entries:
+        number = _str(entry.get("phoneNumber")) if isinstance(entry, dict) else _str(entry)
+        if number:
+            raw.append(number)
+    return _unique(e164 for e164 in (to_e164(n) for n in raw) if e164)
+
+
+def primary_number(extensions: Sequence[Mapping[str, Any]]) -> str | None:
+    """The number 8x8 gives Teams: the primary one of the Teams-enabled extension, when there is one."""
+    for extension in _ordered(extensions):
+        numbers = extension_numbers(extension)
+        if numbers:
+            return numbers[0]
+    return None
+
+
+def best_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
+    """ACTIVE with Teams enabled, then ACTIVE, then Teams enabled, then the service's order."""
+    return min(
+        users,
+        key=lambda u: (
+            u.status != "ACTIVE" or u.ms_teams_enabled is not True,
+            u.status != "ACTIVE",
+            u.ms_teams_enabled is not True,
+        ),
+    )
+
+
+def problem_text(response: HttpResponse) -> str:
+    """An RFC 7807 problem (`title`, `detail`, `errors[].message`) as one short line."""
+    body = _json_or_none(response)
+    if not isinstance(body, dict):
+        return ""
+    parts: list[str] = []
+    for part in (body.get("title"), body.get("detail")):
+        if isinstance(part, str) and part.strip():
+            parts.append(part.strip())
+    for error in _list(body.get("errors")):
+        message = _str(_dict(error).get("message"))
+        if message:
+            field = _str(_dict(error).get("field"))
+            parts.append(f"{field}: {message}" if field else message)
+    text = " — ".join(_unique(parts))
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def unavailable_sentence(http_message: str) -> str:
+    """The HTTP client's "8x8 X failed: <reason>" as the check's sentence."""
+    _, _, reason = http_message.partition(" failed: ")
+    return f"8x8 was not checked: the 8x8 Administration API could not be used ({reason or http_message})."
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON plumbing: the service's fields are all nullable
+
+
+def _ordered(extensions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Teams-enabled extensions first; otherwise the service's order."""
+    return sorted(extensions, key=lambda e: e.get("msTeamsEnabled") is not True)
+
+
+def _next_scroll_id(page: Mapping[str, Any]) -> str | None:
+    pagination = _dict(page.get("pagination"))
+    scroll_id = _str(pagination.get("nextScrollId"))
+    return scroll_id if pagination.get("hasMore") is True and scroll_id else None
+
+
+def _basic(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _dict(raw.get("basicInfo"))
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _json_or_none(response: HttpResponse) -> Any:
+    try:
+        return response.json()
+    except SourceUnavailable:
+        return None

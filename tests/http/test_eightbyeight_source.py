@@ -1,0 +1,470 @@
+"""EightByEightApiSource against the strict HTTPS fake of the 8x8 Administration API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.config import Settings
+from bot.sources.base import (
+    EightByEightSource,
+    PermissionMissing,
+    SourceNotConfigured,
+    SourceUnavailable,
+)
+from bot.sources.eightbyeight import EightByEightApiSource
+from bot.sources.http import HttpClient, RetryPolicy
+from tests.fakes.eightbyeight_server import (
+    USERS_PATH,
+    FakeEightByEight,
+    Fault,
+    RateLimit,
+    make_extension,
+    make_user,
+    problem,
+)
+
+FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
+
+
+class FakeClock:
+    """Epoch seconds that only move when someone sleeps: waits are measured, never spent."""
+
+    def __init__(self, now: float = 1_900_000_000.0):
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def fake(trust_test_ca, clock) -> AsyncIterator[FakeEightByEight]:
+    async with FakeEightByEight(trust_test_ca, clock=clock) as server:
+        yield server
+
+
+@pytest.fixture
+async def http(clock) -> AsyncIterator[HttpClient]:
+    client = HttpClient(FAST, sleep=clock.sleep)
+    yield client
+    await client.close()
+
+
+def source_for(fake: FakeEightByEight, http: HttpClient, clock: FakeClock, **kwargs) -> EightByEightApiSource:
+    settings = Settings(eightbyeight_api_key=fake.api_key, eightbyeight_api_base=fake.base_url)
+    return EightByEightApiSource(settings, http, clock=clock, sleep=clock.sleep, **kwargs)
+
+
+@pytest.fixture
+def source(fake, http, clock) -> EightByEightApiSource:
+    return source_for(fake, http, clock)
+
+
+def adele(user_name: str = "adele@contoso.com", **overrides) -> dict:
+    values = dict(
+        email="adele@contoso.com",
+        first_name="Adele",
+        last_name="Vance",
+        extensions=[make_extension("+14255550101", ["+14255550101"])],
+    )
+    values.update(overrides)
+    return make_user(user_name, **values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the user
+
+
+async def test_found_by_user_name_with_key_and_media_type(fake, source):
+    fake.add_user(make_user("megan@contoso.com", extensions=[make_extension("+14255550199")]))
+    fake.add_user(adele(user_id="u-adele"))
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert isinstance(source, EightByEightSource)
+    assert user is not None
+    assert (user.user_id, user.user_name, user.status) == ("u-adele", "adele@contoso.com", "ACTIVE")
+    assert user.primary_number == "+14255550101"
+    assert user.numbers == ("+14255550101",)
+    assert user.ms_teams_enabled is True
+    assert user.display_name == "Adele Vance"
+    [request] = fake.requests
+    assert request.path == USERS_PATH
+    assert request.params == {"filter": "basicInfo.userName==adele@contoso.com", "pageSize": "100"}
+    assert request.api_key_ok and request.accept == "application/vnd.users.v1+json"
+
+
+async def test_found_only_by_email(fake, source):
+    fake.add_user(adele(user_name="avance"))
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert user is not None and user.user_name == "avance"
+    assert [r.params["filter"] for r in fake.requests] == [
+        "basicInfo.userName==adele@contoso.com",
+        "basicInfo.primaryEmail==adele@contoso.com",
+    ]
+
+
+async def test_found_by_mail_when_the_upn_is_not_known_to_8x8(fake, source):
+    fake.add_user(adele())
+
+    user = await source.find_user("adele@contoso.onmicrosoft.com", mail="adele@contoso.com")
+
+    assert user is not None and user.primary_email == "adele@contoso.com"
+    assert [r.params["filter"] for r in fake.requests] == [
+        "basicInfo.userName==adele@contoso.onmicrosoft.com",
+        "basicInfo.primaryEmail==adele@contoso.onmicrosoft.com",
+        "basicInfo.userName==adele@contoso.com",
+    ]
+
+
+async def test_not_found_is_none_after_each_search_once(fake, source):
+    fake.add_user(adele())
+
+    assert await source.find_user("nobody@contoso.com", mail="NOBODY@contoso.com") is None
+    assert [r.params["filter"] for r in fake.requests] == [
+        "basicInfo.userName==nobody@contoso.com",
+        "basicInfo.primaryEmail==nobody@contoso.com",
+    ]
+
+
+async def test_a_quote_in_the_email_is_searched_quoted_by_email_only(fake, source):
+    # 8x8 user names cannot contain ', so this user has another one; the e-mail keeps the quote.
+    fake.add_user(adele(user_name="dara.obrien@contoso.com", email="dara.o'brien@contoso.com"))
+
+    user = await source.find_user("dara.o'brien@contoso.com")
+
+    assert user is not None and user.user_name == "dara.obrien@contoso.com"
+    [request] = fake.requests
+    assert request.params["filter"] == 'basicInfo.primaryEmail=="dara.o\'brien@contoso.com"'
+    assert "%22" in request.raw_query and "%3D%3D" in request.raw_query
+
+
+async def test_plus_addressing_survives_url_encoding(fake, source):
+    fake.add_user(adele(user_name="adele+voice@contoso.com", email="adele+voice@contoso.com"))
+
+    user = await source.find_user("adele+voice@contoso.com")
+
+    assert user is not None and user.user_name == "adele+voice@contoso.com"
+    assert "%2B" in fake.requests[0].raw_query
+
+
+async def test_several_extensions_prefer_the_teams_one(fake, source):
+    desk = make_extension("+14255550150", ["+14255550150"], extension_number="1150", ms_teams_enabled=False)
+    teams = make_extension(
+        "+14255550101", ["+14255550101", "+14255550102"], extension_number="1101", ms_teams_enabled=True
+    )
+    fake.add_user(adele(extensions=[desk, teams]))
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert user is not None
+    assert user.primary_number == "+14255550101"
+    assert user.numbers == ("+14255550101", "+14255550102", "+14255550150")
+    assert user.ms_teams_enabled is True
+
+
+async def test_number_formats_are_normalised_and_extension_numbers_left_out(fake, source):
+    extension = make_extension(
+        "14255550101",
+        [
+            {"phoneNumber": "+1 (425) 555-0102", "primary": False},
+            {"phoneNumber": "425.555.0101", "primary": True},
+            {"phoneNumber": None},
+            {"phoneNumber": "not a number"},
+        ],
+        extension_number="1001",
+    )
+    fake.add_user(adele(extensions=[extension]))
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert user is not None
+    assert user.primary_number == "+14255550101"
+    assert user.numbers == ("+14255550101", "+14255550102")
+
+
+async def test_a_user_without_extensions_has_no_number(fake, source):
+    fake.add_user(adele(extensions=[]))
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert user is not None
+    assert (user.primary_number, user.numbers, user.ms_teams_enabled) == (None, (), None)
+
+
+async def test_several_matches_prefer_the_active_teams_user(fake, source):
+    old = make_extension("+14255550111", ["+14255550111"], ms_teams_enabled=True)
+    fake.add_user(adele(user_id="u-old", status="INACTIVE", extensions=[old]))
+    fake.add_user(
+        adele(user_id="u-desk", extensions=[make_extension("+14255550122", ms_teams_enabled=False)])
+    )
+    fake.add_user(adele(user_id="u-teams"))
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert user is not None and user.user_id == "u-teams"
+
+
+async def test_list_without_service_info_fetches_the_user(trust_test_ca, clock, http):
+    async with FakeEightByEight(
+        trust_test_ca, users=[adele(user_id="hvOB1l3zDCaDAwp9tNLzZA")], list_service_info=False
+    ) as fake:
+        user = await source_for(fake, http, clock).find_user("adele@contoso.com")
+
+        assert user is not None and user.primary_number == "+14255550101"
+        assert [r.path for r in fake.requests] == [USERS_PATH, USERS_PATH + "/hvOB1l3zDCaDAwp9tNLzZA"]
+        assert fake.requests[1].method == "GET" and fake.requests[1].api_key_ok
+
+
+async def test_paging_follows_the_scroll_with_only_the_scroll_id(fake, http, clock):
+    for index in range(4):
+        desk = make_extension(f"+1425555017{index}", ms_teams_enabled=False)
+        fake.add_user(adele(user_id=f"u-{index}", extensions=[desk]))
+    fake.add_user(adele(user_id="u-teams"))
+
+    user = await source_for(fake, http, clock, page_size=2).find_user("adele@contoso.com")
+
+    assert user is not None and user.user_id == "u-teams"
+    assert [r.params for r in fake.requests][0] == {
+        "filter": "basicInfo.userName==adele@contoso.com",
+        "pageSize": "2",
+    }
+    following = fake.requests[1:]
+    assert len(following) == 2
+    assert all(set(r.params) == {"scrollId"} for r in following)
+
+
+async def test_a_runaway_scroll_is_bounded(fake, http, clock):
+    for index in range(6):
+        fake.add_user(adele(user_id=f"u-{index}"))
+
+    user = await source_for(fake, http, clock, page_size=1, max_pages=3).find_user("adele@contoso.com")
+
+    assert user is not None and user.user_id == "u-0"
+    assert len(fake.requests) == 3
+
+
+async def test_api_base_may_already_include_the_api_path(fake, http, clock):
+    fake.add_user(adele())
+    settings = Settings(
+        eightbyeight_api_key=fake.api_key, eightbyeight_api_base=fake.base_url + "/admin-provisioning/"
+    )
+    source = EightByEightApiSource(settings, http, clock=clock, sleep=clock.sleep)
+
+    assert await source.find_user("adele@contoso.com") is not None
+    assert fake.requests[0].path == USERS_PATH
+
+
+# ---------------------------------------------------------------------------------------------
+# Rate limits
+
+
+async def test_429_waits_for_a_reset_given_in_seconds(fake, source, clock):
+    fake.add_user(adele())
+    fake.throttle(reset=7, reset_style="delta")
+
+    user = await source.find_user("adele@contoso.com")
+
+    assert user is not None
+    assert clock.sleeps == [7.0]
+    assert [r.params["filter"] for r in fake.requests] == ["basicInfo.userName==adele@contoso.com"] * 2
+
+
+async def test_429_waits_for_a_reset_given_as_an_epoch_time(fake, source, clock):
+    fake.add_user(adele())
+    fake.throttle(reset=5, reset_style="epoch")
+
+    assert await source.find_user("adele@contoso.com") is not None
+    assert clock.sleeps == [5.0]
+
+
+async def test_429_with_a_reset_beyond_the_budget_is_unavailable_without_waiting(fake, source, clock):
+    fake.add_user(adele())
+    fake.throttle(reset=600, times=None)
+
+    with pytest.raises(SourceUnavailable) as raised:
+        await source.find_user("adele@contoso.com")
+
+    assert "8x8" in str(raised.value) and "429" in str(raised.value)
+    assert raised.value.source == "8x8" and raised.value.retryable
+    assert clock.sleeps == []
+    assert len(fake.requests) == 1
+
+
+async def test_remaining_zero_waits_for_the_reset_before_the_next_request(trust_test_ca, clock, http):
+    limit = RateLimit(limit=1, window=10.0, reset_style="delta")
+    async with FakeEightByEight(
+        trust_test_ca, users=[adele(user_name="avance")], rate_limit=limit, clock=clock
+    ) as fake:
+        user = await source_for(fake, http, clock).find_user("adele@contoso.com")
+
+    assert user is not None and user.user_name == "avance"
+    assert clock.sleeps == [10.0]  # the second search waited for the window, and was not refused
+    assert len(fake.requests) == 2
+
+
+async def test_remaining_zero_beyond_the_budget_is_unavailable(trust_test_ca, clock, http):
+    limit = RateLimit(limit=1, window=60.0, reset_style="epoch")
+    async with FakeEightByEight(
+        trust_test_ca, users=[adele(user_name="avance")], rate_limit=limit, clock=clock
+    ) as fake:
+        source = source_for(fake, http, clock, max_rate_limit_wait=5.0)
+        with pytest.raises(SourceUnavailable) as raised:
+            await source.find_user("adele@contoso.com")
+
+    assert "rate limit" in str(raised.value) and "60 s" in str(raised.value)
+    assert clock.sleeps == [] and len(fake.requests) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+async def test_401_says_the_key_is_not_enabled(fake, http, clock):
+    settings = Settings(eightbyeight_api_key="eght_wrong_key_0000", eightbyeight_api_base=fake.base_url)
+    source = EightByEightApiSource(settings, http, clock=clock, sleep=clock.sleep)
+
+    with pytest.raises(PermissionMissing) as raised:
+        await source.find_user("adele@contoso.com")
+
+    message = str(raised.value)
+    assert "not enabled for the 8x8 Administration API (a beta 8x8 must enable)" in message
+    assert "HTTP 401" in message and "eght_wrong_key_0000" not in message
+    assert raised.value.source == "8x8"
+    assert fake.requests[0].api_key_sent and not fake.requests[0].api_key_ok
+
+
+async def test_403_carries_the_problem_detail(fake, source):
+    body = problem(403, "Forbidden", "CustomerId mismatch: 0012J vs 0099K", code="FORBIDDEN")
+    body["detail"] = "CustomerId mismatch: 0012J vs 0099K"
+    fake.inject(Fault(status=403, body=body))
+
+    with pytest.raises(PermissionMissing) as raised:
+        await source.find_user("adele@contoso.com")
+
+    assert "CustomerId mismatch: 0012J vs 0099K" in str(raised.value)
+    assert "(a beta 8x8 must enable)" in str(raised.value)
+
+
+async def test_a_problem_answer_becomes_a_clear_sentence(fake, source):
+    fake.inject(
+        Fault(status=400, body=problem(400, "Validation error", "Invalid filter syntax", field_="filter"))
+    )
+
+    with pytest.raises(SourceUnavailable) as raised:
+        await source.find_user("adele@contoso.com")
+
+    message = str(raised.value)
+    assert message.startswith("8x8 was not checked") and message.endswith(".")
+    assert (
+        "HTTP 400" in message and "Validation error" in message and "filter: Invalid filter syntax" in message
+    )
+    assert "\n" not in message and not raised.value.retryable
+
+
+async def test_503_is_unavailable_with_the_reason_after_bounded_retries(fake, source):
+    fake.fail(503, times=None)
+
+    with pytest.raises(SourceUnavailable) as raised:
+        await source.find_user("adele@contoso.com")
+
+    assert "HTTP 503" in str(raised.value) and "8x8" in str(raised.value)
+    assert raised.value.retryable and raised.value.source == "8x8"
+    assert len(fake.requests) == FAST.attempts
+
+
+async def test_a_passing_503_is_retried(fake, source):
+    fake.add_user(adele())
+    fake.fail(503, times=1)
+
+    assert await source.find_user("adele@contoso.com") is not None
+    assert len(fake.requests) == 2
+
+
+async def test_timeouts_are_unavailable_with_the_reason(fake, clock):
+    fake.slow(5.0)
+    client = HttpClient(
+        RetryPolicy(attempts=2, total_seconds=5.0, request_timeout=0.2, base_backoff=0.01), sleep=clock.sleep
+    )
+    try:
+        with pytest.raises(SourceUnavailable) as raised:
+            await source_for(fake, client, clock).find_user("adele@contoso.com")
+    finally:
+        await client.close()
+
+    assert "no answer within 0.2 s" in str(raised.value)
+    assert len(fake.requests) == 2
+
+
+async def test_an_untrusted_certificate_is_unavailable_not_a_crash(
+    test_certificates, clock, http, monkeypatch
+):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    async with FakeEightByEight(test_certificates, users=[adele()]) as fake:
+        with pytest.raises(SourceUnavailable) as raised:
+            await source_for(fake, http, clock).find_user("adele@contoso.com")
+
+    assert "connection failed" in str(raised.value)
+
+
+async def test_without_a_key_the_source_says_not_configured(http, clock):
+    source = EightByEightApiSource(Settings(), http, clock=clock, sleep=clock.sleep)
+
+    with pytest.raises(SourceNotConfigured) as raised:
+        await source.find_user("adele@contoso.com")
+    assert "EIGHTBYEIGHT_API_KEY is not set" in str(raised.value)
+    ok, sentence = await source.probe()
+    assert not ok and "EIGHTBYEIGHT_API_KEY" in sentence
+
+
+async def test_the_key_never_reaches_logs_or_reprs(fake, source, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake.throttle(reset=1)
+    fake.fail(503, times=None)
+
+    with pytest.raises(SourceUnavailable) as raised:
+        await source.find_user("adele@contoso.com")
+
+    assert fake.api_key not in caplog.text
+    assert fake.api_key not in str(raised.value)
+    assert fake.api_key not in repr(source)
+
+
+# ---------------------------------------------------------------------------------------------
+# The doctor's probe
+
+
+async def test_probe_reachable(fake, source):
+    assert await source.probe() == (True, "8x8 Administration API reachable")
+    assert fake.requests[0].params == {"pageSize": "1"} and fake.requests[0].api_key_ok
+
+
+async def test_probe_with_a_key_not_enabled(fake, source):
+    fake.fail(403)
+
+    ok, sentence = await source.probe()
+
+    assert not ok and "(a beta 8x8 must enable)" in sentence
+
+
+async def test_probe_with_the_service_down(fake, source):
+    fake.fail(503, times=None)
+
+    ok, sentence = await source.probe()
+
+    assert not ok and "HTTP 503" in sentence and "EIGHTBYEIGHT_API_BASE" in sentence
