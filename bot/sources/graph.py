@@ -1,0 +1,566 @@
+"""Microsoft Graph, app-only: what Microsoft holds about a user, their number and their calls.
+
+Everything the 8x8 articles ask an admin to look up by hand on the Microsoft side: the user and
+their Teams Phone (MCOEV) plan, the number Teams holds (numberAssignments), the voice settings
+(userConfigurations), failed inbound calls in the Direct Routing log, the tenant's domains and the
+users on them, and the "Temporary Domain Voice Activation User" accounts. Also who may use the bot:
+membership of `HELPDESK_GROUP_ID` and the Teams admin roles.
+
+How it talks to Graph, and why:
+
+- Tokens come from msal (`graph_auth.GraphTokenProvider`), one app object for the process.
+- HTTP goes through the shared `HttpClient` (one aiohttp session, timeouts, proxies, the operator's
+  CA; 429 / 5xx / timeouts retried within a bounded time, honouring `Retry-After`).
+- URLs are built by `graph_odata` from escaped literals and encoded segments, never by pasting
+  user input into a string.
+- A 403 names the missing application permission ("grant CallRecords.Read.All and give admin
+  consent"); the engine shows it as an `unknown` check rather than failing the diagnosis.
+- The call log is searched newest first in adaptively sized windows and shared between concurrent
+  diagnoses (`graph_calls`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from yarl import URL
+
+from bot.config import Settings
+from bot.diagnosis.phone import to_e164
+from bot.sources.base import (
+    CallSearch,
+    DirectoryUser,
+    Domain,
+    HelpdeskStatus,
+    NumberAssignment,
+    PermissionMissing,
+    SourceError,
+    SourceUnavailable,
+    VoiceConfig,
+)
+from bot.sources.graph_auth import GraphTokenProvider, SignInFailed
+from bot.sources.graph_calls import CallLogLimits, CallLogSearch, WindowCache
+from bot.sources.graph_odata import graph_url, is_guid, key_insensitive, odata_string, parse_time, segment
+from bot.sources.http import HttpClient, HttpResponse
+
+log = logging.getLogger(__name__)
+
+MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
+USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans,businessPhones"
+NAME_SEARCH_LIMIT = 25
+
+# Entra built-in role template ids (learn.microsoft.com: "Microsoft Entra built-in roles").
+TEAMS_ADMIN_ROLES: dict[str, str] = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+    "baf37b3a-610e-45da-9e62-d9d1e5e8914b": "Teams Communications Administrator",
+    "f70938a0-fc10-4177-9e90-2178f8765737": "Teams Communications Support Engineer",
+    "fcf91098-03e3-41a9-b5ba-6f0ec8188a12": "Teams Communications Support Specialist",
+}
+
+# Application permissions, by what they are needed for.
+USER_READ = "User.Read.All"
+NUMBERS_READ = "TeamsTelephoneNumber.Read.All"
+VOICE_READ = "TeamsUserConfiguration.Read.All"
+CALLS_READ = "CallRecords.Read.All"
+DOMAINS_READ = "Domain.Read.All"
+GROUPS_READ = "GroupMember.Read.All"
+ROLES_READ = "RoleManagement.Read.Directory"
+
+NUMBER_ASSIGNMENTS = "admin/teams/telephoneNumberManagement/numberAssignments"
+USER_CONFIGURATIONS = "admin/teams/userConfigurations"
+
+
+@dataclass(frozen=True)
+class PermissionProbe:
+    """The answer to "may the app do this?" for one permission (`python -m bot doctor`)."""
+
+    permission: str
+    purpose: str
+    ok: bool | None  # None: not probed (not needed with this configuration)
+    detail: str = ""
+
+
+class GraphSource:
+    """`MicrosoftSource` backed by Microsoft Graph. One per process; safe for concurrent diagnoses."""
+
+    name = "graph"
+
+    def __init__(
+        self,
+        settings: Settings,
+        http: HttpClient,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        call_log_limits: CallLogLimits | None = None,
+        call_log_cache: WindowCache | None = None,
+        tokens: GraphTokenProvider | None = None,
+    ):
+        self._settings = settings
+        self._http = http
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._tokens = tokens or GraphTokenProvider(settings)
+        limits = call_log_limits or CallLogLimits()
+        self._calls = CallLogSearch(
+            settings.graph_endpoint,
+            self._call_log_page,
+            call_log_cache or WindowCache(limits.cache_ttl, self._clock),
+            limits,
+        )
+
+    # -- users -----------------------------------------------------------------------------------
+
+    async def find_users(self, query: str) -> list[DirectoryUser]:
+        """By object id, UPN / e-mail, phone number (via the number Teams holds), else name prefix."""
+        text = (query or "").strip()
+        if not text:
+            return []
+        if is_guid(text):
+            user = await self.get_user(text)
+            return [user] if user else []
+        if "@" in text and " " not in text:
+            return await self._users_by_address(text)
+        number = to_e164(text)
+        if number is not None:
+            return await self._users_by_number(number)
+        return await self._user_list(
+            [("$filter", f"startsWith(displayName,{odata_string(text)})")], limit=NAME_SEARCH_LIMIT
+        )
+
+    async def get_user(self, user_id: str) -> DirectoryUser | None:
+        body = await self._get(
+            f"users/{segment(user_id)}", [("$select", USER_SELECT)], USER_READ, "the user", allow_404=True
+        )
+        return directory_user(body) if body else None
+
+    async def users_named(self, display_name: str) -> list[DirectoryUser]:
+        return await self._user_list([("$filter", f"displayName eq {odata_string(display_name)}")])
+
+    async def users_on_domain(self, fqdn: str) -> list[DirectoryUser]:
+        path = f"domains/{segment(fqdn)}/domainNameReferences/microsoft.graph.user"
+        rows = await self._collect(path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain")
+        return [directory_user(row) for row in rows]
+
+    async def _users_by_address(self, address: str) -> list[DirectoryUser]:
+        # `/users/{upn}` cannot carry a `'` or a leading `$`; the filter can (quotes doubled).
+        if "'" not in address and not address.startswith("$"):
+            user = await self.get_user(address)
+            if user is not None:
+                return [user]
+        literal = odata_string(address)
+        return await self._user_list(
+            [("$filter", f"userPrincipalName eq {literal} or mail eq {literal}")], limit=NAME_SEARCH_LIMIT
+        )
+
+    async def _users_by_number(self, number: str) -> list[DirectoryUser]:
+        assignments = await self._assignments(f"telephoneNumber eq {odata_string(number)}")
+        users: list[DirectoryUser] = []
+        for target in dict.fromkeys(a.assignment_target_id for a in assignments if a.assignment_target_id):
+            user = await self.get_user(target)
+            if user is not None:
+                users.append(user)
+        return users
+
+    async def _user_list(
+        self, params: list[tuple[str, str]], limit: int | None = None
+    ) -> list[DirectoryUser]:
+        top = str(min(limit or 999, 999))
+        rows = await self._collect(
+            "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
+        )
+        return [directory_user(row) for row in rows]
+
+    # -- numbers and voice settings --------------------------------------------------------------
+
+    async def number_assignments(self, user_id: str) -> list[NumberAssignment]:
+        return await self._assignments(f"assignmentTargetId eq {odata_string(user_id)}")
+
+    async def _assignments(self, odata_filter: str) -> list[NumberAssignment]:
+        rows = await self._collect(
+            NUMBER_ASSIGNMENTS,
+            [("$filter", odata_filter), ("$top", "1000")],
+            NUMBERS_READ,
+            "the number assignments",
+        )
+        return [number_assignment(row) for row in rows if isinstance(row.get("telephoneNumber"), str)]
+
+    async def voice_config(self, user_id: str) -> VoiceConfig | None:
+        body = await self._get(
+            f"{USER_CONFIGURATIONS}/{segment(user_id)}", [], VOICE_READ, "the voice settings", allow_404=True
+        )
+        return voice_config(body) if body else None
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    async def failed_inbound_calls(
+        self, numbers: Sequence[str], since: datetime, until: datetime
+    ) -> CallSearch:
+        return await self._calls.failed_inbound(numbers, since, until)
+
+    async def _call_log_page(self, url: URL) -> dict[str, Any]:
+        body = await self._send("GET", url, CALLS_READ, "the Direct Routing call log")
+        assert body is not None  # 404 is not allowed here, so _send raised instead
+        return body
+
+    # -- domains ---------------------------------------------------------------------------------
+
+    async def domains(self) -> list[Domain]:
+        rows = await self._collect("domains", [], DOMAINS_READ, "the domains")
+        return [domain(row) for row in rows if isinstance(row.get("id"), str)]
+
+    # -- who may use the bot ---------------------------------------------------------------------
+
+    async def helpdesk_status(self, user_id: str) -> HelpdeskStatus:
+        """In `HELPDESK_GROUP_ID` (transitively), or holding one of the Teams admin roles.
+
+        A check that could not answer is only an error when the other one did not say yes.
+        """
+        problems: list[SourceError] = []
+        group_id = self._settings.helpdesk_group_id
+        if group_id:
+            try:
+                if await self._in_group(user_id, group_id):
+                    return HelpdeskStatus(True, "member of the helpdesk group")
+            except SourceError as error:
+                problems.append(error)
+        try:
+            role = await self._teams_admin_role(user_id)
+            if role:
+                return HelpdeskStatus(True, role)
+        except SourceError as error:
+            problems.append(error)
+        if problems:
+            raise problems[0]
+        where = "not in the helpdesk group and " if group_id else ""
+        return HelpdeskStatus(False, f"{where}holds no Teams admin role")
+
+    async def _in_group(self, user_id: str, group_id: str) -> bool:
+        body = await self._send(
+            "POST",
+            graph_url(self._settings.graph_endpoint, f"users/{segment(user_id)}/checkMemberGroups"),
+            GROUPS_READ,
+            "group membership",
+            json_body={"groupIds": [group_id]},
+            allow_404=True,
+        )
+        values = (body or {}).get("value") or []
+        return any(isinstance(v, str) and v.lower() == group_id.lower() for v in values)
+
+    async def _teams_admin_role(self, user_id: str) -> str | None:
+        path = f"users/{segment(user_id)}/transitiveMemberOf/microsoft.graph.directoryRole"
+        rows = await self._collect(
+            path,
+            [("$select", "id,displayName,roleTemplateId")],
+            ROLES_READ,
+            "directory roles",
+            allow_404=True,
+        )
+        unreadable = False
+        for row in rows:
+            template = row.get("roleTemplateId")
+            if not isinstance(template, str):
+                unreadable = True  # Graph hides role details from apps without the permission
+                continue
+            if template.lower() in TEAMS_ADMIN_ROLES:
+                return TEAMS_ADMIN_ROLES[template.lower()]
+        if unreadable:
+            raise _permission_missing(ROLES_READ, "directory roles")
+        return None
+
+    # -- doctor ----------------------------------------------------------------------------------
+
+    async def sign_in(self) -> None:
+        """Get a token, or raise the SourceError that says why not."""
+        await self._tokens.token()
+
+    async def probe_permissions(self) -> list[PermissionProbe]:
+        """The smallest request that needs each permission the bot uses, all at once."""
+        now = self._clock()
+        endpoint = self._settings.graph_endpoint
+        probes: list[tuple[str, str, URL | None]] = [
+            (
+                USER_READ,
+                "find users and their Teams Phone licence",
+                _url(endpoint, "users", top=1, select="id"),
+            ),
+            (NUMBERS_READ, "read the number Teams holds", _url(endpoint, NUMBER_ASSIGNMENTS, top=1)),
+            (VOICE_READ, "read Teams voice settings", _url(endpoint, USER_CONFIGURATIONS, top=1)),
+            (
+                CALLS_READ,
+                "read the Direct Routing call log",
+                self._calls.first_page_url(now - timedelta(minutes=1), now),
+            ),
+            (DOMAINS_READ, "read domains and who is on them", _url(endpoint, "domains", select="id")),
+            (
+                GROUPS_READ,
+                "recognise helpdesk group members",
+                _url(
+                    endpoint,
+                    f"groups/{segment(self._settings.helpdesk_group_id)}/members",
+                    top=1,
+                    select="id",
+                )
+                if self._settings.helpdesk_group_id
+                else None,
+            ),
+            (ROLES_READ, "recognise Teams admins by their role", _url(endpoint, "directoryRoles")),
+        ]
+        return list(await asyncio.gather(*(self._probe(*probe) for probe in probes)))
+
+    async def _probe(self, permission: str, purpose: str, url: URL | None) -> PermissionProbe:
+        if url is None:
+            return PermissionProbe(permission, purpose, None, "not needed: HELPDESK_GROUP_ID is not set")
+        try:
+            await self._send("GET", url, permission, purpose)
+        except PermissionMissing as error:
+            return PermissionProbe(permission, purpose, False, str(error))
+        except SourceUnavailable as error:
+            if permission == GROUPS_READ and "HTTP 404" in str(error):
+                return PermissionProbe(
+                    permission, purpose, False, "HELPDESK_GROUP_ID names no group in this tenant."
+                )
+            return PermissionProbe(permission, purpose, False, str(error))
+        return PermissionProbe(permission, purpose, True, "granted")
+
+    # -- HTTP ------------------------------------------------------------------------------------
+
+    async def _get(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        permission: str,
+        thing: str,
+        *,
+        allow_404: bool = False,
+    ) -> dict[str, Any] | None:
+        url = graph_url(self._settings.graph_endpoint, path, params)
+        return await self._send("GET", url, permission, thing, allow_404=allow_404)
+
+    async def _collect(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        permission: str,
+        thing: str,
+        *,
+        limit: int | None = None,
+        allow_404: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Every row of a collection, following `@odata.nextLink` untouched (up to `limit` rows)."""
+        url: URL | None = graph_url(self._settings.graph_endpoint, path, params)
+        rows: list[dict[str, Any]] = []
+        while url is not None:
+            body = await self._send("GET", url, permission, thing, allow_404=allow_404)
+            if body is None:
+                return rows
+            values = body.get("value")
+            if not isinstance(values, list):
+                raise SourceUnavailable(
+                    f"Microsoft Graph answered for {thing} without a list.", source="graph"
+                )
+            rows.extend(v for v in values if isinstance(v, dict))
+            if limit is not None and len(rows) >= limit:
+                return rows[:limit]
+            url = self._next_link(body, thing)
+        return rows
+
+    def _next_link(self, body: dict[str, Any], thing: str) -> URL | None:
+        link = key_insensitive(body, "@odata.nextLink")
+        if not link:
+            return None
+        endpoint = URL(self._settings.graph_endpoint)
+        if not isinstance(link, str):
+            raise SourceUnavailable(
+                f"Microsoft Graph sent an unreadable next link for {thing}.", source="graph"
+            )
+        url = URL(link, encoded=True)
+        if (url.scheme, url.host, url.port) != (endpoint.scheme, endpoint.host, endpoint.port):
+            raise SourceUnavailable(f"Microsoft Graph linked {thing} to another host.", source="graph")
+        return url
+
+    async def _send(
+        self,
+        method: str,
+        url: URL,
+        permission: str,
+        thing: str,
+        *,
+        json_body: Any = None,
+        allow_404: bool = False,
+    ) -> dict[str, Any] | None:
+        """One Graph request with a bearer token; a 401 gets one retry with a fresh token."""
+        response: HttpResponse | None = None
+        for attempt in (1, 2):
+            token = await self._tokens.token()
+            try:
+                response = await self._http.request(
+                    method,
+                    url,
+                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    json_body=json_body,
+                    what=f"reading {thing} from Microsoft Graph",
+                )
+            except SourceUnavailable as error:
+                error.source = error.source or "graph"
+                raise
+            if response.status == 401 and attempt == 1:
+                await self._tokens.invalidate()
+                continue
+            break
+        assert response is not None
+        return _answer(response, permission, thing, allow_404=allow_404)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers
+
+
+def _answer(response: HttpResponse, permission: str, thing: str, *, allow_404: bool) -> dict[str, Any] | None:
+    status = response.status
+    if 200 <= status < 300:
+        try:
+            body = response.json()
+        except SourceUnavailable as error:
+            raise SourceUnavailable(
+                f"Microsoft Graph answered for {thing} with {error}.", source="graph"
+            ) from None
+        if not isinstance(body, dict):
+            raise SourceUnavailable(
+                f"Microsoft Graph answered for {thing} with something unexpected.", source="graph"
+            )
+        return body
+    if status == 404 and allow_404:
+        return None
+    if status == 403:
+        raise _permission_missing(permission, thing)
+    if status == 401:
+        raise SignInFailed(
+            f"Microsoft Graph did not accept the app's token for {thing} (HTTP 401): check that GRAPH_ENDPOINT "
+            "and GRAPH_CLOUD match the tenant's cloud.",
+            source="graph",
+        )
+    code = _error_code(response)
+    raise SourceUnavailable(
+        f"Microsoft Graph could not answer for {thing} (HTTP {status}{', ' + code if code else ''}).",
+        source="graph",
+    )
+
+
+def _permission_missing(permission: str, thing: str) -> PermissionMissing:
+    return PermissionMissing(
+        f"Microsoft Graph refused to read {thing} (HTTP 403): grant {permission} and give admin consent.",
+        permission=permission,
+        source="graph",
+    )
+
+
+def _error_code(response: HttpResponse) -> str:
+    try:
+        error = response.json().get("error")
+    except (SourceUnavailable, AttributeError):
+        return ""
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) and len(code) < 80 else ""
+
+
+def _url(endpoint: str, path: str, *, top: int | None = None, select: str | None = None) -> URL:
+    params: list[tuple[str, str]] = []
+    if select:
+        params.append(("$select", select))
+    if top is not None:
+        params.append(("$top", str(top)))
+    return graph_url(endpoint, path, params)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes
+
+
+def directory_user(row: dict[str, Any]) -> DirectoryUser:
+    """A Graph user as a DirectoryUser; the Teams Phone plan read from `assignedPlans`."""
+    since = mcoev_enabled_since(row.get("assignedPlans"))
+    phones = row.get("businessPhones")
+    return DirectoryUser(
+        id=str(row.get("id") or ""),
+        user_principal_name=str(row.get("userPrincipalName") or ""),
+        display_name=str(row.get("displayName") or ""),
+        mail=row.get("mail") if isinstance(row.get("mail"), str) else None,
+        account_enabled=row.get("accountEnabled") is not False,
+        phone_plan_enabled=since is not None,
+        phone_plan_since=since if since is not None and since.year > 1 else None,
+        business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
+    )
+
+
+def mcoev_enabled_since(plans: object) -> datetime | None:
+    """When the earliest enabled MCOEV plan was assigned; None when there is no enabled one.
+
+    An enabled plan without a readable date still counts: it answers as `datetime.min` (UTC),
+    which `directory_user` reports as "enabled, since unknown".
+    """
+    if not isinstance(plans, list):
+        return None
+    enabled = [
+        plan
+        for plan in plans
+        if isinstance(plan, dict)
+        and str(plan.get("servicePlanId", "")).lower() == MCOEV_SERVICE_PLAN_ID
+        and str(plan.get("capabilityStatus", "")) == "Enabled"
+    ]
+    if not enabled:
+        return None
+    dates = [d for d in (parse_time(plan.get("assignedDateTime")) for plan in enabled) if d is not None]
+    return min(dates) if dates else datetime.min.replace(tzinfo=UTC)
+
+
+def number_assignment(row: dict[str, Any]) -> NumberAssignment:
+    number = str(row["telephoneNumber"])
+    return NumberAssignment(
+        telephone_number=to_e164(number) or number,
+        number_type=_str(row.get("numberType")),
+        activation_state=_str(row.get("activationState")),
+        assignment_status=_str(row.get("assignmentStatus")),
+        assignment_category=_str(row.get("assignmentCategory")),
+        assignment_target_id=_str(row.get("assignmentTargetId")),
+    )
+
+
+def voice_config(row: dict[str, Any]) -> VoiceConfig:
+    numbers = row.get("telephoneNumbers")
+    telephone_numbers = tuple(
+        to_e164(entry["telephoneNumber"]) or entry["telephoneNumber"]
+        for entry in (numbers if isinstance(numbers, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("telephoneNumber"), str)
+    )
+    enabled = row.get("isEnterpriseVoiceEnabled")
+    return VoiceConfig(
+        enterprise_voice_enabled=enabled if isinstance(enabled, bool) else None,
+        telephone_numbers=telephone_numbers,
+        account_type=_str(row.get("accountType")),
+    )
+
+
+def domain(row: dict[str, Any]) -> Domain:
+    state = row.get("state") if isinstance(row.get("state"), dict) else {}
+    services = row.get("supportedServices")
+    return Domain(
+        id=str(row["id"]),
+        is_verified=row.get("isVerified") is True,
+        is_default=row.get("isDefault") is True,
+        is_initial=row.get("isInitial") is True,
+        supported_services=tuple(s for s in services if isinstance(s, str))
+        if isinstance(services, list)
+        else (),
+        state_status=_str(state.get("status")),
+        state_operation=_str(state.get("operation")),
+        state_last_action_at=parse_time(state.get("lastActionDateTime")),
+    )
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
