@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -468,3 +469,67 @@ async def test_probe_with_the_service_down(fake, source):
     ok, sentence = await source.probe()
 
     assert not ok and "HTTP 503" in sentence and "EIGHTBYEIGHT_API_BASE" in sentence
+
+
+# ---------------------------------------------------------------------------------------------
+# Corporate networks: the shared session's HTTPS_PROXY behaviour applies to 8x8 too
+
+
+class ConnectProxy:
+    """A minimal HTTP CONNECT proxy on loopback that records where it tunnels to."""
+
+    def __init__(self) -> None:
+        self.tunnels: list[str] = []
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> ConnectProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+        if method != "CONNECT":
+            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+            writer.close()
+            return
+        self.tunnels.append(target)
+        host, port = target.rsplit(":", 1)
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+async def test_requests_go_through_https_proxy(fake, clock, monkeypatch):
+    fake.add_user(adele())
+    for name in ("NO_PROXY", "no_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    async with ConnectProxy() as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+        client = HttpClient(FAST, sleep=clock.sleep)
+        try:
+            user = await source_for(fake, client, clock).find_user("adele@contoso.com")
+        finally:
+            await client.close()
+
+    assert user is not None and user.primary_number == "+14255550101"
+    assert proxy.tunnels == [f"127.0.0.1:{fake.port}"]
