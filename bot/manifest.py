@@ -330,7 +330,9 @@ def package_bytes(values: ManifestValues, manifest_dir: Path = MANIFEST_DIR) -> 
             **icons,
         }
         for name, data in entries.items():
-            archive.writestr(zipfile.ZipInfo(name, date_time=_ZIP_TIMESTAMP), data, zipfile.ZIP_DEFLATED)
+            info = zipfile.ZipInfo(name, date_time=_ZIP_TIMESTAMP)
+            info.external_attr = 0o644 << 16  # rw-r--r-- when unzipped
+            archive.writestr(info, data, zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
 
@@ -341,6 +343,9 @@ def write_package(
     data = package_bytes(values, manifest_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, out)
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
     return out

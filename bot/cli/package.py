@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     unset = values.defaults_in_use()
     if unset:
         print(
-            f"Note: {', '.join(unset)} unset: the app details in Teams show placeholders for them.", file=sys.stderr
+            f"Note: {', '.join(unset)} unset: the app details in Teams show placeholders for them.",
+            file=sys.stderr,
         )
     print(path)
     return 0
