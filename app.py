@@ -48,6 +48,9 @@ class Services:
     closers: list[Any] = field(default_factory=list)
 
 
+SERVICES = web.AppKey("services", Services)
+
+
 def build_services(settings: Settings, *, storage: Storage | None = None) -> Services:
     storage = storage or MemoryStorage()
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
@@ -78,7 +81,7 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
 def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
     services = services or build_services(settings)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_never_500])
-    app["services"] = services
+    app[SERVICES] = services
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.on_shutdown.append(_shutdown)
@@ -97,7 +100,7 @@ async def _never_500(request: web.Request, handler):
 
 
 async def healthz(request: web.Request) -> web.Response:
-    services: Services = request.app["services"]
+    services: Services = request.app[SERVICES]
     return web.json_response(
         {
             "status": "ok",
@@ -108,7 +111,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def messages(request: web.Request) -> web.Response:
-    services: Services = request.app["services"]
+    services: Services = request.app[SERVICES]
     activity = await _read_activity(request)
     auth_header = request.headers.get("Authorization", "")
     try:
@@ -174,7 +177,7 @@ def _plain(body: Any) -> Any:
 
 
 async def _shutdown(app: web.Application) -> None:
-    services: Services = app["services"]
+    services: Services = app[SERVICES]
     if services.background:
         await asyncio.wait(services.background, timeout=10)
     for close in services.closers:

@@ -60,5 +60,5 @@ def configure_logging(level: int = logging.INFO, secrets: Iterable[str] = (), st
     root.addHandler(handler)
     root.setLevel(level)
     # msal and the connector log request details (URLs with tenants, sometimes bodies) at DEBUG.
-    for noisy in ("msal", "urllib3", "msrest", "azure"):
+    for noisy in ("msal", "urllib3", "msrest", "azure", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

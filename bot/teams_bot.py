@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from botbuilder.core import CardFactory, ConversationState, MessageFactory, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
-from cards.conversation import help_card, welcome_card
 
 from bot.config import Settings
 from bot.logs import conversation_id
 from cards.context import CardContext
+from cards.conversation import help_card, welcome_card
 
 log = logging.getLogger("voice_doctor.bot")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import uuid
@@ -12,6 +13,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from app import SERVICES
 from bot.config import Settings
 
 DEMO_TENANT = "00000000-0000-0000-0000-0000000c0de0"
@@ -84,9 +86,7 @@ class RunningApp:
 
     async def settle(self) -> None:
         """Wait until every background turn the app started has finished."""
-        import asyncio
-
-        background = self.app["services"].background
+        background = self.app[SERVICES].background
         while background:
             await asyncio.wait(set(background), timeout=30)
 

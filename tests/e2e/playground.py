@@ -1,0 +1,43 @@
+"""Small helpers to use the Agents Playground page the way a person would."""
+
+from __future__ import annotations
+
+MESSAGE_BOX = '[role="textbox"][data-lexical-editor="true"]'
+CARD = ".ac-adaptiveCard"
+
+
+def open_chat(page, name: str) -> None:
+    """Open a chat or channel from the left rail by its visible name ("Personal Chat", "Calls", ...)."""
+    page.get_by_text(name, exact=True).first.click()
+
+
+def send(page, text: str) -> None:
+    box = page.locator(MESSAGE_BOX).first
+    box.click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def post_mentioning_bot(page, text: str, bot_name: str = "Voice Doctor") -> None:
+    """Start a new channel post that @mentions the bot (picked from the mention menu) followed by `text`."""
+    box = page.locator(MESSAGE_BOX).first
+    box.click()
+    page.keyboard.type("@" + bot_name[:3])
+    page.locator('[role="menuitem"]', has_text=bot_name).first.click()
+    page.keyboard.type(" " + text)
+    page.get_by_role("button", name="Post").click()
+
+
+def cards(page):
+    return page.locator(CARD)
+
+
+def wait_for_card_with(page, text: str, timeout: float = 30_000):
+    """The newest Adaptive Card whose text contains `text`, once it is rendered."""
+    card = page.locator(CARD, has_text=text).last
+    card.wait_for(state="visible", timeout=timeout)
+    return card
+
+
+def card_count(page) -> int:
+    return page.locator(CARD).count()
