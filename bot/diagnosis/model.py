@@ -36,6 +36,29 @@ CAUSES: dict[str, tuple[str, ...]] = {
 }
 
 
+def parse_iso(value: Any) -> datetime | None:
+    """The inverse of `iso`: an ISO 8601 string (with `Z` or an offset; none means UTC) or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _strings(value: Any) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a `Z`, seconds precision; None stays None."""
     if value is None:
@@ -74,6 +97,18 @@ class Check:
             out["link"] = self.link
         return out
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Check:
+        status = data.get("status")
+        return cls(
+            id=str(data.get("id", "")),
+            title=str(data.get("title", "")),
+            status=status if status in CHECK_STATUSES else "unknown",  # type: ignore[arg-type]
+            detail=str(data.get("detail", "")),
+            source=str(data.get("source", "engine")),
+            link=_str(data.get("link")),
+        )
+
 
 @dataclass
 class FailedCall:
@@ -101,6 +136,20 @@ class FailedCall:
             "trunkFqdn": self.trunk_fqdn,
             "partialMatch": self.partial_match,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FailedCall:
+        return cls(
+            correlation_id=_str(data.get("correlationId")),
+            at=parse_iso(data.get("at")),
+            caller_number=_str(data.get("callerNumber")),
+            callee_number=_str(data.get("calleeNumber")),
+            sip_code=_int(data.get("sipCode")),
+            sub_code=_int(data.get("subCode")),
+            phrase=_str(data.get("phrase")),
+            trunk_fqdn=_str(data.get("trunkFqdn")),
+            partial_match=bool(data.get("partialMatch", False)),
+        )
 
 
 @dataclass
@@ -147,6 +196,32 @@ class Evidence:
             "partialNumberMatch": self.partial_number_match,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Evidence:
+        window = data.get("callLogWindow")
+        start = parse_iso(window.get("from")) if isinstance(window, dict) else None
+        end = parse_iso(window.get("to")) if isinstance(window, dict) else None
+        calls = data.get("calls")
+        return cls(
+            correlation_id=_str(data.get("correlationId")),
+            sip_code=_int(data.get("sipCode")),
+            sub_code=_int(data.get("subCode")),
+            q850_cause=_int(data.get("q850Cause")),
+            rnl=bool(data.get("rnl", False)),
+            domains=_strings(data.get("domains")),
+            failed_calls=_int(data.get("failedCalls")) or 0,
+            last_failed_at=parse_iso(data.get("lastFailedAt")),
+            first_sync_at=parse_iso(data.get("firstSyncAt")),
+            gateway_error_first_seen=parse_iso(data.get("gatewayErrorFirstSeen")),
+            gateway_error_last_seen=parse_iso(data.get("gatewayErrorLastSeen")),
+            temporary_users=_strings(data.get("temporaryUsers")),
+            calls=[FailedCall.from_json(c) for c in calls if isinstance(c, dict)]
+            if isinstance(calls, list)
+            else [],
+            call_log_window=(start, end) if start and end else None,
+            partial_number_match=bool(data.get("partialNumberMatch", False)),
+        )
+
 
 @dataclass
 class Subject:
@@ -165,6 +240,17 @@ class Subject:
             "displayName": self.display_name,
             "phoneNumbers": {"8x8": self.eightbyeight_number, "teams": self.teams_number},
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Subject:
+        numbers = data.get("phoneNumbers") if isinstance(data.get("phoneNumbers"), dict) else {}
+        return cls(
+            id=_str(data.get("id")),
+            user_principal_name=_str(data.get("userPrincipalName")),
+            display_name=_str(data.get("displayName")),
+            eightbyeight_number=_str(numbers.get("8x8")),
+            teams_number=_str(numbers.get("teams")),
+        )
 
 
 @dataclass
@@ -188,6 +274,22 @@ class Action:
             "links": [dict(link) for link in self.links],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Action:
+        links = data.get("links")
+        return cls(
+            id=str(data.get("id", "")),
+            title=str(data.get("title", "")),
+            steps=_strings(data.get("steps")),
+            warnings=_strings(data.get("warnings")),
+            notes=_strings(data.get("notes")),
+            links=[
+                {str(k): str(v) for k, v in link.items()}
+                for link in (links if isinstance(links, list) else [])
+                if isinstance(link, dict)
+            ],
+        )
+
 
 @dataclass
 class SupportRequest:
@@ -205,6 +307,15 @@ class SupportRequest:
             "howToFile": list(self.how_to_file),
             "url": self.url,
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SupportRequest:
+        return cls(
+            title=str(data.get("title", "")),
+            description=str(data.get("description", "")),
+            how_to_file=_strings(data.get("howToFile")),
+            url=_str(data.get("url")) or "https://admin.microsoft.com",
+        )
 
 
 @dataclass
@@ -224,6 +335,9 @@ class Diagnosis:
     # additions
     summary: str = ""  # plain-language answer for the person affected (no admin jargon)
     checked_at: datetime | None = None
+    # What the person asking could tell to decide between `cause` and `alternatives`:
+    # "firstSyncAt", "eightByEightNumber", "callData", "syncHistory" (the conversation asks for them).
+    needs: list[str] = field(default_factory=list)
 
     def check(self, check_id: str) -> Check | None:
         return next((c for c in self.checks if c.id == check_id), None)
@@ -245,4 +359,35 @@ class Diagnosis:
             "dataSource": self.data_source,
             "summary": self.summary,
             "checkedAt": iso(self.checked_at),
+            "needs": list(self.needs),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Diagnosis:
+        """Rebuild a Diagnosis from `to_json()` output (the case store keeps diagnoses as JSON).
+
+        Lenient on purpose: a stored case from an older version must still load; unknown keys are
+        ignored and missing ones take their defaults.
+        """
+        confidence = data.get("confidence")
+        source = data.get("dataSource")
+        subject = data.get("subject")
+        evidence = data.get("evidence")
+        support = data.get("supportRequest")
+        return cls(
+            problem=str(data.get("problem", "")),
+            cause=str(data.get("cause", "")),
+            title=str(data.get("title", "")),
+            confidence=confidence if confidence in ("confirmed", "likely", "possible") else "possible",
+            subject=Subject.from_json(subject) if isinstance(subject, dict) else None,
+            checks=[Check.from_json(c) for c in data.get("checks") or [] if isinstance(c, dict)],
+            evidence=Evidence.from_json(evidence) if isinstance(evidence, dict) else Evidence(),
+            actions=[Action.from_json(a) for a in data.get("actions") or [] if isinstance(a, dict)],
+            support_request=SupportRequest.from_json(support) if isinstance(support, dict) else None,
+            alternatives=_strings(data.get("alternatives")),
+            recheck_at=parse_iso(data.get("recheckAt")),
+            data_source=source if source in ("demo", "live") else "live",
+            summary=str(data.get("summary", "")),
+            checked_at=parse_iso(data.get("checkedAt")),
+            needs=_strings(data.get("needs")),
+        )
