@@ -1,0 +1,47 @@
+"""What a card needs to know about where and when it is shown, beyond the diagnosis itself.
+
+Cards are pure functions: the dialog that calls them passes the clock and the conversation in, so the
+same diagnosis renders the same card in a test and in Teams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+__all__ = ["CardContext", "CaseStatus", "CaseSummary", "ConversationType"]
+
+ConversationType = Literal["personal", "channel", "groupChat"]
+CaseStatus = Literal["open", "waiting", "resolved"]
+
+
+@dataclass(frozen=True)
+class CardContext:
+    """Where a card is shown and what its viewer may do there.
+
+    `can_share_to_helpdesk` is decided by the caller (personal chat, a helpdesk channel is known, the
+    viewer is helpdesk); the card only shows the button. `data_source` labels cards that carry no
+    Diagnosis (welcome, help, cases, progress) as demo data when the bot runs on the demo tenant.
+    """
+
+    now: datetime
+    conversation: str = "personal"  # "personal" | "channel" | "groupChat"
+    case_id: str | None = None
+    can_share_to_helpdesk: bool = False
+    last_checked: datetime | None = None
+    data_source: str | None = None  # "demo" | "live"; None when unknown
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of the helpdesk's `cases` list."""
+
+    id: str
+    user_display_name: str
+    problem: str
+    cause: str
+    title: str
+    status: str  # "open" | "waiting" | "resolved"
+    recheck_at: datetime | None
+    updated_at: datetime

@@ -1,0 +1,553 @@
+"""Cards that present a diagnosis: the answer first, the evidence next, the steps last.
+
+`diagnosis_card` holds all four parts of issue 6 in ONE card, because a Re-check (Action.Execute)
+replaces one card in place; the other builders reuse its parts. Every function is pure: the clock and
+the conversation come in through `CardContext`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from microsoft_teams.cards.core import (
+    ActionSet,
+    CardElement,
+    CodeBlock,
+    Column,
+    ColumnSet,
+    Container,
+    ExecuteAction,
+    Mention,
+    MentionedEntity,
+    OpenUrlAction,
+    TeamsCardProperties,
+    TextInput,
+    ToggleVisibilityAction,
+)
+
+from bot.diagnosis.model import CHECK_STATUSES, Action, Check, Diagnosis, FailedCall
+from cards.context import CardContext
+from cards.elements import (
+    banner,
+    card,
+    facts,
+    heading,
+    link_buttons,
+    markdown_link,
+    numbered,
+    place_name,
+    text,
+    to_dict,
+    without_none,
+)
+from cards.time import absolute, relative, utc, when
+from cards.words import (
+    CHECK_COLORS,
+    CHECK_ICONS,
+    CHECK_WORDS,
+    WAIT_CAUSES,
+    cause_label,
+    confidence_words,
+    decided_by,
+    plain_next,
+    plain_summary,
+    problem_label,
+    severity,
+)
+
+__all__ = [
+    "diagnosis_card",
+    "helpdesk_report_card",
+    "progress_card",
+    "result_card",
+    "self_report_card",
+]
+
+MAX_CALLS_SHOWN = 10  # the card lists the latest calls; the rest are counted, not listed
+PENDING_ICON = "⏳"
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+# Element ids targeted by Action.ToggleVisibility; unique within one card.
+CALLS_ID = "vd-failed-calls"
+SUPPORT_ID = "vd-support-request"
+SUPPORT_TEXT_ID = "supportRequestText"
+
+
+# --- public builders ---------------------------------------------------------------------------------
+
+
+def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
+    """Result, verification, what to do and (when Microsoft must act) the support request, in one card."""
+    body = [*_result_part(d, ctx), *_verification_part(d, ctx), *_todo_part(d, ctx)]
+    body += _support_part(d)
+    body.append(_footer(d, ctx))
+    return to_dict(
+        card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
+    )
+
+
+def result_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
+    """Part 1 only, for sharing and the message extension: what is wrong, for whom, the key facts."""
+    body = [*_result_part(d, ctx), _footer(d, ctx)]
+    return to_dict(card(body, actions=[_recheck(d, ctx)], full_width=True, fallback_text=_fallback(d)))
+
+
+def self_report_card(d: Diagnosis, ctx: CardContext, *, helpdesk_notified: bool = False) -> dict[str, Any]:
+    """For an ordinary user about themself: what is wrong and what happens next, without admin jargon.
+
+    `helpdesk_notified` says whether the full diagnosis was posted to the helpdesk channel; the card
+    only claims the helpdesk knows when it does.
+    """
+    wait_until = _wait_phrase(d, ctx.now)
+    body: list[CardElement | None] = [
+        banner(
+            [
+                text("Your calls", size="Small", weight="Bolder", subtle=True),
+                text(d.summary or plain_summary(d.cause), size="Medium", weight="Bolder"),
+            ],
+            style=severity(d.cause),
+            demo=_is_demo(d, ctx),
+        ),
+        text("What happens next", weight="Bolder", spacing="Medium"),
+        text(
+            plain_next(d.cause, helpdesk_notified=helpdesk_notified, wait_until=wait_until), spacing="Small"
+        ),
+        _footer(d, ctx),
+    ]
+    check_again = ExecuteAction(
+        title="Check again", verb="recheck", data=_recheck_data(d, ctx), associated_inputs="none"
+    )
+    return to_dict(card(body, actions=[check_again], fallback_text=d.summary or plain_summary(d.cause)))
+
+
+def helpdesk_report_card(
+    d: Diagnosis,
+    ctx: CardContext,
+    *,
+    reporter_name: str,
+    reporter_id: str,
+    assigned_to: str | None,
+    status: str,
+) -> dict[str, Any]:
+    """The self-report as the helpdesk channel sees it: who reported, its status, the full diagnosis.
+
+    The reporter is @mentioned (an `msteams.entities` mention) so they can be found and answered in the
+    thread; "Assign to me" and "Resolved" are Action.Execute so the card updates for everyone.
+    """
+    at = f"<at>{reporter_name}</at>"
+    report = [
+        text(f"{at} reported a problem: {problem_label(d.problem).lower()}", weight="Bolder"),
+        text(_status_line(status, assigned_to), spacing="Small", subtle=True),
+    ]
+    body = [Container(items=report), *_result_part(d, ctx), *_verification_part(d, ctx), *_todo_part(d, ctx)]
+    body += _support_part(d)
+    body.append(_footer(d, ctx))
+    actions: list[Any] = []
+    if status != "resolved":
+        case = without_none({"caseId": ctx.case_id})
+        actions += [
+            ExecuteAction(title="Assign to me", verb="assign", data=case, associated_inputs="none"),
+            ExecuteAction(
+                title="Resolved", verb="resolve", data=case, associated_inputs="none", style="positive"
+            ),
+        ]
+    actions.append(_recheck(d, ctx))
+    mention = Mention(text=at, mentioned=MentionedEntity(id=reporter_id, name=reporter_name))
+    msteams = TeamsCardProperties(entities=[mention])
+    return to_dict(card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d)))
+
+
+def progress_card(
+    problem: str, checks: list[Check], *, subject_name: str | None, ctx: CardContext
+) -> dict[str, Any]:
+    """'Checking…' with each planned check, ⏳ until it has a final status; sent once, updated in place.
+
+    A check whose `status` is not one of pass/fail/warn/unknown (e.g. "pending") is still running.
+    """
+    done = sum(1 for c in checks if c.status in CHECK_STATUSES)
+    whom = f" for {subject_name}" if subject_name else ""
+    title = f"Checking {problem_label(problem).lower()}{whom}…"
+    rows = [_progress_row(c) for c in checks]
+    body: list[CardElement | None] = [
+        banner(
+            [
+                text(title, size="Medium", weight="Bolder"),
+                text(f"{done} of {len(checks)} checks done", subtle=True),
+            ],
+            style="emphasis",
+            demo=ctx.data_source == "demo",
+        ),
+        *rows,
+    ]
+    return to_dict(card(body, fallback_text=title))
+
+
+# --- part 1: result ----------------------------------------------------------------------------------
+
+
+def _result_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+    kicker = problem_label(d.problem)
+    if d.subject and (d.subject.display_name or d.subject.user_principal_name):
+        kicker = f"{kicker} · {d.subject.display_name or d.subject.user_principal_name}"
+    top = banner(
+        [
+            text(kicker, size="Small", weight="Bolder", subtle=True),
+            text(d.title, size="Large", weight="Bolder", spacing="Small"),
+            text(f"How sure: {confidence_words(d.confidence)}.", spacing="Small"),
+        ],
+        style=severity(d.cause),
+        demo=_is_demo(d, ctx),
+    )
+    parts: list[CardElement | None] = [top, facts(_key_facts(d, ctx.now), spacing="Medium")]
+    parts += _alternatives(d)
+    return [p for p in parts if p is not None]
+
+
+def _key_facts(d: Diagnosis, now: datetime) -> list[tuple[str, str | None]]:
+    """The facts an admin acts on or quotes: who, which numbers, which call, which domains."""
+    s, e = d.subject, d.evidence
+    rows: list[tuple[str, str | None]] = []
+    if s:
+        who = " · ".join(x for x in (s.display_name, s.user_principal_name) if x)
+        rows.append(("User", who or s.id))
+        rows.append(("8x8 number", s.eightbyeight_number))
+        teams = s.teams_number
+        if teams and s.eightbyeight_number and teams != s.eightbyeight_number:
+            teams = f"{teams} (differs from 8x8)"
+        rows.append(("Teams number", teams))
+    if e.last_failed_at:
+        rows.append(("Last failed call", _last_call(d, now)))
+    elif e.sip_code:
+        rows.append(("Failed call", _code_phrase(d)))
+    rows.append(("Correlation id", e.correlation_id))
+    if e.failed_calls:
+        since = f" since {absolute(e.call_log_window[0], now)}" if e.call_log_window else ""
+        rows.append(("Failed calls", f"{e.failed_calls}{since}"))
+    if e.partial_number_match:
+        rows.append(("Number match", "on the visible digits of a masked number"))
+    if e.first_sync_at:
+        rows.append(("First complete sync", when(e.first_sync_at, now)))
+    if e.gateway_error_first_seen:
+        rows.append(("Error first seen", when(e.gateway_error_first_seen, now)))
+    if e.gateway_error_last_seen and e.gateway_error_last_seen != e.gateway_error_first_seen:
+        rows.append(("Error last seen", when(e.gateway_error_last_seen, now)))
+    if e.domains:
+        rows.append(("Domains", ", ".join(e.domains)))
+    return rows
+
+
+def _last_call(d: Diagnosis, now: datetime) -> str:
+    at = d.evidence.last_failed_at
+    code = _code_phrase(d)
+    moment = when(at, now) if at else ""
+    return " · ".join(x for x in (moment, code) if x)
+
+
+def _code_phrase(d: Diagnosis) -> str:
+    """'404 Unallocated Number, reverse number lookup failed' from the evidence and the matching call."""
+    e = d.evidence
+    call = _key_call(d)
+    phrase = call.phrase if call and call.phrase else None
+    if e.sip_code == 404 and e.q850_cause == 1 and not phrase:
+        phrase = "Unallocated Number"
+    parts = [" ".join(str(x) for x in (e.sip_code, phrase) if x)]
+    if e.rnl or e.sub_code == 511404:
+        parts.append("reverse number lookup failed")
+    elif e.sub_code:
+        parts.append(f"sub-code {e.sub_code}")
+    return ", ".join(p for p in parts if p)
+
+
+def _key_call(d: Diagnosis) -> FailedCall | None:
+    calls = d.evidence.calls
+    match = next(
+        (c for c in calls if c.correlation_id and c.correlation_id == d.evidence.correlation_id), None
+    )
+    return match or (calls[0] if calls else None)
+
+
+def _alternatives(d: Diagnosis) -> list[CardElement]:
+    """When the evidence cannot decide: the other possible causes and what would decide between them."""
+    if not d.alternatives:
+        return []
+    lines = [text("Not decided yet. It could also be that:", weight="Bolder", spacing="Medium")]
+    for cause in d.alternatives:
+        line = f"• {cause_label(cause)}"
+        decides = decided_by(cause)
+        if decides:
+            line += f". What decides: {decides}."
+        lines.append(text(line, spacing="Small"))
+    return [Container(style="emphasis", items=lines, spacing="Medium")]
+
+
+# --- part 2: verification ----------------------------------------------------------------------------
+
+
+def _verification_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+    if not d.checks and not d.evidence.calls:
+        return []
+    counts = [
+        f"{n} {CHECK_WORDS[status].lower()}"
+        for status in CHECK_STATUSES
+        if (n := sum(1 for c in d.checks if c.status == status))
+    ]
+    parts: list[CardElement] = [heading("How it was checked")]
+    if counts:
+        parts.append(text(" · ".join(counts), subtle=True, spacing="Small"))
+    parts += [_check_row(c) for c in d.checks]
+    parts += _calls_list(d, ctx.now)
+    return parts
+
+
+def _check_row(check: Check) -> ColumnSet:
+    """✓/✗/!/? then the step, its result in words, and a link where a person can look for themself.
+
+    The link is inline (Markdown) rather than a button: one button per check doubles the card's height.
+    """
+    detail = check.detail
+    if check.status == "unknown":
+        detail = f"Could not check: {detail}" if detail else "Could not check."
+    if check.link:
+        detail = " ".join(
+            x for x in (detail, markdown_link(f"Open {place_name(check.link)}", check.link)) if x
+        )
+    items: list[CardElement | None] = [
+        text(check.title, weight="Bolder"),
+        text(detail, subtle=True, spacing="None") if detail else None,
+    ]
+    icon = text(
+        CHECK_ICONS.get(check.status, "?"),
+        weight="Bolder",
+        color=CHECK_COLORS.get(check.status, "Default"),  # type: ignore[arg-type]
+    )
+    return ColumnSet(
+        spacing="Small",
+        columns=[
+            Column(width="20px", items=[icon]),
+            Column(width="stretch", items=[i for i in items if i is not None]),
+        ],
+    )
+
+
+def _progress_row(check: Check) -> ColumnSet:
+    running = check.status not in CHECK_STATUSES
+    icon = text(
+        PENDING_ICON if running else CHECK_ICONS[check.status],
+        weight="Bolder",
+        color=None if running else CHECK_COLORS[check.status],  # type: ignore[arg-type]
+    )
+    label = check.title if running or not check.detail else f"{check.title}: {check.detail}"
+    return ColumnSet(
+        spacing="Small",
+        columns=[
+            Column(width="20px", items=[icon]),
+            Column(width="stretch", items=[text(label, subtle=running or None)]),
+        ],
+    )
+
+
+def _calls_list(d: Diagnosis, now: datetime) -> list[CardElement]:
+    """The failed calls, collapsed: the latest few, one line each, the rest only counted."""
+    calls = sorted(d.evidence.calls, key=_call_time, reverse=True)
+    if not calls:
+        return []
+    shown = calls[:MAX_CALLS_SHOWN]
+    lines = [text(_call_line(c, now), size="Small", spacing="Small") for c in shown]
+    rest = len(calls) - len(shown)
+    if rest:
+        lines.append(text(f"and {rest} earlier failed calls", size="Small", subtle=True, spacing="Small"))
+    noun = "call" if len(calls) == 1 else "calls"
+    toggle = ToggleVisibilityAction(title=f"Show {len(calls)} failed {noun}", target_elements=[CALLS_ID])
+    return [
+        ActionSet(actions=[toggle], spacing="Small"),
+        Container(id=CALLS_ID, is_visible=False, items=lines),
+    ]
+
+
+def _call_time(call: FailedCall) -> datetime:
+    return utc(call.at) if call.at else _NEVER
+
+
+def _call_line(call: FailedCall, now: datetime) -> str:
+    parts = [absolute(call.at, now) if call.at else "time unknown"]
+    if call.callee_number:
+        callee = f"to {call.callee_number}"
+        if call.partial_match:
+            callee += " (masked)"
+        parts.append(callee)
+    code = " ".join(str(x) for x in (call.sip_code, call.sub_code and f"({call.sub_code})") if x)
+    if code:
+        parts.append(code)
+    if call.correlation_id:
+        parts.append(call.correlation_id)
+    return " · ".join(parts)
+
+
+# --- part 3: what to do ------------------------------------------------------------------------------
+
+
+def _todo_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+    parts: list[CardElement | None] = []
+    if d.cause in WAIT_CAUSES or d.recheck_at:
+        parts.append(_wait_block(d, ctx))
+    names = _names_to_act_on(d)
+    if names and not d.actions:
+        parts.append(names)
+    for i, action in enumerate(d.actions):
+        parts += _action_block(action, names=names if i == 0 else None)
+    if not parts:
+        return []
+    return [heading("What to do"), *[p for p in parts if p is not None]]
+
+
+def _wait_phrase(d: Diagnosis, now: datetime) -> str | None:
+    """'Tue 14:00 UTC (in 41 hours)': when waiting is over, if the diagnosis says."""
+    if not d.recheck_at:
+        return None
+    return f"{absolute(d.recheck_at, now)} ({relative(d.recheck_at, now)})"
+
+
+def _wait_block(d: Diagnosis, ctx: CardContext) -> Container:
+    """'Wait until …, then re-check': the date to put in a calendar and the button that re-checks."""
+    if d.recheck_at is None:
+        line = "Wait, then press Re-check. Nothing else speeds this up."
+    elif utc(d.recheck_at) > utc(ctx.now):
+        line = f"Wait until {_wait_phrase(d, ctx.now)}, then press Re-check."
+    else:
+        ended = f"{relative(d.recheck_at, ctx.now)} ({absolute(d.recheck_at, ctx.now)})"
+        line = f"The wait ended {ended}: press Re-check now."
+    return Container(style="warning", spacing="Small", items=[text(line, weight="Bolder")])
+
+
+def _names_to_act_on(d: Diagnosis) -> Container | None:
+    """For the domain reset: exactly which domains and temporary users to delete, before the steps."""
+    e = d.evidence
+    if d.cause != "gateway-activation-failed" or not (e.domains or e.temporary_users):
+        return None
+    items: list[CardElement] = []
+    if e.domains:
+        items.append(text("Domains to remove", weight="Bolder"))
+        items += [text(f"• {domain}", spacing="None", monospace=True) for domain in e.domains]
+    if e.temporary_users:
+        items.append(text("Temporary users to delete", weight="Bolder", spacing="Small"))
+        items += [text(f"• {user}", spacing="None", monospace=True) for user in e.temporary_users]
+    return Container(style="emphasis", spacing="Small", items=items)
+
+
+def _action_block(action: Action, *, names: CardElement | None = None) -> list[CardElement | None]:
+    """Title, warnings BEFORE the steps (read before starting), the names to act on, steps, notes."""
+    parts: list[CardElement | None] = [text(action.title, weight="Bolder", spacing="Medium")]
+    if action.warnings:
+        parts.append(
+            Container(
+                style="attention",
+                spacing="Small",
+                items=[text(f"⚠ {w}", spacing="Small") for w in action.warnings],
+            )
+        )
+    parts.append(names)
+    parts += numbered(action.steps)
+    parts += [text(note, subtle=True, spacing="Small") for note in action.notes]
+    parts.append(link_buttons((link.get("title") or "Open", link.get("url", "")) for link in action.links))
+    return parts
+
+
+# --- part 4: Microsoft support request ---------------------------------------------------------------
+
+
+def _support_part(d: Diagnosis) -> list[CardElement]:
+    """The filled-in request: copyable (CodeBlock), editable (Input.Text), and how to file it."""
+    sr = d.support_request
+    if not sr:
+        return []
+    hidden: list[CardElement | None] = []
+    if sr.how_to_file:
+        hidden.append(text("How to file it", weight="Bolder"))
+        hidden += numbered(sr.how_to_file)
+    hidden += [
+        text("Description", weight="Bolder", spacing="Medium"),
+        CodeBlock(
+            code_snippet=sr.description,
+            language="PlainText",
+            # Markdown joins single lines: paragraphs keep the request's lines apart in the fallback.
+            fallback=text(sr.description.replace("\n", "\n\n"), monospace=True),
+        ),
+        TextInput(
+            id=SUPPORT_TEXT_ID,
+            label="Edit before copying",
+            is_multiline=True,
+            value=sr.description,
+            spacing="Medium",
+        ),
+    ]
+    show = ToggleVisibilityAction(title="Show request text", target_elements=[SUPPORT_ID])
+    admin = OpenUrlAction(title="Open Microsoft 365 admin center", url=sr.url)
+    return [
+        heading("Microsoft support request"),
+        text(
+            "If the steps above do not fix it, only Microsoft can. The request is filled in with this case's "
+            "evidence; the account owner files it.",
+            spacing="Small",
+        ),
+        facts([("Subject", sr.title)], spacing="Small"),
+        ActionSet(actions=[show, admin], spacing="Small"),
+        Container(id=SUPPORT_ID, is_visible=False, items=[h for h in hidden if h is not None]),
+    ]
+
+
+# --- footer and actions ------------------------------------------------------------------------------
+
+
+def _footer(d: Diagnosis, ctx: CardContext) -> CardElement:
+    checked = ctx.last_checked or d.checked_at or ctx.now
+    source = "Demo data" if _is_demo(d, ctx) else "Live data"
+    line = [f"Last checked {when(checked, ctx.now)}", source]
+    if ctx.case_id:
+        line.append(f"Case {ctx.case_id}")
+    return text(" · ".join(line), size="Small", subtle=True, separator=True, spacing="Medium")
+
+
+def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
+    actions: list[Any] = [_recheck(d, ctx)]
+    if ctx.can_share_to_helpdesk:
+        actions.append(
+            ExecuteAction(
+                title="Share to helpdesk channel",
+                verb="shareToHelpdesk",
+                data=without_none({"caseId": ctx.case_id}),
+                associated_inputs="none",
+            )
+        )
+    return actions
+
+
+def _recheck(d: Diagnosis, ctx: CardContext) -> ExecuteAction:
+    return ExecuteAction(
+        title="Re-check", verb="recheck", data=_recheck_data(d, ctx), associated_inputs="none"
+    )
+
+
+def _recheck_data(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
+    """What a re-run needs; the bot re-checks access on it, because card data comes from the client."""
+    return without_none(
+        {"caseId": ctx.case_id, "problem": d.problem, "userId": d.subject.id if d.subject else None}
+    )
+
+
+def _status_line(status: str, assigned_to: str | None) -> str:
+    label = {"open": "Open", "waiting": "Waiting", "resolved": "Resolved"}.get(status, status.capitalize())
+    if assigned_to:
+        verb = "resolved by" if status == "resolved" else "assigned to"
+        return f"Status: {label} · {verb} {assigned_to}"
+    return f"Status: {label} · not assigned" if status != "resolved" else f"Status: {label}"
+
+
+def _is_demo(d: Diagnosis, ctx: CardContext) -> bool:
+    return d.data_source == "demo" or ctx.data_source == "demo"
+
+
+def _fallback(d: Diagnosis) -> str:
+    """What a client that cannot render the card shows (and what notifications preview)."""
+    who = d.subject.display_name if d.subject and d.subject.display_name else None
+    return f"{d.title}" + (f" ({who})" if who else "")
