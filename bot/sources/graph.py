@@ -143,7 +143,9 @@ class GraphSource:
 
     async def users_on_domain(self, fqdn: str) -> list[DirectoryUser]:
         path = f"domains/{segment(fqdn)}/domainNameReferences/microsoft.graph.user"
-        rows = await self._collect(path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain")
+        rows = await self._collect(
+            path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain", allow_404=True
+        )
         return [directory_user(row) for row in rows]
 
     async def _users_by_address(self, address: str) -> list[DirectoryUser]:

@@ -1,0 +1,205 @@
+"""Graph payloads and ready-made tenants for the fake in `graph_server.py`.
+
+Builders return Graph's JSON exactly as documented (FACTS.md), so tests state the data the way
+Microsoft would send it. `contoso()` is a small tenant with one user per situation the rules know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.fakes.graph_server import CallList, FakeTenant, call_row, iso
+
+MCOEV = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"
+TEAMS_ADMIN = "69091246-20e8-4a56-aa4d-066075b2a7a8"
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+TEMPORARY_USER_NAME = "Temporary Domain Voice Activation User"
+
+
+def assigned_plan(
+    service_plan_id: str, *, enabled: bool = True, since: datetime | None = None, service: str = ""
+) -> dict:
+    return {
+        "assignedDateTime": iso(since or datetime(2026, 1, 5, tzinfo=UTC)),
+        "capabilityStatus": "Enabled" if enabled else "Suspended",
+        "service": service or ("MicrosoftCommunicationsOnline" if service_plan_id == MCOEV else "exchange"),
+        "servicePlanId": service_plan_id,
+    }
+
+
+def graph_user(
+    user_id: str,
+    upn: str,
+    display_name: str,
+    *,
+    mail: str | None = None,
+    phone_plan: bool | None = True,  # True enabled, False suspended, None absent
+    plan_since: datetime | None = None,
+    account_enabled: bool = True,
+    business_phones: Iterable[str] = (),
+) -> dict[str, Any]:
+    plans = [assigned_plan("efb87545-963c-4e0d-99df-69c6916d9eb0")]  # Exchange Online, irrelevant
+    if phone_plan is not None:
+        plans.append(assigned_plan(MCOEV, enabled=phone_plan, since=plan_since))
+    return {
+        "id": user_id,
+        "userPrincipalName": upn,
+        "displayName": display_name,
+        "mail": mail if mail is not None else upn,
+        "accountEnabled": account_enabled,
+        "assignedPlans": plans,
+        "businessPhones": list(business_phones),
+        "givenName": display_name.split(" ")[0],
+        "surname": display_name.split(" ")[-1],
+    }
+
+
+def number_assignment(
+    number: str,
+    target_id: str | None,
+    *,
+    number_type: str = "directRouting",
+    activation_state: str = "activated",
+    category: str = "primary",
+) -> dict[str, Any]:
+    return {
+        "id": f"na-{number}",
+        "telephoneNumber": number,
+        "numberType": number_type,
+        "activationState": activation_state,
+        "assignmentStatus": "userAssigned" if target_id else "unassigned",
+        "assignmentTargetId": target_id,
+        "assignmentCategory": category,
+        "reverseNumberLookupOptions": [],
+        "numberSource": "online",
+        "isoCountryCode": "US",
+    }
+
+
+def user_configuration(
+    user_id: str, upn: str, numbers: Iterable[str], *, voice: bool = True
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "tenantId": "8f0c2a6e-4b1d-4c3e-9a57-2d6b1e0f7a11",
+        "userPrincipalName": upn,
+        "isEnterpriseVoiceEnabled": voice,
+        "accountType": "user",
+        "telephoneNumbers": [{"telephoneNumber": n, "assignmentCategory": "primary"} for n in numbers],
+        "effectivePolicyAssignments": [
+            {"policyType": "OnlineVoiceRoutingPolicy", "policyAssignment": {"displayName": "8x8-Voice"}}
+        ],
+        "featureTypes": ["Teams", "PhoneSystem"],
+    }
+
+
+def graph_domain(
+    fqdn: str,
+    *,
+    verified: bool = True,
+    default: bool = False,
+    initial: bool = False,
+    services: Iterable[str] = (),
+    status: str | None = None,
+    operation: str | None = None,
+    last_action: datetime | None = None,
+) -> dict[str, Any]:
+    state = None
+    if status:
+        state = {
+            "status": status,
+            "operation": operation or "SetupVoiceDomain",
+            "lastActionDateTime": iso(last_action or datetime(2026, 11, 20, tzinfo=UTC)),
+        }
+    return {
+        "id": fqdn,
+        "authenticationType": "Managed",
+        "isVerified": verified,
+        "isDefault": default,
+        "isInitial": initial,
+        "isRoot": True,
+        "supportedServices": list(services),
+        "state": state,
+    }
+
+
+@dataclass(frozen=True)
+class Person:
+    """A test user: Graph object id, UPN, display name and the number Teams holds (if any)."""
+
+    id: str
+    upn: str
+    name: str
+    number: str | None = None
+
+
+ADELE = Person(
+    "3b1f2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "adele.vance@contoso.com", "Adele Vance", "+14255550101"
+)
+DARA = Person(
+    "7c8d9e0f-1a2b-4c3d-8e5f-6a7b8c9d0e1f", "dara.o'brien@contoso.com", "Dara O'Brien", "+14255550142"
+)
+NOLIC = Person("9a0b1c2d-3e4f-4a5b-8c7d-8e9f0a1b2c3d", "lee.gu@contoso.com", "Lee Gu", "+14255550177")
+NONUM = Person("1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a", "megan.bowen@contoso.com", "Megan Bowen", None)
+HELPER = Person("5f6a7b8c-9d0e-4f1a-8b3c-4d5e6f7a8b9c", "grady.archie@contoso.com", "Grady Archie", None)
+HELPDESK_GROUP = "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+VOICE_DOMAINS = ("a1b2c3d4.voice.8x8.example", "a1b2c3d4-2.voice.8x8.example")
+
+
+def failed_call(
+    person: Person, at: datetime, *, callee: str | None = None, correlation_id: str | None = None
+) -> dict:
+    """A reverse-number-lookup failure: 404 / 511404, and no user (Microsoft did not find one)."""
+    return call_row(at, callee=callee or person.number or "", correlation_id=correlation_id)
+
+
+def contoso(now: datetime, *, calls: Iterable[dict] = ()) -> FakeTenant:
+    """Adele (licensed, numbered), Dara O'Brien, Lee (no Teams Phone), Megan (no number), Grady (helpdesk)."""
+    tenant = FakeTenant()
+    for person, plan in ((ADELE, True), (DARA, True), (NOLIC, None), (NONUM, True), (HELPER, None)):
+        tenant.users.append(
+            graph_user(
+                person.id,
+                person.upn,
+                person.name,
+                phone_plan=plan,
+                business_phones=[person.number] if person.number else [],
+            )
+        )
+        if person.number:
+            tenant.number_assignments.append(number_assignment(person.number, person.id))
+            tenant.user_configurations.append(user_configuration(person.id, person.upn, [person.number]))
+    tenant.domains = [
+        graph_domain("contoso.com", default=True, services=["Email", "OfficeCommunicationsOnline"]),
+        graph_domain("contoso.onmicrosoft.com", initial=True, services=["Email"]),
+        *(graph_domain(d) for d in VOICE_DOMAINS),
+    ]
+    tenant.groups = {HELPDESK_GROUP: {HELPER.id}}
+    tenant.roles = {ADELE.id: [GLOBAL_READER]}
+    tenant.calls = [CallList(calls)]
+    return tenant
+
+
+def hours_ago(now: datetime, hours: float) -> datetime:
+    return now - timedelta(hours=hours)
+
+
+class Clock:
+    """Wall-clock time that moves only when told to, and a `sleep` that records instead of waiting."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += timedelta(seconds=seconds)
