@@ -111,6 +111,7 @@ class GraphSource:
             self._call_log_page,
             call_log_cache or WindowCache(limits.cache_ttl, self._clock),
             limits,
+            clock=self._clock,
         )
 
     # -- users -----------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -208,13 +207,13 @@ class CallLogSearch:
         cache: WindowCache,
         limits: CallLogLimits | None = None,
         *,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self._endpoint = endpoint.rstrip("/")
         self._fetch_page = fetch_page
         self._cache = cache
         self.limits = limits or CallLogLimits()
-        self._monotonic = monotonic
+        self._clock = clock
 
     async def failed_inbound(self, numbers: Iterable[str], since: datetime, until: datetime) -> CallSearch:
         targets = sorted({n for n in (to_e164(raw) for raw in numbers if raw) if n})
@@ -223,12 +222,12 @@ class CallLogSearch:
         if not targets or since >= until:
             return CallSearch(window_start=since, window_end=until, pages_scanned=0, complete=True)
 
-        deadline = self._monotonic() + self.limits.time_budget_s
+        deadline = self._clock() + timedelta(seconds=self.limits.time_budget_s)
         progress = _Progress()
         end = _ceil_minute(until)
         size = self.limits.first_window
         while end > since:
-            if self._monotonic() >= deadline:
+            if self._clock() >= deadline:
                 progress.complete = False
                 break
             start = max(since, end - size)
@@ -256,11 +255,11 @@ class CallLogSearch:
 
     # -- windows -------------------------------------------------------------------------------
 
-    async def _window(self, start: datetime, end: datetime, deadline: float) -> WindowScan:
+    async def _window(self, start: datetime, end: datetime, deadline: datetime) -> WindowScan:
         key = (self._endpoint, odata_time(start), odata_time(end))
         return await self._cache.get(key, lambda: self._read_window(start, end, deadline))
 
-    async def _read_window(self, start: datetime, end: datetime, deadline: float) -> WindowScan:
+    async def _read_window(self, start: datetime, end: datetime, deadline: datetime) -> WindowScan:
         url: URL | None = self.first_page_url(start, end)
         rows = pages = 0
         failed: list[CallRecord] = []
@@ -279,7 +278,7 @@ class CallLogSearch:
                 call_record(row) for row in values if isinstance(row, dict) and is_failed_inbound(row)
             )
             url = self._next_url(page)
-            if url is not None and self._monotonic() >= deadline:
+            if url is not None and self._clock() >= deadline:
                 log.info("call log window cut short by the time budget", extra={"pages": pages})
                 return WindowScan(start, end, rows, pages, tuple(failed), complete=False)
         log.debug("call log window", extra={"from": odata_time(start), "to": odata_time(end), "rows": rows})

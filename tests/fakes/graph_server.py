@@ -296,6 +296,7 @@ class FakeTenant:
     granted: set[str] = field(default_factory=lambda: set(ALL_PERMISSIONS))
     page_size: int = 1000
     token_lifetime_s: int = 3599
+    next_link_key: str = "@odata.nextLink"  # the call log's; clients must read it case-insensitively
 
     def user(self, key: str) -> dict[str, Any] | None:
         lowered = key.lower()
@@ -862,7 +863,7 @@ class FakeMicrosoft:
         }
         if offset + size < total:
             token = _skiptoken(offset + size, match.group("from"), match.group("to"))
-            body["@odata.nextLink"] = (
+            body[self.tenant.next_link_key] = (
                 f"{self.graph_endpoint}/v1.0/communications/callRecords/{function}?$skiptoken={quote(token, safe='')}"
             )
         return body
