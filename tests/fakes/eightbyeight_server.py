@@ -240,6 +240,10 @@ class FakeEightByEight:
         """What EIGHTBYEIGHT_API_BASE is set to (the API lives under /admin-provisioning)."""
         return f"https://127.0.0.1:{self.port}"
 
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment variables that point the product (e.g. `python -m bot`) at this fake."""
+        return {"EIGHTBYEIGHT_API_KEY": self.api_key, "EIGHTBYEIGHT_API_BASE": self.base_url, **extra}
+
     async def start(self) -> str:
         self._stopping.clear()
         app = web.Application(middlewares=[self._middleware])
