@@ -14,18 +14,25 @@ import logging
 import sys
 import traceback
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from bot.diagnosis.engine import Engine
 from botbuilder.core import ConversationState, MemoryStorage, Storage, TurnContext, UserState
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
 
+from bot.access import Access
+from bot.case_service import CaseService
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.sources.factory import Sources, build_sources
+from bot.sources.http import HttpClient
 from bot.teams_bot import VoiceDoctorBot
+from dialogs.services import ConversationServices
 
 log = logging.getLogger("voice_doctor.app")
 
@@ -51,14 +58,35 @@ class Services:
 SERVICES = web.AppKey("services", Services)
 
 
-def build_services(settings: Settings, *, storage: Storage | None = None) -> Services:
+def build_services(
+    settings: Settings, *, storage: Storage | None = None, sources: Sources | None = None, clock=None
+) -> Services:
+    """Wire the app: settings -> storage -> sources -> engine -> dialogs -> bot."""
+    clock = clock or (lambda: datetime.now(UTC))
     storage = storage or MemoryStorage()
+    http = HttpClient()
+    sources = sources or build_sources(settings, http)
+    engine = Engine(
+        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
+    )
+    conversation = ConversationServices(
+        settings=settings,
+        engine=engine,
+        access=Access(sources.microsoft),
+        cases=CaseService(clock=clock),
+        data_source=sources.data_source,
+        clock=clock,
+    )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
     adapter.on_turn_error = on_turn_error
     bot = VoiceDoctorBot(
-        settings=settings, conversation_state=ConversationState(storage), user_state=UserState(storage)
+        settings=settings,
+        conversation_state=ConversationState(storage),
+        user_state=UserState(storage),
+        services=conversation,
+        storage=storage,
     )
-    return Services(settings=settings, adapter=adapter, bot=bot, storage=storage)
+    return Services(settings=settings, adapter=adapter, bot=bot, storage=storage, closers=[http.close])
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -1,7 +1,7 @@
 """The Teams activity handler: the edge where Bot Framework meets Voice Doctor.
 
-It routes messages (with the `<at>` mention removed in channels and group chats), card actions
-(`Action.Execute` invokes and `Action.Submit` values), installs and message-extension queries to the
+It routes messages (with the `<at>` mention removed in channels and group chats), card submits,
+Universal Actions (`Action.Execute` invokes), installs and message-extension queries to the
 conversation layer in `dialogs/`. It holds no diagnosis logic and builds no card JSON itself.
 """
 
@@ -9,74 +9,197 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from typing import Any
 
-from botbuilder.core import CardFactory, ConversationState, MessageFactory, TurnContext, UserState
+from botbuilder.core import ConversationState, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 
 from bot.config import Settings
 from bot.logs import conversation_id
-from cards.context import CardContext
-from cards.conversation import help_card, welcome_card
+from cards.conversation import help_card, notice_card, welcome_card
+from dialogs import actions as card_actions
+from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
+from dialogs.intents import Intent, recognise
+from dialogs.presenter import Presenter
+from dialogs.services import ConversationServices, conversation_kind, send_card
 
 log = logging.getLogger("voice_doctor.bot")
 
-
-def conversation_kind(activity: Activity) -> str:
-    """`personal`, `channel` or `groupChat`, from the conversation Teams reports."""
-    conversation = activity.conversation
-    kind = getattr(conversation, "conversation_type", None) if conversation else None
-    if kind in ("channel", "groupChat", "personal"):
-        return kind
-    if conversation is not None and getattr(conversation, "is_group", False):
-        return "groupChat"
-    return "personal"
+ANSWER_KINDS = frozenset({"answer-user", "pick-user", "first-sync", "answer-8x8-number"})
+MAX_TEXT_CHARS = 64 * 1024
 
 
 def message_text(context: TurnContext) -> str:
     """The user's words without the bot's `<at>…</at>` mention, trimmed."""
     activity = context.activity
     if activity.entities and conversation_kind(activity) != "personal":
-        TurnContext.remove_recipient_mention(activity)
-    text = activity.text or ""
-    # Some clients leave the mention markup when the entity's text differs slightly (nbsp, case).
-    if "<at>" in text:
-        text = re.sub(r"<at>[^<]*</at>", " ", text)
-    return " ".join(text.replace("\u00a0", " ").split())
-
-
-def card_attachment(card: dict):
-    return CardFactory.adaptive_card(card)
+        try:
+            TurnContext.remove_recipient_mention(activity)
+        except Exception:  # malformed mention entities must not break the turn
+            log.info("could not remove the mention")
+    text = activity.text if isinstance(activity.text, str) else ""
+    # Some clients leave the markup when the entity's text differs slightly (nbsp, case).
+    text = re.sub(r"<at>[^<]*</at>", " ", text)
+    return text.replace("\u00a0", " ").strip()
 
 
 class VoiceDoctorBot(TeamsActivityHandler):
     def __init__(
-        self, *, settings: Settings, conversation_state: ConversationState, user_state: UserState, clock=None
+        self,
+        *,
+        settings: Settings,
+        conversation_state: ConversationState,
+        user_state: UserState,
+        services: ConversationServices,
+        storage,
     ):
         self.settings = settings
         self.conversation_state = conversation_state
         self.user_state = user_state
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.services = services
+        self.presenter = Presenter(services, storage)
+        self.dialog_state = conversation_state.create_property("DialogState")
+        self.dialogs = DialogSet(self.dialog_state)
+        self.dialogs.add(DiagnoseDialog(services, self.presenter))
 
     async def on_turn(self, turn_context: TurnContext):
-        token = conversation_id.set(
-            turn_context.activity.conversation.id if turn_context.activity.conversation else None
-        )
+        conversation = turn_context.activity.conversation
+        token = conversation_id.set(conversation.id if conversation else None)
         try:
+            if not self._tenant_allowed(turn_context):
+                await self._refuse_tenant(turn_context)
+                return
             await super().on_turn(turn_context)
             await self.conversation_state.save_changes(turn_context)
             await self.user_state.save_changes(turn_context)
         finally:
             conversation_id.reset(token)
 
-    def card_context(self, context: TurnContext) -> CardContext:
-        return CardContext(now=self.clock(), conversation=conversation_kind(context.activity))
+    # --- tenants -------------------------------------------------------------------------------------
+
+    def _tenant_allowed(self, context: TurnContext) -> bool:
+        allowed = self.settings.allowed_tenant_ids
+        if not allowed:
+            return True
+        from dialogs.presenter import tenant_of
+
+        return tenant_of(context.activity) in allowed
+
+    async def _refuse_tenant(self, context: TurnContext) -> None:
+        log.warning("activity from a tenant that is not allowed")
+        if context.activity.type == "message":
+            await context.send_activity("Voice Doctor is not available for your organisation.")
+
+    # --- messages ------------------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext):
+        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else None
         text = message_text(turn_context)
-        log.info("message", extra={"chars": len(text), "scope": conversation_kind(turn_context.activity)})
-        await self.send_card(turn_context, help_card(self.card_context(turn_context)))
+        log.info(
+            "message",
+            extra={
+                "chars": len(text),
+                "scope": conversation_kind(turn_context.activity),
+                "card": bool(value),
+            },
+        )
+        if len(text) > MAX_TEXT_CHARS:
+            await send_card(
+                turn_context,
+                notice_card(
+                    "That's too long for me",
+                    "Paste at most 64 KB of portal text: the Call Data page, its Debug Output, or the Sync History.",
+                    style="warning",
+                ),
+            )
+            return
+        dialog_context = await self.dialogs.create_context(turn_context)
+        if value and isinstance(value.get("vd"), str):
+            await self._card_submit(turn_context, dialog_context, value)
+            return
+        intent = recognise(text)
+        await self._route(turn_context, dialog_context, intent)
+
+    async def _card_submit(self, context: TurnContext, dialog_context, value: dict[str, Any]) -> None:
+        kind = value["vd"]
+        if kind == "start":
+            problem = (
+                value.get("problem")
+                if value.get("problem") in ("inbound-calls", "sync-error")
+                else "inbound-calls"
+            )
+            await self._begin(dialog_context, {"problem": problem})
+        elif kind in ANSWER_KINDS:
+            if dialog_context.active_dialog is not None:
+                await dialog_context.continue_dialog()
+            elif kind in ("answer-user", "pick-user"):  # an old question card: start from its answer
+                problem = (
+                    value.get("problem")
+                    if value.get("problem") in ("inbound-calls", "sync-error")
+                    else "inbound-calls"
+                )
+                await self._begin(
+                    dialog_context, {"problem": problem, "_answer": {"text": "", "value": value}}
+                )
+            else:
+                await send_card(
+                    context,
+                    notice_card(
+                        "That question has expired",
+                        "Start again: type “check calls for” and the person's name, e-mail or number.",
+                    ),
+                )
+        else:
+            await send_card(context, help_card(self.services.card_context(context)))
+
+    async def _route(self, context: TurnContext, dialog_context, intent: Intent) -> None:
+        kind = intent.kind
+        if kind == "cancel":
+            await dialog_context.cancel_all_dialogs()
+            await send_card(
+                context, notice_card("Stopped", "Tell me what's wrong when you're ready, or type “help”.")
+            )
+        elif kind == "help":
+            await send_card(context, help_card(self.services.card_context(context)))
+        elif kind == "greeting" and dialog_context.active_dialog is None:
+            await send_card(context, welcome_card(self.services.card_context(context)))
+        elif kind == "cases":
+            await card_actions.show_cases(self, context)
+        elif kind == "set-helpdesk-channel":
+            await card_actions.set_helpdesk_channel(self, context)
+        elif kind in ("diagnose", "self-report", "paste"):
+            await self._begin(dialog_context, self._options_for(context, intent))
+        elif dialog_context.active_dialog is not None:
+            await dialog_context.continue_dialog()
+        else:
+            await send_card(context, help_card(self.services.card_context(context)))
+
+    def _options_for(self, context: TurnContext, intent: Intent) -> dict[str, Any]:
+        options: dict[str, Any] = {"problem": intent.problem or "inbound-calls"}
+        if intent.kind == "self-report":
+            sender = context.activity.from_property
+            options["userId"] = getattr(sender, "aad_object_id", None) or ""
+            options["selfReport"] = conversation_kind(context.activity) == "personal"
+        elif intent.kind == "paste":
+            options["evidence"] = intent.text
+            from bot.diagnosis.portal_text import parse_portal_text
+
+            called = parse_portal_text(intent.text or "").called_number
+            if options["problem"] == "inbound-calls" and called:
+                options["user"] = called
+        else:
+            options["user"] = intent.user
+        return options
+
+    async def _begin(self, dialog_context, options: dict[str, Any]) -> None:
+        await dialog_context.cancel_all_dialogs()
+        result = await dialog_context.begin_dialog(DIALOG_ID, options)
+        if result.status == DialogTurnStatus.Empty:
+            log.info("dialog ended at once")
+
+    # --- installs ------------------------------------------------------------------------------------
 
     async def on_teams_members_added(self, teams_members_added, team_info, turn_context: TurnContext):
         await self._welcome_if_bot_added(teams_members_added, turn_context)
@@ -86,12 +209,30 @@ class VoiceDoctorBot(TeamsActivityHandler):
 
     async def _welcome_if_bot_added(self, members, turn_context: TurnContext) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
-        if any(member.id == bot_id for member in members or []):
-            await self.send_card(turn_context, welcome_card(self.card_context(turn_context)))
+        if any(getattr(member, "id", None) == bot_id for member in members or []):
+            await send_card(turn_context, welcome_card(self.services.card_context(turn_context)))
 
-    async def send_card(self, turn_context: TurnContext, card: dict) -> str | None:
-        response = await turn_context.send_activity(MessageFactory.attachment(card_attachment(card)))
-        return response.id if response else None
+    # --- Universal Actions (Action.Execute) ----------------------------------------------------------
 
-    async def send_typing(self, turn_context: TurnContext) -> None:
-        await turn_context.send_activity(Activity(type=ActivityTypes.typing))
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        action = invoke_value.action
+        if isinstance(action, dict):  # botbuilder passes the raw JSON through
+            verb, data = action.get("verb"), action.get("data")
+        else:
+            verb, data = getattr(action, "verb", None), getattr(action, "data", None)
+        verb = verb if isinstance(verb, str) else ""
+        data = data if isinstance(data, dict) else {}
+        card = await card_actions.execute(self, turn_context, verb, data)
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
+        )
+
+    # --- message extension -------------------------------------------------------------------------
+
+    async def on_teams_messaging_extension_query(self, turn_context: TurnContext, query):
+        return await card_actions.extension_query(self, turn_context, query)
+
+    async def on_teams_messaging_extension_select_item(self, turn_context: TurnContext, query):
+        return await card_actions.extension_select(self, turn_context, query)

@@ -1,0 +1,313 @@
+"""Card actions (Action.Execute verbs), `cases`, `set helpdesk channel`, and the message extension.
+
+Every value arriving from a card or a compose box is client input: the case it names is loaded from
+the store and the caller's right to it is checked again here, whatever the card said.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.diagnosis.engine import DiagnosisRequest
+from botbuilder.core import CardFactory, TurnContext
+from botbuilder.schema import ConversationReference
+from botbuilder.schema.teams import (
+    MessagingExtensionAttachment,
+    MessagingExtensionResponse,
+    MessagingExtensionResult,
+)
+
+from bot.case_service import CaseRecord
+from bot.diagnosis.errors import InputError
+from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
+from cards.context import CaseSummary
+from cards.conversation import cases_card, notice_card
+from cards.diagnosis import result_card
+from dialogs.presenter import tenant_of
+from dialogs.services import card_message, conversation_kind, send_card
+
+if TYPE_CHECKING:
+    from bot.teams_bot import VoiceDoctorBot
+
+log = logging.getLogger("voice_doctor.actions")
+
+MAX_EXTENSION_RESULTS = 10
+
+
+def _caller(context: TurnContext) -> str | None:
+    sender = context.activity.from_property
+    return getattr(sender, "aad_object_id", None) if sender else None
+
+
+def _caller_name(context: TurnContext) -> str:
+    sender = context.activity.from_property
+    return (getattr(sender, "name", None) or "A helpdesk member") if sender else "A helpdesk member"
+
+
+# --- Action.Execute ------------------------------------------------------------------------------------
+
+
+async def execute(bot: VoiceDoctorBot, context: TurnContext, verb: str, data: dict[str, Any]) -> dict:
+    """Run one card action and return the card that replaces the one clicked."""
+    handler = {"recheck": _recheck, "shareToHelpdesk": _share, "assign": _assign, "resolve": _resolve}.get(
+        verb
+    )
+    if handler is None:
+        return notice_card("I don't know that button", "This card is from an older version. Type “help”.")
+    case = await bot.services.cases.get(data.get("caseId") if isinstance(data.get("caseId"), str) else None)
+    if case is None and verb == "recheck":
+        return await _recheck_without_case(bot, context, data)
+    if case is None or (case.tenant_id and case.tenant_id != tenant_of(context.activity)):
+        return notice_card(
+            "That case is gone", "I no longer have this case. Run the check again from the chat."
+        )
+    return await handler(bot, context, case)
+
+
+async def _may_see(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> bool:
+    if case.diagnosis.problem == "sync-error" or not case.subject_id:
+        return await bot.services.access.is_helpdesk(_caller(context))
+    return await bot.services.access.may_diagnose(_caller(context), case.subject_id)
+
+
+async def _recheck(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
+    if not await _may_see(bot, context, case):
+        return bot.presenter.refusal_card(case.diagnosis.problem)
+    return await bot.presenter.recheck(context, case)
+
+
+async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data: dict[str, Any]) -> dict:
+    """A card whose case is unknown here (another store, an old card): diagnose again from its data."""
+    problem = data.get("problem") if data.get("problem") in ("inbound-calls", "sync-error") else None
+    user_id = data.get("userId") if isinstance(data.get("userId"), str) else None
+    if problem is None or (problem == "inbound-calls" and not user_id):
+        return notice_card(
+            "That case is gone", "I no longer have this case. Run the check again from the chat."
+        )
+    allowed = (
+        await bot.services.access.is_helpdesk(_caller(context))
+        if problem == "sync-error"
+        else await bot.services.access.may_diagnose(_caller(context), user_id)
+    )
+    if not allowed:
+        return bot.presenter.refusal_card(problem)
+    request = DiagnosisRequest(problem=problem, user_id=user_id if problem == "inbound-calls" else None)
+    diagnosis = await bot.services.engine.diagnose(request)
+    case = await bot.services.cases.open(
+        diagnosis,
+        request,
+        tenant_id=tenant_of(context.activity),
+        reporter_id=_caller(context),
+        reporter_name=_caller_name(context),
+    )
+    return await bot.presenter.case_card(context, case)
+
+
+async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
+    if not await bot.services.access.is_helpdesk(_caller(context)):
+        return bot.presenter.refusal_card(case.diagnosis.problem)
+    posted = await bot.presenter.post_to_helpdesk(context, case)
+    await send_card(
+        context,
+        notice_card(
+            "Shared with the helpdesk", "I posted this diagnosis in the helpdesk channel as a new thread."
+        )
+        if posted
+        else notice_card(
+            "No helpdesk channel yet",
+            "Type “set helpdesk channel” in the helpdesk's channel first.",
+            style="warning",
+        ),
+    )
+    return await bot.presenter.case_card(context, case)
+
+
+async def _assign(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
+    if not await bot.services.access.is_helpdesk(_caller(context)):
+        return bot.presenter.refusal_card(case.diagnosis.problem)
+    name = _caller_name(context)
+    await bot.services.cases.assign(case, name)
+    await _notify_reporter(bot, context, case, f"{name} from the helpdesk is looking into your calls.")
+    return bot.presenter.helpdesk_card(context, case)
+
+
+async def _resolve(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
+    if not await bot.services.access.is_helpdesk(_caller(context)):
+        return bot.presenter.refusal_card(case.diagnosis.problem)
+    await bot.services.cases.resolve(case, _caller_name(context))
+    await _notify_reporter(
+        bot,
+        context,
+        case,
+        f"{_caller_name(context)} marked your calling problem as resolved. If calls still don't ring, tell me again.",
+    )
+    if any(r.get("kind") == "helpdesk" for r in case.references) and case.self_report:
+        return bot.presenter.helpdesk_card(context, case)
+    return await bot.presenter.case_card(context, case)
+
+
+async def _notify_reporter(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord, text: str) -> None:
+    """A one-to-one message to the person who reported (proactive, through their chat's reference)."""
+    reference = next((r.get("reference") for r in case.references if r.get("kind") == "reporter"), None)
+    if not reference:
+        return
+
+    async def tell(turn_context: TurnContext) -> None:
+        await send_card(turn_context, notice_card("About your calls", text))
+
+    try:
+        await context.adapter.continue_conversation(
+            ConversationReference().deserialize(reference), tell, bot.settings.app_id or None
+        )
+    except Exception as error:
+        log.warning("could not notify the reporter", extra={"case": case.id, "error": type(error).__name__})
+
+
+# --- commands --------------------------------------------------------------------------------------------
+
+
+async def show_cases(bot: VoiceDoctorBot, context: TurnContext) -> None:
+    if not await bot.services.access.is_helpdesk(_caller(context)):
+        await send_card(
+            context,
+            notice_card("Cases are for the helpdesk", "Type “my calls don't ring” to check your own calls."),
+        )
+        return
+    cases = await bot.services.cases.list(tenant_id=tenant_of(context.activity))
+    rows = [
+        CaseSummary(
+            id=c.id,
+            user_display_name=c.subject_name,
+            problem=c.diagnosis.problem,
+            cause=c.diagnosis.cause,
+            title=c.diagnosis.title,
+            status=c.status,
+            recheck_at=c.recheck_at,
+            updated_at=c.updated_at or bot.services.clock(),
+        )
+        for c in cases
+    ]
+    await send_card(context, cases_card(rows, bot.services.card_context(context)))
+
+
+async def set_helpdesk_channel(bot: VoiceDoctorBot, context: TurnContext) -> None:
+    if conversation_kind(context.activity) != "channel":
+        await send_card(
+            context,
+            notice_card(
+                "Use this in a channel",
+                "Type “set helpdesk channel” in the Teams channel where self-reports should go.",
+            ),
+        )
+        return
+    if not await bot.services.access.is_helpdesk(_caller(context)):
+        await send_card(
+            context,
+            notice_card(
+                "Only the helpdesk can do that",
+                "Ask a Teams admin or helpdesk member to set the helpdesk channel.",
+            ),
+        )
+        return
+    data = context.activity.channel_data if isinstance(context.activity.channel_data, dict) else {}
+    channel = (data.get("channel") or {}).get("id") if isinstance(data.get("channel"), dict) else None
+    channel = channel or context.activity.conversation.id.split(";")[0]
+    await bot.presenter.set_helpdesk_channel(context, channel)
+    await send_card(
+        context,
+        notice_card("Helpdesk channel set", "Self-reports from users will be posted here as new threads."),
+    )
+
+
+# --- message extension -----------------------------------------------------------------------------
+
+
+async def extension_query(bot: VoiceDoctorBot, context: TurnContext, query) -> MessagingExtensionResponse:
+    """ "Diagnose a user": list matching people; picking one inserts the result card (select item)."""
+    if getattr(query, "command_id", None) not in (None, MESSAGE_EXTENSION_COMMAND_ID):
+        return _extension_message("Unknown command.")
+    if not await bot.services.access.is_helpdesk(_caller(context)):
+        return _extension_message(
+            "Diagnosing others is for the helpdesk and Teams admins. Chat with Voice Doctor to check your own calls."
+        )
+    text = ""
+    for parameter in getattr(query, "parameters", None) or []:
+        if getattr(parameter, "name", None) == MESSAGE_EXTENSION_PARAMETER and isinstance(
+            parameter.value, str
+        ):
+            text = parameter.value.strip()
+    if not text:
+        return _extension_message("Type a name, e-mail or phone number.")
+    try:
+        users = await bot.services.engine.find_users(text[:200])
+    except InputError as error:
+        return _extension_message(str(error))
+    if not users:
+        return _extension_message(f"No one matches “{text[:60]}”.")
+    attachments = []
+    for user in users[:MAX_EXTENSION_RESULTS]:
+        preview = CardFactory.thumbnail_card(_thumbnail(user.display_name, user.user_principal_name))
+        attachment = MessagingExtensionAttachment(
+            content_type=preview.content_type, content=preview.content, preview=preview
+        )
+        preview.content.tap = _tap({"userId": user.id})
+        attachments.append(attachment)
+    return MessagingExtensionResponse(
+        compose_extension=MessagingExtensionResult(
+            type="result", attachment_layout="list", attachments=attachments
+        )
+    )
+
+
+async def extension_select(
+    bot: VoiceDoctorBot, context: TurnContext, value: Any
+) -> MessagingExtensionResponse:
+    user_id = value.get("userId") if isinstance(value, dict) else None
+    if not isinstance(user_id, str) or not user_id:
+        return _extension_message("Pick a person from the list.")
+    if not await bot.services.access.may_diagnose(_caller(context), user_id):
+        return _extension_message("Diagnosing others is for the helpdesk and Teams admins.")
+    request = DiagnosisRequest(problem="inbound-calls", user_id=user_id)
+    diagnosis = await bot.services.engine.diagnose(request)
+    case = await bot.services.cases.open(
+        diagnosis,
+        request,
+        tenant_id=tenant_of(context.activity),
+        reporter_id=_caller(context),
+        reporter_name=_caller_name(context),
+    )
+    ctx = bot.services.card_context(context, case_id=case.id, last_checked=diagnosis.checked_at)
+    card = CardFactory.adaptive_card(result_card(diagnosis, ctx))
+    attachment = MessagingExtensionAttachment(content_type=card.content_type, content=card.content)
+    return MessagingExtensionResponse(
+        compose_extension=MessagingExtensionResult(
+            type="result", attachment_layout="list", attachments=[attachment]
+        )
+    )
+
+
+def _extension_message(text: str) -> MessagingExtensionResponse:
+    return MessagingExtensionResponse(compose_extension=MessagingExtensionResult(type="message", text=text))
+
+
+def _thumbnail(title: str, subtitle: str):
+    from botbuilder.schema import ThumbnailCard
+
+    return ThumbnailCard(title=title, subtitle=subtitle)
+
+
+def _tap(value: dict[str, Any]):
+    from botbuilder.schema import CardAction
+
+    return CardAction(type="invoke", value=value)
+
+
+__all__ = [
+    "execute",
+    "extension_query",
+    "extension_select",
+    "set_helpdesk_channel",
+    "show_cases",
+    "card_message",
+]

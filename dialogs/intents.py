@@ -1,0 +1,125 @@
+"""What the person wants, from what they typed: a pure function, no Bot Framework.
+
+People write "calls to adele don't ring", "404 errors for +1 425 555 0101", "sync failed", paste a
+page of portal text, or use the commands of the help card. `recognise` turns any of that into an
+`Intent`; anything it cannot place is `unknown` (the bot answers with the help card).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.diagnosis.phone import looks_like_phone
+from bot.diagnosis.portal_text import infer_problem, looks_like_portal_text
+
+MAX_COMMAND_CHARS = 500  # longer text is only ever read as pasted portal text
+
+INBOUND = "inbound-calls"
+SYNC = "sync-error"
+
+
+@dataclass(frozen=True)
+class Intent:
+    kind: str  # help, cancel, diagnose, self-report, paste, cases, set-helpdesk-channel, greeting, unknown
+    problem: str | None = None
+    user: str | None = None  # who is affected, as typed ("adele@contoso.com", "+1 425…", "Adele Vance", "me")
+    text: str | None = None  # pasted portal text
+
+
+_CANCEL = re.compile(r"^(cancel|stop|start over|restart|reset|never ?mind|quit|abort)[.!]*$", re.I)
+_HELP = re.compile(r"^(help|\?|what can you do\??|commands|menu)[.!]*$", re.I)
+_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|yo)\b[ !.,a-z]*$", re.I)
+_CASES = re.compile(r"^(show |list |open )?(my )?cases[.!]*$", re.I)
+_SET_CHANNEL = re.compile(r"^set (the )?helpdesk channel[.!]*$", re.I)
+_CHECK_CALLS = re.compile(
+    r"^(check|diagnose|test|troubleshoot)\s+(inbound\s+|incoming\s+)?(calls?|calling|phone|number)"
+    r"(\s+(for|of|to)\s+(?P<user>.+?))?[.!?]*$",
+    re.I,
+)
+_CHECK_SYNC = re.compile(
+    r"^(check|diagnose|test|troubleshoot)\s+(the\s+)?(sync|synchroni[sz]ation|gateway|domains?)\b.*$", re.I
+)
+
+_SYNC_WORDS = re.compile(
+    r"\b(gateway|sync(ing|hroni[sz]ation)?|pserror1?|pstn gateway|gateway not ready|setup partially complete|"
+    r"unattached|voice routing domain|sync now)\b",
+    re.I,
+)
+_CALL_WORDS = re.compile(
+    r"(\bcalls?\b.*\b(don'?t|do not|doesn'?t|does not|never|won'?t|not|can'?t|cannot|fail\w*|missed|ring\w*)\b|"
+    r"\b(don'?t|doesn'?t|do not|does not|never|not|can'?t|cannot|won'?t)\b.*\b(ring\w*|receive|get|reach)\b|"
+    r"\bmissed calls?\b|\bunallocated\b|\b404\b|\binbound\b|\bincoming\b|\brnl\b|\bnot ringing\b)",
+    re.I,
+)
+_SELF = re.compile(r"\b(my|me|i|i'm|i am|mine)\b", re.I)
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_PHONE = re.compile(r"(?:tel:)?\+?\d[\d \t().\-]{6,20}\d")
+_GUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I)
+_FOR_NAME = re.compile(r"\b(?:for|to|of)\s+(?P<name>[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){0,3})")
+
+
+def recognise(text: str) -> Intent:
+    """Place one message. Never raises; an empty or unreadable message is `unknown`."""
+    text = (text or "").strip()
+    if not text:
+        return Intent("unknown")
+    if len(text) > MAX_COMMAND_CHARS or "\n" in text.strip():
+        if looks_like_portal_text(text):
+            return Intent("paste", problem=infer_problem(text) or _problem_from_words(text), text=text)
+        if len(text) > MAX_COMMAND_CHARS:
+            return Intent("unknown")
+    line = " ".join(text.split())
+    for pattern, kind in (
+        (_CANCEL, "cancel"),
+        (_HELP, "help"),
+        (_CASES, "cases"),
+        (_SET_CHANNEL, "set-helpdesk-channel"),
+    ):
+        if pattern.match(line):
+            return Intent(kind)
+
+    command = _CHECK_CALLS.match(line)
+    if command:
+        return _about_user(INBOUND, command.group("user"))
+    if _CHECK_SYNC.match(line):
+        return Intent("diagnose", problem=SYNC, user=mentioned_user(line))
+    if looks_like_portal_text(text) and infer_problem(text):
+        return Intent("paste", problem=infer_problem(text), text=text)
+    if _SYNC_WORDS.search(line):
+        return Intent("diagnose", problem=SYNC, user=mentioned_user(line))
+    if _CALL_WORDS.search(line):
+        user = mentioned_user(line)
+        if user is None and _SELF.search(line):
+            return Intent("self-report", problem=INBOUND, user="me")
+        return Intent("diagnose", problem=INBOUND, user=user)
+    if _GREETING.match(line):
+        return Intent("greeting")
+    return Intent("unknown")
+
+
+def _problem_from_words(text: str) -> str:
+    return SYNC if _SYNC_WORDS.search(text) else INBOUND
+
+
+def _about_user(problem: str, user: str | None) -> Intent:
+    user = (user or "").strip().strip("\"'“”") or None
+    if user and user.lower() in ("me", "myself", "my number", "my phone", "mine"):
+        return Intent("self-report", problem=problem, user="me")
+    return Intent("diagnose", problem=problem, user=user)
+
+
+def mentioned_user(line: str) -> str | None:
+    """An e-mail, object id, phone number or capitalised name the message names, if any."""
+    for pattern in (_EMAIL, _GUID):
+        found = pattern.search(line)
+        if found:
+            return found.group(0).rstrip(".")
+    for found in _PHONE.finditer(line):
+        candidate = found.group(0).strip()
+        if looks_like_phone(candidate) and candidate not in ("404",):
+            return candidate
+    named = _FOR_NAME.search(line)
+    if named:
+        return named.group("name").rstrip(".")
+    return None

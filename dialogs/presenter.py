@@ -1,0 +1,225 @@
+"""Showing diagnoses: progress, result, self-reports to the helpdesk channel, re-checks, sharing.
+
+Everything here is orchestration — the diagnosis comes from the engine, the JSON from `cards/`,
+the right to see it from `bot.access` — so dialogs, card actions, the message extension and
+follow-ups present a diagnosis the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.diagnosis.engine import DiagnosisRequest
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
+from botbuilder.schema.teams import ChannelInfo, TeamsChannelData
+
+from bot.case_service import CaseRecord, request_from_json
+from bot.diagnosis.model import Diagnosis
+from cards.conversation import notice_card
+from cards.diagnosis import diagnosis_card, helpdesk_report_card, self_report_card
+from dialogs.services import ConversationServices, card_message, run_with_progress, send_card, update_card
+
+log = logging.getLogger("voice_doctor.presenter")
+
+HELPDESK_CHANNEL_KEY = "voice-doctor/helpdesk-channel"
+
+
+class Presenter:
+    def __init__(self, services: ConversationServices, storage):
+        self.services = services
+        self.storage = storage
+
+    # --- running ----------------------------------------------------------------------------------
+
+    async def diagnose(self, context: TurnContext, request: DiagnosisRequest) -> tuple[Diagnosis, str | None]:
+        return await run_with_progress(self.services, context, request, subject_name=None)
+
+    async def show_interim(self, context: TurnContext, diagnosis: Diagnosis, progress_id: str | None) -> None:
+        """Before a question: the best answer so far replaces the progress card."""
+        card = diagnosis_card(
+            diagnosis, self.services.card_context(context, last_checked=diagnosis.checked_at)
+        )
+        await self._replace_or_send(context, progress_id, card)
+
+    async def present(
+        self,
+        context: TurnContext,
+        diagnosis: Diagnosis,
+        request: DiagnosisRequest,
+        *,
+        progress_id: str | None,
+        self_report: bool = False,
+    ) -> CaseRecord:
+        """Open a case and show it: the result replaces the progress card (or follows it)."""
+        sender = context.activity.from_property
+        case = await self.services.cases.open(
+            diagnosis,
+            request,
+            tenant_id=tenant_of(context.activity),
+            reporter_id=getattr(sender, "aad_object_id", None),
+            reporter_name=getattr(sender, "name", None),
+            reporter_teams_id=getattr(sender, "id", None),
+            self_report=self_report,
+        )
+        if self_report and not await self.services.access.is_helpdesk(case.reporter_id):
+            await self._self_report(context, case, progress_id)
+            return case
+        card = await self.case_card(context, case)
+        activity_id = await self._replace_or_send(context, progress_id, card)
+        await self.services.cases.add_reference(case, reference_of(context), activity_id, "chat")
+        return case
+
+    async def case_card(self, context: TurnContext, case: CaseRecord) -> dict:
+        kind = self.services.card_context(context).conversation
+        can_share = (
+            kind == "personal"
+            and bool(await self.helpdesk_channel(context))
+            and await self.services.access.is_helpdesk(_caller(context))
+        )
+        ctx = self.services.card_context(
+            context, case_id=case.id, can_share_to_helpdesk=can_share, last_checked=case.diagnosis.checked_at
+        )
+        return diagnosis_card(case.diagnosis, ctx)
+
+    # --- self-reports ------------------------------------------------------------------------------
+
+    async def _self_report(self, context: TurnContext, case: CaseRecord, progress_id: str | None) -> None:
+        posted = await self.post_to_helpdesk(context, case)
+        ctx = self.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at)
+        card = self_report_card(case.diagnosis, ctx, helpdesk_notified=posted)
+        activity_id = await self._replace_or_send(context, progress_id, card)
+        await self.services.cases.add_reference(case, reference_of(context), activity_id, "reporter")
+
+    def helpdesk_card(self, context: TurnContext, case: CaseRecord) -> dict:
+        ctx = self.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at)
+        ctx = type(ctx)(**{**ctx.__dict__, "conversation": "channel"})
+        return helpdesk_report_card(
+            case.diagnosis,
+            ctx,
+            reporter_name=case.reporter_name or "Someone",
+            reporter_id=case.reporter_teams_id or case.reporter_id or "unknown",
+            assigned_to=case.assigned_to,
+            status=case.status,
+        )
+
+    async def post_to_helpdesk(self, context: TurnContext, case: CaseRecord) -> bool:
+        """Post the full diagnosis to the helpdesk channel as a new thread. False when none is set."""
+        channel_id = await self.helpdesk_channel(context)
+        if not channel_id:
+            log.warning("no helpdesk channel: self-report not posted", extra={"case": case.id})
+            return False
+        card = self.helpdesk_card(context, case)
+        try:
+            reference, activity_id = await post_to_channel(
+                context, channel_id, card_message(card), self.services.settings.app_id
+            )
+        except Exception as error:
+            log.warning(
+                "posting to the helpdesk channel failed",
+                extra={"case": case.id, "error": type(error).__name__},
+            )
+            return False
+        await self.services.cases.add_reference(
+            case, reference.serialize() if reference else {}, activity_id, "helpdesk"
+        )
+        return True
+
+    async def helpdesk_channel(self, context: TurnContext) -> str | None:
+        tenant = tenant_of(context.activity) or "default"
+        stored = await self.storage.read([f"{HELPDESK_CHANNEL_KEY}/{tenant}"])
+        item = stored.get(f"{HELPDESK_CHANNEL_KEY}/{tenant}")
+        if isinstance(item, dict) and item.get("channelId"):
+            return item["channelId"]
+        return self.services.settings.helpdesk_channel_id or None
+
+    async def set_helpdesk_channel(self, context: TurnContext, channel_id: str) -> None:
+        tenant = tenant_of(context.activity) or "default"
+        await self.storage.write(
+            {f"{HELPDESK_CHANNEL_KEY}/{tenant}": {"channelId": channel_id, "e_tag": "*"}}
+        )
+
+    # --- card actions -------------------------------------------------------------------------------
+
+    async def recheck(self, context: TurnContext, case: CaseRecord) -> dict:
+        request = request_from_json(case.request)
+        diagnosis = await self.services.engine.diagnose(request)
+        await self.services.cases.record_check(case, diagnosis)
+        if context.activity.conversation and any(
+            r.get("kind") == "helpdesk" and r.get("activityId") == context.activity.reply_to_id
+            for r in case.references
+        ):
+            return self.helpdesk_card(context, case)
+        if case.self_report and not await self.services.access.is_helpdesk(_caller(context)):
+            ctx = self.services.card_context(context, case_id=case.id, last_checked=diagnosis.checked_at)
+            return self_report_card(
+                diagnosis, ctx, helpdesk_notified=any(r.get("kind") == "helpdesk" for r in case.references)
+            )
+        return await self.case_card(context, case)
+
+    def refusal_card(self, problem: str | None) -> dict:
+        if problem == "sync-error":
+            return notice_card(
+                "Only the helpdesk can check the sync",
+                "The Teams sync is set up for the whole company, so your helpdesk checks it. "
+                "I can check your own calls: type “my calls don't ring”.",
+                style="warning",
+            )
+        return notice_card(
+            "I can only check your own calls",
+            "Checking someone else's calls is for the helpdesk and Teams admins. "
+            "Type “my calls don't ring” to check yours, or ask your helpdesk.",
+            style="warning",
+        )
+
+    async def _replace_or_send(self, context: TurnContext, activity_id: str | None, card: dict) -> str | None:
+        if activity_id:
+            try:
+                await update_card(context, activity_id, card)
+                return activity_id
+            except Exception as error:
+                log.info("card update failed; sending a new message", extra={"error": type(error).__name__})
+        return await send_card(context, card)
+
+
+def tenant_of(activity: Activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id") if isinstance(data.get("tenant"), dict) else None
+    if tenant:
+        return tenant
+    return getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
+
+
+def reference_of(context: TurnContext) -> dict[str, Any]:
+    return TurnContext.get_conversation_reference(context.activity).serialize()
+
+
+def _caller(context: TurnContext) -> str | None:
+    sender = context.activity.from_property
+    return getattr(sender, "aad_object_id", None) if sender else None
+
+
+async def post_to_channel(
+    context: TurnContext, channel_id: str, activity: Activity, bot_app_id: str
+) -> tuple[ConversationReference | None, str | None]:
+    """Start a new thread in a Teams channel (what TeamsInfo.send_message_to_teams_channel does,
+    also when the bot has no app id, as with the local Playground)."""
+    adapter: BotAdapter = context.adapter
+    result: dict[str, Any] = {}
+
+    async def created(new_context: TurnContext) -> None:
+        result["id"] = new_context.activity.id
+        result["reference"] = TurnContext.get_conversation_reference(new_context.activity)
+
+    parameters = ConversationParameters(
+        is_group=True,
+        bot=ChannelAccount(id=context.activity.recipient.id, name=context.activity.recipient.name),
+        channel_data=TeamsChannelData(channel=ChannelInfo(id=channel_id), tenant=None),
+        activity=activity,
+        tenant_id=tenant_of(context.activity),
+    )
+    await adapter.create_conversation(
+        bot_app_id, created, parameters, "msteams", context.activity.service_url, None
+    )
+    return result.get("reference"), result.get("id")

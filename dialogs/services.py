@@ -1,0 +1,135 @@
+"""What the conversation layer needs from the rest of the app, gathered in one object.
+
+Dialogs, card actions, the message extension and follow-ups all run a diagnosis the same way:
+`run_with_progress` shows a "Checking…" card at once, updates it in place as checks complete, and
+replaces it with the result. Who may diagnose whom is asked of `bot.access` every time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from bot.diagnosis.engine import DiagnosisRequest, Engine
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from bot.access import Access
+from bot.case_service import CaseService
+from bot.config import Settings
+from bot.diagnosis.model import Check, Diagnosis
+from cards.context import CardContext
+from cards.diagnosis import progress_card
+
+log = logging.getLogger("voice_doctor.dialogs")
+
+PROGRESS_UPDATE_SECONDS = 0.4  # Teams throttles edits of one message; a few per second is plenty
+
+
+@dataclass
+class ConversationServices:
+    settings: Settings
+    engine: Engine
+    access: Access
+    cases: CaseService
+    data_source: str
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def card_context(self, context: TurnContext, **kwargs) -> CardContext:
+        return CardContext(
+            now=self.clock(),
+            conversation=conversation_kind(context.activity),
+            data_source=self.data_source,
+            **kwargs,
+        )
+
+
+def conversation_kind(activity: Activity) -> str:
+    """`personal`, `channel` or `groupChat`, from the conversation Teams reports."""
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    if kind in ("channel", "groupChat", "personal"):
+        return kind
+    if conversation is not None and getattr(conversation, "is_group", False):
+        return "groupChat"
+    return "personal"
+
+
+def card_message(card: dict) -> Activity:
+    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+
+
+async def send_card(context: TurnContext, card: dict) -> str | None:
+    response = await context.send_activity(card_message(card))
+    return response.id if response else None
+
+
+async def update_card(context: TurnContext, activity_id: str, card: dict) -> None:
+    activity = card_message(card)
+    activity.id = activity_id
+    await context.update_activity(activity)
+
+
+async def send_typing(context: TurnContext) -> None:
+    await context.send_activity(Activity(type=ActivityTypes.typing))
+
+
+async def run_with_progress(
+    services: ConversationServices,
+    context: TurnContext,
+    request: DiagnosisRequest,
+    *,
+    subject_name: str | None,
+) -> tuple[Diagnosis, str | None]:
+    """Diagnose, showing progress in one card updated in place; return the diagnosis and that card's id.
+
+    If the progress card cannot be updated (an old client, a connector hiccup), the result is simply
+    sent as a new message by the caller: nothing the user needs is lost.
+    """
+    problem = request.problem or "inbound-calls"
+    planned = [
+        replace(c, status="pending", detail="Checking…") for c in services.engine.planned_checks(problem)
+    ]
+    ctx = services.card_context(context)
+    await send_typing(context)
+    progress_id = await send_card(
+        context, progress_card(problem, planned, subject_name=subject_name, ctx=ctx)
+    )
+    tracker = _ProgressTracker(context, progress_id, problem, planned, subject_name, ctx)
+    diagnosis = await services.engine.diagnose(request, on_check=tracker.checked)
+    await tracker.finish()
+    return diagnosis, progress_id
+
+
+class _ProgressTracker:
+    """Coalesces check results into at most a few card edits a second."""
+
+    def __init__(self, context, activity_id, problem, planned: list[Check], subject_name, ctx):
+        self.context, self.activity_id, self.problem = context, activity_id, problem
+        self.checks = {c.id: c for c in planned}
+        self.subject_name, self.ctx = subject_name, ctx
+        self._pending: asyncio.Task | None = None
+
+    async def checked(self, check: Check) -> None:
+        self.checks[check.id] = check
+        if self.activity_id and self._pending is None:
+            self._pending = asyncio.create_task(self._update_soon())
+
+    async def _update_soon(self) -> None:
+        await asyncio.sleep(PROGRESS_UPDATE_SECONDS)
+        self._pending = None
+        card = progress_card(
+            self.problem, list(self.checks.values()), subject_name=self.subject_name, ctx=self.ctx
+        )
+        try:
+            await update_card(self.context, self.activity_id, card)
+        except Exception as error:  # a failed progress edit must never fail the diagnosis
+            log.info("progress update failed", extra={"error": type(error).__name__})
+
+    async def finish(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
