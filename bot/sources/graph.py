@@ -84,6 +84,7 @@ class PermissionProbe:
     purpose: str
     ok: bool | None  # None: not probed (not needed with this configuration)
     detail: str = ""
+    denied: bool = False  # Graph answered 403: the permission is missing or not consented
 
 
 class GraphSource:
@@ -319,15 +320,15 @@ class GraphSource:
         if url is None:
             return PermissionProbe(permission, purpose, None, "not needed: HELPDESK_GROUP_ID is not set")
         try:
-            await self._send("GET", url, permission, purpose)
+            body = await self._send("GET", url, permission, purpose, allow_404=permission == GROUPS_READ)
         except PermissionMissing as error:
+            return PermissionProbe(permission, purpose, False, str(error), denied=True)
+        except SourceError as error:
             return PermissionProbe(permission, purpose, False, str(error))
-        except SourceUnavailable as error:
-            if permission == GROUPS_READ and "HTTP 404" in str(error):
-                return PermissionProbe(
-                    permission, purpose, False, "HELPDESK_GROUP_ID names no group in this tenant."
-                )
-            return PermissionProbe(permission, purpose, False, str(error))
+        if body is None:
+            return PermissionProbe(
+                permission, purpose, False, "HELPDESK_GROUP_ID names no group in this tenant."
+            )
         return PermissionProbe(permission, purpose, True, "granted")
 
     # -- HTTP ------------------------------------------------------------------------------------

@@ -1,0 +1,185 @@
+"""`python -m bot doctor` against the fake Microsoft sign-in + Graph (and the fake 8x8 API)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.cli import doctor
+from tests.fakes.eightbyeight_server import FakeEightByEight
+from tests.fakes.graph_fixtures import HELPDESK_GROUP, contoso
+from tests.fakes.graph_server import FakeMicrosoft
+
+NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
+REPO = Path(__file__).resolve().parents[2]
+PERMISSIONS = [
+    "User.Read.All",
+    "TeamsTelephoneNumber.Read.All",
+    "TeamsUserConfiguration.Read.All",
+    "CallRecords.Read.All",
+    "Domain.Read.All",
+    "GroupMember.Read.All",
+    "RoleManagement.Read.Directory",
+]
+
+
+@pytest.fixture
+async def fake(trust_test_ca) -> AsyncIterator[FakeMicrosoft]:
+    async with FakeMicrosoft(trust_test_ca, contoso(NOW)) as server:
+        yield server
+
+
+async def run_doctor(env: dict[str, str], tmp_path: Path, *args: str) -> tuple[int, str, str]:
+    """The real command in a subprocess (no .env in its directory), while this loop serves the fakes."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GRAPH_", "Microsoft", "EIGHTBYEIGHT_", "DIAGNOSTICS_", "HELPDESK_"))
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "doctor",
+        *args,
+        cwd=tmp_path,
+        env={**clean, "PYTHONPATH": str(REPO), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode, out.decode(), err.decode()
+
+
+def row(output: str, check: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith(check + " "))
+
+
+async def test_everything_granted(fake, tmp_path):
+    code, out, err = await run_doctor(fake.env(HELPDESK_GROUP_ID=HELPDESK_GROUP), tmp_path)
+
+    assert code == 0, out + err
+    assert " ok " in row(out, "sign-in")
+    for permission in PERMISSIONS:
+        assert " ok " in row(out, permission), out
+    assert "The bot can work" in out
+    assert fake.tenant.client_secret not in out + err
+
+
+async def test_each_missing_permission_is_named_with_the_consent_url(fake, tmp_path):
+    fake.tenant.granted -= {
+        "CallRecords.Read.All",
+        "TeamsTelephoneNumber.Read.All",
+        "RoleManagement.Read.Directory",
+    }
+
+    code, out, err = await run_doctor(fake.env(), tmp_path)
+
+    assert code == 2, out + err
+    consent = f"{fake.authority_host}/{fake.tenant.tenant_id}/adminconsent?client_id={fake.tenant.client_id}"
+    for permission in (
+        "CallRecords.Read.All",
+        "TeamsTelephoneNumber.Read.All",
+        "RoleManagement.Read.Directory",
+    ):
+        assert "FAIL" in row(out, permission)
+        assert f"fix: grant {permission} (application permission) and give admin consent: {consent}" in out
+    for permission in ("User.Read.All", "TeamsUserConfiguration.Read.All", "Domain.Read.All"):
+        assert " ok " in row(out, permission)
+    assert "skip" in row(out, "GroupMember.Read.All")  # no HELPDESK_GROUP_ID
+    assert (
+        "cannot work until these are fixed: TeamsTelephoneNumber.Read.All, CallRecords.Read.All, RoleManagement.Read.Directory"
+        in out
+    )
+
+
+async def test_json_output(fake, tmp_path):
+    fake.tenant.granted.discard("Domain.Read.All")
+
+    code, out, _ = await run_doctor(fake.env(), tmp_path, "--json")
+
+    report = json.loads(out)
+    assert code == 2 and report["usable"] is False
+    statuses = {c["check"]: c["status"] for c in report["checks"]}
+    assert statuses["Domain.Read.All"] == "FAIL" and statuses["User.Read.All"] == "ok"
+
+
+async def test_wrong_secret(fake, tmp_path):
+    code, out, err = await run_doctor(fake.env(GRAPH_CLIENT_SECRET="wrong-secret-value-77"), tmp_path)
+
+    assert code == 2
+    assert "FAIL" in row(out, "sign-in") and "AADSTS7000215" in row(out, "sign-in")
+    assert "wrong-secret-value-77" not in out + err
+    assert "Traceback" not in err
+
+
+async def test_unknown_helpdesk_group(fake, tmp_path):
+    code, out, _ = await run_doctor(
+        fake.env(HELPDESK_GROUP_ID="11111111-2222-4333-8444-555555555555"), tmp_path
+    )
+
+    assert code == 2
+    assert "HELPDESK_GROUP_ID names no group" in row(out, "GroupMember.Read.All")
+
+
+async def test_graph_down_is_a_failure_not_a_traceback(fake, tmp_path):
+    fake.fail("/v1.0/domains", 503, times=-1)
+
+    code, out, err = await run_doctor(fake.env(), tmp_path)
+
+    assert code == 2 and "Traceback" not in err
+    assert "HTTP 503" in row(out, "Domain.Read.All")
+
+
+async def test_demo_mode_says_so_and_what_to_set(tmp_path):
+    code, out, err = await run_doctor({}, tmp_path)
+
+    assert code == 0, out + err
+    line = row(out, "Microsoft Graph")
+    assert "demo mode" in line
+    assert "GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET" in out
+
+
+async def test_live_without_credentials_cannot_work(tmp_path):
+    code, out, _ = await run_doctor(
+        {"DIAGNOSTICS_SOURCE": "live", "GRAPH_TENANT_ID": "contoso.com"}, tmp_path
+    )
+
+    assert code == 2
+    assert "GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET are not set" in row(out, "Microsoft Graph")
+
+
+async def test_bad_configuration_is_one_sentence(tmp_path):
+    code, out, err = await run_doctor({"GRAPH_CLOUD": "mars"}, tmp_path)
+
+    assert code == 2 and out == ""
+    assert err.strip().startswith("Configuration error: GRAPH_CLOUD='mars' is not valid")
+    assert len(err.strip().splitlines()) == 1
+
+
+async def test_eightbyeight_key_probed(fake, trust_test_ca, tmp_path):
+    async with FakeEightByEight(trust_test_ca) as eightbyeight:
+        code, out, _ = await run_doctor({**fake.env(), **eightbyeight.env()}, tmp_path)
+        assert code == 0 and " ok " in row(out, "8x8 API key")
+
+        code, out, _ = await run_doctor(
+            {**fake.env(), **eightbyeight.env(EIGHTBYEIGHT_API_KEY="eght_wrong")}, tmp_path
+        )
+        assert code == 0  # the bot still works: the admin gives the 8x8 number instead
+        assert "warn" in row(out, "8x8 API key")
+
+
+async def test_in_process_rows(fake):
+    rows = await doctor.check(fake.settings())
+    assert [r.check for r in rows][:3] == ["configuration", "sign-in", "User.Read.All"]
+    assert rows[-1].check == "8x8 API key" and rows[-1].status == "skip"
+    assert doctor.admin_consent_url(fake.settings()).endswith(
+        f"/adminconsent?client_id={fake.tenant.client_id}"
+    )
