@@ -7,9 +7,13 @@ the conversation come in through `CardContext`.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from microsoft_teams.cards import AdaptiveCard
 from microsoft_teams.cards.core import (
     ActionSet,
     CardElement,
@@ -31,12 +35,14 @@ from cards.context import CardContext
 from cards.elements import (
     banner,
     card,
+    clip,
     facts,
     heading,
     link_buttons,
     markdown_link,
     numbered,
     place_name,
+    plain_lines,
     text,
     to_dict,
     without_none,
@@ -65,6 +71,8 @@ __all__ = [
 ]
 
 MAX_CALLS_SHOWN = 10  # the card lists the latest calls; the rest are counted, not listed
+# Teams refuses messages over about 40 KB, activity envelope included: cards aim below this.
+CARD_BUDGET = 36_000
 PENDING_ICON = "⏳"
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -72,6 +80,39 @@ _NEVER = datetime.min.replace(tzinfo=UTC)
 CALLS_ID = "vd-failed-calls"
 SUPPORT_ID = "vd-support-request"
 SUPPORT_TEXT_ID = "supportRequestText"
+COPY_FROM_BOX = "Select the text in the box below and copy it."
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How much detail a card carries. A card over budget is rebuilt one level leaner, never cut blindly."""
+
+    calls_shown: int = MAX_CALLS_SHOWN
+    compact_steps: bool = False
+    full_fallback: bool = True  # the support request's CodeBlock fallback repeats the whole text
+    clip: int | None = None  # the longest a step, detail or note may be, as a last resort
+
+
+# Leaner in the order that loses least: layout first, then a repeat of text the card holds anyway,
+# then evidence also summed up in the facts, and only last the length of what the reader must do.
+FITS: tuple[Fit, ...] = (
+    Fit(),
+    Fit(compact_steps=True),
+    Fit(compact_steps=True, full_fallback=False),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=3),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=0),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=0, clip=200),
+)
+
+
+def _fitted(build: Callable[[Fit], AdaptiveCard]) -> dict[str, Any]:
+    """The richest version of a card that stays under CARD_BUDGET (the leanest if none does)."""
+    out: dict[str, Any] = {}
+    for fit in FITS:
+        out = to_dict(build(fit))
+        if len(json.dumps(out)) < CARD_BUDGET:
+            break
+    return out
 
 
 # --- public builders ---------------------------------------------------------------------------------
@@ -79,12 +120,14 @@ SUPPORT_TEXT_ID = "supportRequestText"
 
 def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
     """Result, verification, what to do and (when Microsoft must act) the support request, in one card."""
-    body = [*_result_part(d, ctx), *_verification_part(d, ctx), *_todo_part(d, ctx)]
-    body += _support_part(d)
-    body.append(_footer(d, ctx))
-    return to_dict(
-        card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
-    )
+
+    def build(fit: Fit) -> AdaptiveCard:
+        body = [*_result_part(d, ctx), *_verification_part(d, ctx, fit), *_todo_part(d, ctx, fit)]
+        body += _support_part(d, fit)
+        body.append(_footer(d, ctx))
+        return card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
+
+    return _fitted(build)
 
 
 def result_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
@@ -140,9 +183,6 @@ def helpdesk_report_card(
         text(f"{at} reported a problem: {problem_label(d.problem).lower()}", weight="Bolder"),
         text(_status_line(status, assigned_to), spacing="Small", subtle=True),
     ]
-    body = [Container(items=report), *_result_part(d, ctx), *_verification_part(d, ctx), *_todo_part(d, ctx)]
-    body += _support_part(d)
-    body.append(_footer(d, ctx))
     actions: list[Any] = []
     if status != "resolved":
         case = without_none({"caseId": ctx.case_id})
@@ -155,7 +195,13 @@ def helpdesk_report_card(
     actions.append(_recheck(d, ctx))
     mention = Mention(text=at, mentioned=MentionedEntity(id=reporter_id, name=reporter_name))
     msteams = TeamsCardProperties(entities=[mention])
-    return to_dict(card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d)))
+
+    def build(fit: Fit) -> AdaptiveCard:
+        body = [Container(items=report), *_result_part(d, ctx), *_verification_part(d, ctx, fit)]
+        body += [*_todo_part(d, ctx, fit), *_support_part(d, fit), _footer(d, ctx)]
+        return card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d))
+
+    return _fitted(build)
 
 
 def progress_card(
@@ -284,7 +330,7 @@ def _alternatives(d: Diagnosis) -> list[CardElement]:
 # --- part 2: verification ----------------------------------------------------------------------------
 
 
-def _verification_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+def _verification_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardElement]:
     if not d.checks and not d.evidence.calls:
         return []
     counts = [
@@ -295,17 +341,17 @@ def _verification_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
     parts: list[CardElement] = [heading("How it was checked")]
     if counts:
         parts.append(text(" · ".join(counts), subtle=True, spacing="Small"))
-    parts += [_check_row(c) for c in d.checks]
-    parts += _calls_list(d, ctx.now)
+    parts += [_check_row(c, fit) for c in d.checks]
+    parts += _calls_list(d, ctx.now, fit)
     return parts
 
 
-def _check_row(check: Check) -> ColumnSet:
+def _check_row(check: Check, fit: Fit) -> ColumnSet:
     """✓/✗/!/? then the step, its result in words, and a link where a person can look for themself.
 
     The link is inline (Markdown) rather than a button: one button per check doubles the card's height.
     """
-    detail = check.detail
+    detail = clip(check.detail, fit.clip)
     if check.status == "unknown":
         detail = f"Could not check: {detail}" if detail else "Could not check."
     if check.link:
@@ -347,12 +393,12 @@ def _progress_row(check: Check) -> ColumnSet:
     )
 
 
-def _calls_list(d: Diagnosis, now: datetime) -> list[CardElement]:
+def _calls_list(d: Diagnosis, now: datetime, fit: Fit) -> list[CardElement]:
     """The failed calls, collapsed: the latest few, one line each, the rest only counted."""
     calls = sorted(d.evidence.calls, key=_call_time, reverse=True)
-    if not calls:
+    if not calls or not fit.calls_shown:
         return []
-    shown = calls[:MAX_CALLS_SHOWN]
+    shown = calls[: fit.calls_shown]
     lines = [text(_call_line(c, now), size="Small", spacing="Small") for c in shown]
     rest = len(calls) - len(shown)
     if rest:
@@ -387,7 +433,7 @@ def _call_line(call: FailedCall, now: datetime) -> str:
 # --- part 3: what to do ------------------------------------------------------------------------------
 
 
-def _todo_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+def _todo_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardElement]:
     parts: list[CardElement | None] = []
     if d.cause in WAIT_CAUSES or d.recheck_at:
         parts.append(_wait_block(d, ctx))
@@ -395,7 +441,8 @@ def _todo_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
     if names and not d.actions:
         parts.append(names)
     for i, action in enumerate(d.actions):
-        parts += _action_block(action, names=names if i == 0 else None)
+        first = names if i == 0 else None
+        parts += _action_block(action, fit, names=first, filed_below=_is_filing(action, d))
     if not parts:
         return []
     return [heading("What to do"), *[p for p in parts if p is not None]]
@@ -435,7 +482,15 @@ def _names_to_act_on(d: Diagnosis) -> Container | None:
     return Container(style="emphasis", spacing="Small", items=items)
 
 
-def _action_block(action: Action, *, names: CardElement | None = None) -> list[CardElement | None]:
+def _is_filing(action: Action, d: Diagnosis) -> bool:
+    """True for the action whose steps ARE filing the support request: shown once, in part 4."""
+    sr = d.support_request
+    return bool(sr and action.steps and all(step in sr.how_to_file for step in action.steps))
+
+
+def _action_block(
+    action: Action, fit: Fit, *, names: CardElement | None = None, filed_below: bool = False
+) -> list[CardElement | None]:
     """Title, warnings BEFORE the steps (read before starting), the names to act on, steps, notes."""
     parts: list[CardElement | None] = [text(action.title, weight="Bolder", spacing="Medium")]
     if action.warnings:
@@ -443,20 +498,30 @@ def _action_block(action: Action, *, names: CardElement | None = None) -> list[C
             Container(
                 style="attention",
                 spacing="Small",
-                items=[text(f"⚠ {w}", spacing="Small") for w in action.warnings],
+                items=[text(f"⚠ {clip(w, fit.clip)}", spacing="Small") for w in action.warnings],
             )
         )
     parts.append(names)
-    parts += numbered(action.steps)
-    parts += [text(note, subtle=True, spacing="Small") for note in action.notes]
-    parts.append(link_buttons((link.get("title") or "Open", link.get("url", "")) for link in action.links))
+    if filed_below:
+        parts.append(
+            text(
+                "How to file it and the filled-in request: Microsoft support request, below.", spacing="Small"
+            )
+        )
+    else:
+        parts += numbered([clip(step, fit.clip) for step in action.steps], compact=fit.compact_steps)
+    parts += [text(clip(note, fit.clip), subtle=True, spacing="Small") for note in action.notes]
+    if not filed_below:  # the support request part has its own admin center button
+        parts.append(
+            link_buttons((link.get("title") or "Open", link.get("url", "")) for link in action.links)
+        )
     return parts
 
 
 # --- part 4: Microsoft support request ---------------------------------------------------------------
 
 
-def _support_part(d: Diagnosis) -> list[CardElement]:
+def _support_part(d: Diagnosis, fit: Fit) -> list[CardElement]:
     """The filled-in request: copyable (CodeBlock), editable (Input.Text), and how to file it."""
     sr = d.support_request
     if not sr:
@@ -464,14 +529,13 @@ def _support_part(d: Diagnosis) -> list[CardElement]:
     hidden: list[CardElement | None] = []
     if sr.how_to_file:
         hidden.append(text("How to file it", weight="Bolder"))
-        hidden += numbered(sr.how_to_file)
+        hidden += numbered([clip(step, fit.clip) for step in sr.how_to_file], compact=fit.compact_steps)
     hidden += [
         text("Description", weight="Bolder", spacing="Medium"),
         CodeBlock(
             code_snippet=sr.description,
             language="PlainText",
-            # Markdown joins single lines: paragraphs keep the request's lines apart in the fallback.
-            fallback=text(sr.description.replace("\n", "\n\n"), monospace=True),
+            fallback=plain_lines(sr.description) if fit.full_fallback else text(COPY_FROM_BOX),
         ),
         TextInput(
             id=SUPPORT_TEXT_ID,

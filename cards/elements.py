@@ -35,6 +35,7 @@ __all__ = [
     "CONTAINER_STYLES",
     "banner",
     "card",
+    "clip",
     "demo_label",
     "facts",
     "heading",
@@ -42,6 +43,7 @@ __all__ = [
     "markdown_link",
     "numbered",
     "place_name",
+    "plain_lines",
     "text",
     "to_dict",
     "without_none",
@@ -130,9 +132,46 @@ def facts(pairs: Iterable[tuple[str, str | None]], *, spacing: Spacing | None = 
     return FactSet(facts=rows, spacing=spacing) if rows else None
 
 
-def numbered(steps: Sequence[str]) -> list[TextBlock]:
-    """Steps as '1. …' lines, one TextBlock each so long steps wrap under their own number."""
-    return [text(f"{i}. {step}", spacing="Small") for i, step in enumerate(steps, start=1)]
+def numbered(steps: Sequence[str], *, compact: bool = False) -> list[CardElement]:
+    """Steps as numbered rows, the number in its own column so long steps wrap under their text.
+
+    Not a Markdown list: list rendering differs between clients (some clip long items), and a step
+    that itself starts with a number or a dash would be renumbered or re-bulleted. `compact` puts the
+    number in the text instead (a quarter of the JSON), for cards that would not fit otherwise.
+    """
+    if compact:
+        return [text(f"**{i}.** {step}", spacing="Small") for i, step in enumerate(steps, start=1)]
+    return [
+        ColumnSet(
+            spacing="Small",
+            columns=[
+                Column(width="24px", items=[text(str(i), weight="Bolder")]),  # "1." alone is a Markdown list
+                Column(width="stretch", items=[text(step)]),
+            ],
+        )
+        for i, step in enumerate(steps, start=1)
+    ]
+
+
+def plain_lines(value: str, *, monospace: bool = False) -> Container:
+    """Multi-line text shown line for line: one TextBlock a line, list markers shown as bullets.
+
+    Markdown would join single lines and turn '- ' into a list; this keeps what the reader sees
+    close to the text they will paste.
+    """
+    items: list[CardElement] = []
+    gap = False
+    for line in value.splitlines():
+        if not line.strip():
+            gap = True
+            continue
+        indent = len(line) - len(line.lstrip())
+        body = line.strip()
+        if body.startswith(("- ", "* ")):
+            body = ("◦ " if indent else "• ") + body[2:]
+        items.append(text(body, monospace=monospace, spacing="Medium" if gap else "None"))
+        gap = False
+    return Container(items=items or [text(" ")])
 
 
 def place_name(url: str) -> str:
@@ -155,6 +194,13 @@ def link_buttons(links: Iterable[tuple[str, str]]) -> ActionSet | None:
     """Open-URL buttons for (title, url) pairs; None when there are none."""
     actions = [OpenUrlAction(title=title, url=url) for title, url in links if url]
     return ActionSet(actions=actions) if actions else None
+
+
+def clip(value: str, limit: int | None) -> str:
+    """`value` cut to `limit` characters with an ellipsis; unchanged when it fits or there is no limit."""
+    if limit is None or len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + "…"
 
 
 def without_none(data: dict[str, Any]) -> dict[str, Any]:

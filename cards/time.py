@@ -29,20 +29,25 @@ def _count(n: int, unit: str) -> str:
     return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
 
 
+def _nearest(value: float) -> int:
+    """Half up, not Python's half-to-even: 2.5 hours is "3 hours", as a person would say."""
+    return int(value + 0.5)
+
+
 def relative(dt: datetime, now: datetime) -> str:
     """'in 5 minutes', '3 hours ago', 'in 4 days', 'just now': rounded to the nearest unit."""
     seconds = (utc(dt) - utc(now)).total_seconds()
     future = seconds > 0
     span = abs(seconds)
-    minutes = round(span / _MINUTE)
+    minutes = _nearest(span / _MINUTE)
     if minutes < 1:
         return "in under a minute" if future else "just now"
     if minutes < 60:
         amount = _count(minutes, "minute")
-    elif round(span / _HOUR) < _HOURS_UNTIL:
-        amount = _count(max(1, round(span / _HOUR)), "hour")
+    elif _nearest(span / _HOUR) < _HOURS_UNTIL:
+        amount = _count(max(1, _nearest(span / _HOUR)), "hour")
     else:
-        amount = _count(round(span / _DAY), "day")
+        amount = _count(_nearest(span / _DAY), "day")
     return f"in {amount}" if future else f"{amount} ago"
 
 

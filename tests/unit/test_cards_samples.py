@@ -19,6 +19,7 @@ from bot.diagnosis.model import (
     Subject,
     SupportRequest,
 )
+from bot.diagnosis.playbook import load_playbook
 
 # Sunday 21:00 UTC: a recheck 41 hours later is "Tue 14:00 UTC".
 NOW = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
@@ -457,6 +458,42 @@ def worst_case(problem: str = "inbound-calls") -> Diagnosis:
         summary=LONG_STEP,
         checked_at=NOW,
     )
+
+
+def playbook_values(d: Diagnosis) -> dict[str, str]:
+    """The placeholders the playbooks use, filled from a sample diagnosis as the engine would."""
+    s, e = d.subject or Subject(), d.evidence
+    return {
+        "correlation_id": e.correlation_id or "",
+        "eightbyeight_number": s.eightbyeight_number or "",
+        "teams_number": s.teams_number or "none",
+        "failed_calls_summary": f"{e.failed_calls} failed inbound calls with 404 since Thu",
+        "first_sync_at": "Sat 14:00 UTC",
+        "numbers": f"{s.eightbyeight_number} (8x8), {s.teams_number} (Teams)",
+        "query": "adele.vanse",
+        "tac_user_url": TEAMS_USER_URL,
+        "upn": s.user_principal_name or "",
+        "user": s.display_name or "",
+        "user_id": s.id or "",
+        "wait_in": "in 41 hours",
+        "wait_until": "Tue 14:00 UTC",
+        "domains": ", ".join(e.domains),
+        "first_seen": "30 hours ago",
+        "temporary_users_found": ", ".join(e.temporary_users),
+    }
+
+
+def with_playbook(d: Diagnosis) -> Diagnosis:
+    """The sample with the real playbook's words: titles, steps, warnings, support request."""
+    book = load_playbook(d.problem)
+    values = playbook_values(d)
+    flags = {"first_sync_known", "calls_known", "correlation_known", "first_seen_known"}
+    words = book.cause(d.cause, values)
+    d.title, d.summary = words.title, words.summary
+    d.actions = book.actions_for(d.cause, values, flags)
+    if d.cause == "microsoft-out-of-sync":
+        d.support_request = book.support_request(values, flags)
+    return d
 
 
 # --- the samples themselves --------------------------------------------------------------------------
