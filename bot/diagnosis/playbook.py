@@ -121,7 +121,7 @@ class Playbook:
         return SupportRequest(
             title=render(template["title"], values),
             description="\n".join(lines),
-            how_to_file=[*how_to_file.steps, render(template["intro"], values)],
+            how_to_file=list(how_to_file.steps),
         )
 
 

@@ -1,0 +1,365 @@
+"""The diagnosis engine: asks every source what it knows, concurrently, then applies the rules.
+
+Why it is built this way:
+
+- Each question to a source has its own time limit, and a source that is not configured, fails
+  or is slow turns into `unknown` checks that say which source and why — never into a failed
+  diagnosis. Only bad input (`InputError`) stops a diagnosis.
+- Questions are asked in three rounds because later ones need earlier answers: who the user is;
+  then (at once) their numbers, voice settings, 8x8 account and first sync; then the call log for
+  those numbers. After each round the checks it settles are reported through `on_check`, so a
+  "Checking…" card can fill in while the call log is still being searched.
+- Nothing here knows Bot Framework, HTTP or cards: sources come in through the Protocols of
+  `bot.sources.base`, words come from the playbooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bot.diagnosis.errors import InputError
+from bot.diagnosis.model import PROBLEMS, Check, Diagnosis, Subject
+from bot.diagnosis.phone import looks_like_phone, to_e164
+from bot.diagnosis.playbook import load_playbook
+from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
+from bot.diagnosis.rules import inbound_calls, sync_error
+from bot.diagnosis.rules.common import Answer, join_names, sentence
+from bot.sources.base import (
+    DirectoryUser,
+    EightByEightSource,
+    MicrosoftSource,
+    PortalSource,
+    SourceError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+OnCheck = Callable[[Check], Awaitable[None]]
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+MAX_QUERY = 256
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DiagnosisRequest:
+    problem: str | None = (
+        None  # "inbound-calls" | "sync-error" | None: inferred from the evidence, else inbound-calls
+    )
+    user: str | None = None  # UPN/e-mail, Entra object id, or phone number in any common format
+    evidence_text: str | None = None  # text pasted from the 8x8 portal
+    first_sync_at: datetime | None = None  # told by the admin (or from pasted sync history)
+    eightbyeight_number: str | None = None  # told by the admin when 8x8 cannot be read
+    user_id: str | None = None  # an already-resolved Entra object id (people picker) wins over `user`
+
+
+class Engine:
+    def __init__(
+        self,
+        microsoft: MicrosoftSource,
+        eightbyeight: EightByEightSource,
+        portal: PortalSource,
+        *,
+        data_source: str,
+        clock: Callable[[], datetime] = utc_now,
+        source_timeout: float = 25.0,
+    ):
+        self.microsoft = microsoft
+        self.eightbyeight = eightbyeight
+        self.portal = portal
+        self.data_source = data_source
+        self._clock = clock
+        self._timeout = source_timeout
+
+    # -- public ----------------------------------------------------------------------------------
+
+    async def diagnose(self, request: DiagnosisRequest, on_check: OnCheck | None = None) -> Diagnosis:
+        """A diagnosis for `request`. Raises InputError for bad input, nothing else."""
+        pasted = parse_portal_text(request.evidence_text) if request.evidence_text else None
+        problem = request.problem or (infer_problem(request.evidence_text or "")) or "inbound-calls"
+        if problem not in PROBLEMS:
+            raise InputError(f"{problem!r} is not a problem I know: use {' or '.join(PROBLEMS)}.")
+        now = _aware(self._clock())
+        emit = _Emitter(on_check)
+        if problem == "sync-error":
+            return await self._sync_error(request, pasted, now, emit)
+        return await self._inbound_calls(request, pasted, now, emit)
+
+    async def find_users(self, query: str) -> list[DirectoryUser]:
+        """Users matching a UPN/e-mail, an object id, a phone number or a name prefix (0, 1 or many).
+
+        A source that cannot answer raises its SourceError: "no answer" is not "no such user".
+        """
+        return await self.microsoft.find_users(_directory_query(query))
+
+    def planned_checks(self, problem: str) -> list[Check]:
+        """The checks a diagnosis of `problem` will run, all `unknown` and "Checking…"."""
+        if problem not in PROBLEMS:
+            raise InputError(f"{problem!r} is not a problem I know: use {' or '.join(PROBLEMS)}.")
+        rules = inbound_calls if problem == "inbound-calls" else sync_error
+        playbook = load_playbook(problem)
+        return [
+            Check(cid, playbook.check(cid).title, "unknown", "Checking…", source)
+            for cid, source, _ in rules.CHECKS
+        ]
+
+    # -- inbound calls ---------------------------------------------------------------------------
+
+    async def _inbound_calls(
+        self, request: DiagnosisRequest, pasted: PortalEvidence | None, now: datetime, emit: _Emitter
+    ) -> Diagnosis:
+        told_number = _told_number(request.eightbyeight_number)
+        query = (request.user or "").strip() or None
+        call_data = pasted if pasted and pasted.has_call_data else None
+        if not request.user_id and not query:
+            if call_data and call_data.called_number:
+                query = call_data.called_number
+            else:
+                raise InputError(
+                    "Name the affected user: their e-mail address (UPN), Entra object id or phone number."
+                )
+        facts = inbound_calls.InboundFacts(now=now, query=query or request.user_id, user=Answer())
+        facts.told_8x8_number = told_number
+        facts.call_data = call_data
+        facts.window = (now - inbound_calls.CALL_LOG_WINDOW, now)
+        if request.first_sync_at is not None:
+            facts.first_sync_at, facts.first_sync_source = _aware(request.first_sync_at), "admin"
+        elif pasted and pasted.first_complete_sync_at:
+            facts.first_sync_at, facts.first_sync_source = pasted.first_complete_sync_at, "portal"
+
+        facts.user, facts.matches = await self._resolve_user(request.user_id, query)
+        await emit(inbound_calls.build_checks(1, facts))
+
+        await self._inbound_round_two(facts, query)
+        await emit(inbound_calls.build_checks(2, facts))
+
+        if facts.numbers:
+            start, end = facts.window
+            facts.calls = await self._ask(
+                self._label(self.microsoft), self.microsoft.failed_inbound_calls(facts.numbers, start, end)
+            )
+        else:
+            facts.calls = Answer.not_asked(
+                "Microsoft's call log was not searched: no number is known for the user."
+            )
+        checks = inbound_calls.build_checks(3, facts)
+        await emit(checks)
+        return inbound_calls.assemble(facts, emit.ordered(inbound_calls.CHECKS), self.data_source)
+
+    async def _resolve_user(
+        self, user_id: str | None, query: str | None
+    ) -> tuple[Answer[DirectoryUser], int]:
+        label = self._label(self.microsoft)
+        if user_id:
+            answer = await self._ask(label, self.microsoft.get_user(user_id.strip()))
+            return answer, int(answer.value is not None)
+        assert query is not None
+        found = await self._ask(label, self.microsoft.find_users(_directory_query(query)))
+        if not found.ok:
+            return Answer(error=found.error), 0
+        users = found.value or []
+        if len(users) > 1:
+            exact = [u for u in users if _same_person(u, query)]
+            if len(exact) != 1:
+                names = join_names([f"{u.display_name} ({u.user_principal_name})" for u in users], limit=5)
+                raise InputError(f"{query} matches {len(users)} users ({names}): name one by e-mail address.")
+            users = exact
+        return Answer(users[0] if users else None), len(users)
+
+    async def _inbound_round_two(self, facts: inbound_calls.InboundFacts, query: str | None) -> None:
+        """Numbers, voice settings, the 8x8 account, the first sync and the call data: all at once."""
+        user = facts.found_user
+        jobs: dict[str, Coroutine[Any, Any, Answer[Any]]] = {}
+        ms, eight, portal = (
+            self._label(self.microsoft),
+            self._label(self.eightbyeight),
+            self._label(self.portal),
+        )
+        if user is not None:
+            jobs["assignments"] = self._ask(ms, self.microsoft.number_assignments(user.id))
+            jobs["voice"] = self._ask(ms, self.microsoft.voice_config(user.id))
+        if facts.told_8x8_number is None:
+            if user is not None:
+                jobs["8x8"] = self._ask(
+                    eight, self.eightbyeight.find_user(user.user_principal_name, user.mail)
+                )
+            elif query and "@" in query:  # Graph did not answer or has no such user: 8x8 may still know
+                jobs["8x8"] = self._ask(eight, self.eightbyeight.find_user(query, query))
+        lookup_portal = user is not None or not facts.user.ok
+        if facts.first_sync_at is None and lookup_portal:
+            jobs["first-sync"] = self._ask(portal, self.portal.first_complete_sync(user))
+        if facts.call_data is None and user is not None:
+            jobs["call-data"] = self._ask(portal, self.portal.call_data_text(user))
+        results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+
+        why_not = "Not asked: the user was not found in Microsoft 365."
+        if not facts.user.ok:
+            why_not = f"Not asked: {facts.user.error}"
+        facts.assignments = results.get("assignments", Answer.not_asked(why_not))
+        facts.voice = results.get("voice", Answer.not_asked(why_not))
+        facts.eightbyeight = results.get("8x8", Answer.not_asked("Not asked: the 8x8 number was given."))
+        if "first-sync" in results:
+            answer = results["first-sync"]
+            if answer.ok and answer.value is not None:
+                facts.first_sync_at, facts.first_sync_source = _aware(answer.value), "portal"
+            elif not answer.ok:
+                facts.first_sync_error = answer.error
+        if "call-data" in results:
+            answer = results["call-data"]
+            if not answer.ok:
+                facts.call_data_error = answer.error
+            elif answer.value:
+                facts.call_data = self._parse_source_text(answer.value, "call data")
+
+    # -- sync error ------------------------------------------------------------------------------
+
+    async def _sync_error(
+        self, request: DiagnosisRequest, pasted: PortalEvidence | None, now: datetime, emit: _Emitter
+    ) -> Diagnosis:
+        facts = sync_error.SyncFacts(now=now)
+        ms, portal = self._label(self.microsoft), self._label(self.portal)
+        jobs: dict[str, Coroutine[Any, Any, Answer[Any]]] = {
+            "domains": self._ask(ms, self.microsoft.domains()),
+            "activation-users": self._ask(ms, self.microsoft.users_named(sync_error.ACTIVATION_USER_NAME)),
+        }
+        if pasted is not None and pasted.has_sync_history:
+            facts.history = pasted
+        else:
+            jobs["history"] = self._ask(portal, self.portal.sync_history_text())
+        if request.user_id or (request.user or "").strip():
+            jobs["subject"] = self._subject(request)
+        results = dict(zip(jobs, await asyncio.gather(*jobs.values()), strict=True))
+        facts.domains = results["domains"]
+        facts.activation_users = results["activation-users"]
+        if "history" in results:
+            answer = results["history"]
+            if not answer.ok:
+                facts.history_error = answer.error
+            elif answer.value:
+                facts.history = self._parse_source_text(answer.value, "sync history")
+        if "subject" in results and results["subject"].ok:
+            facts.subject = results["subject"].value
+        await emit(sync_error.build_checks(1, facts))
+
+        domains = [d.id for d in facts.graph_voice_domains][: sync_error.MAX_DOMAINS_LOOKED_AT]
+        answers = await asyncio.gather(*(self._ask(ms, self.microsoft.users_on_domain(d)) for d in domains))
+        facts.domain_users = dict(zip(domains, answers, strict=True))
+        await emit(sync_error.build_checks(2, facts))
+        return sync_error.assemble(facts, emit.ordered(sync_error.CHECKS), self.data_source)
+
+    async def _subject(self, request: DiagnosisRequest) -> Answer[Subject]:
+        """The user named with a sync error (optional: the problem is tenant-wide)."""
+        try:
+            answer, _ = await self._resolve_user(request.user_id, (request.user or "").strip() or None)
+        except InputError as error:
+            return Answer(error=str(error))
+        user = answer.value if answer.ok else None
+        if user is None:
+            return Answer(error=answer.error or "no such user")
+        return Answer(
+            Subject(id=user.id, user_principal_name=user.user_principal_name, display_name=user.display_name)
+        )
+
+    # -- asking sources --------------------------------------------------------------------------
+
+    async def _ask(self, who: str, call: Awaitable[T]) -> Answer[T]:
+        """Await one source call within the time limit; any failure becomes an Answer with a reason."""
+        try:
+            return Answer(await asyncio.wait_for(call, self._timeout))
+        except SourceError as error:
+            return Answer(error=sentence(str(error)))
+        except TimeoutError:
+            return Answer(error=f"{who} did not answer within {self._timeout:g} seconds.")
+        except InputError as error:
+            return Answer(error=sentence(str(error)))
+        except Exception as error:  # a bug or a surprise in a source must not sink the diagnosis
+            log.exception("source failed", extra={"source": who, "error_type": type(error).__name__})
+            return Answer(
+                error=f"{who} failed unexpectedly ({type(error).__name__}), so this could not be checked."
+            )
+
+    def _parse_source_text(self, text: str, what: str) -> PortalEvidence | None:
+        try:
+            return parse_portal_text(text)
+        except InputError:
+            log.warning("portal source text too long", extra={"what": what})
+            return None
+
+    @staticmethod
+    def _label(source: object) -> str:
+        name = getattr(source, "name", "")
+        return {
+            "graph": "Microsoft Graph",
+            "demo": "The demo tenant",
+            "8x8": "The 8x8 Administration API",
+            "portal": "The 8x8 portal",
+        }.get(name, f"The {name or 'source'}")
+
+
+class _Emitter:
+    """Reports checks as they are settled; a failing callback is logged and otherwise ignored."""
+
+    def __init__(self, on_check: OnCheck | None):
+        self._on_check = on_check
+        self.checks: dict[str, Check] = {}
+
+    async def __call__(self, checks: list[Check]) -> None:
+        for check in checks:
+            self.checks[check.id] = check
+            if self._on_check is None:
+                continue
+            try:
+                await self._on_check(check)
+            except Exception:
+                log.exception("on_check callback failed", extra={"check": check.id})
+
+    def ordered(self, plan: tuple[tuple[str, str, int], ...]) -> list[Check]:
+        return [self.checks[check_id] for check_id, _, _ in plan if check_id in self.checks]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _directory_query(query: str) -> str:
+    """What to ask the directory for: E.164 for a phone number, the text itself otherwise."""
+    if not isinstance(query, str) or not query.strip():
+        raise InputError("Name the user: their e-mail address (UPN), Entra object id or phone number.")
+    text = query.strip()
+    if len(text) > MAX_QUERY:
+        raise InputError(
+            f"That user name is {len(text)} characters long; a user name has at most {MAX_QUERY}."
+        )
+    if any(ord(ch) < 32 for ch in text):
+        raise InputError(
+            "That user name contains control characters; give an e-mail address, object id or number."
+        )
+    if looks_like_phone(text):
+        return to_e164(text) or text
+    return text
+
+
+def _told_number(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    number = to_e164(raw)
+    if number is None:
+        raise InputError(f"{raw.strip()!r} is not a phone number I can read: give it like +1 425 555 0101.")
+    return number
+
+
+def _same_person(user: DirectoryUser, query: str) -> bool:
+    q = query.strip().lower()
+    return q in (user.user_principal_name.lower(), (user.mail or "").lower(), user.id.lower())

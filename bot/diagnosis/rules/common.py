@@ -1,0 +1,106 @@
+"""What the rules of every problem share: answers from sources, and choosing the cause.
+
+Why tri-state: a cause can hold, not hold, or be undecidable because a source did not answer
+(Graph not configured, 8x8 timed out, the portal has no API). The rules never turn "could not see"
+into "is fine"; an undecidable cause ahead of the chosen one lowers the confidence and is listed in
+`alternatives`, so the person asking knows what would settle it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from bot.diagnosis.model import Check, Confidence
+
+T = TypeVar("T")
+
+ADMIN_8X8_URL = "https://admin.8x8.com"
+M365_ADMIN_URL = "https://admin.microsoft.com"
+TEAMS_ADMIN_USERS_URL = "https://admin.teams.microsoft.com/users"
+CORRELATION_PLACEHOLDER = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+
+
+@dataclass
+class Answer(Generic[T]):
+    """What one source said: `value` (None can be an answer: "no such user"), or why it could not.
+
+    `asked` is False when the engine did not ask (nothing to ask about, or told by the admin);
+    `error` then says why, in a sentence fit for a check's detail.
+    """
+
+    value: T | None = None
+    error: str | None = None
+    asked: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.asked and self.error is None
+
+    @classmethod
+    def not_asked(cls, why: str) -> Answer[T]:
+        return cls(error=why, asked=False)
+
+
+@dataclass
+class Verdict:
+    cause: str
+    confidence: Confidence
+    alternatives: list[str] = field(default_factory=list)
+    recheck_at: datetime | None = None
+    needs: list[str] = field(default_factory=list)
+
+
+def choose_cause(
+    priority: Sequence[str],
+    holds: Mapping[str, bool | None],
+    *,
+    decisive_unknowns: frozenset[str] = frozenset(),
+) -> Verdict:
+    """The first cause in `priority` that holds; undecidable causes before it become alternatives.
+
+    Confidence: `confirmed` when nothing before the cause was undecidable; `possible` when the cause
+    itself is undecidable, or when one of `decisive_unknowns` (a cause that a single missing fact
+    would decide, e.g. the first sync time) is among the alternatives; `likely` otherwise.
+    """
+    undecided: list[str] = []
+    for cause in priority:
+        verdict = holds.get(cause)
+        if verdict is True:
+            if not undecided:
+                return Verdict(cause, "confirmed")
+            confidence: Confidence = "possible" if decisive_unknowns & set(undecided) else "likely"
+            return Verdict(cause, confidence, alternatives=undecided)
+        if verdict is None:
+            undecided.append(cause)
+    if undecided:
+        return Verdict(undecided[0], "possible", alternatives=undecided[1:])
+    return Verdict(priority[-1], "possible")
+
+
+def sentence(text: str) -> str:
+    """One sentence, ending with a full stop, whatever a source's message looked like."""
+    text = " ".join(str(text).split())
+    if not text:
+        return "No reason was given."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def unknown(check_id: str, title: str, source: str, why: str, link: str | None = None) -> Check:
+    return Check(check_id, title, "unknown", sentence(why), source, link)
+
+
+def join_names(names: Sequence[str], limit: int = 6) -> str:
+    """`a`, `a and b`, `a, b and c`, `a, b, c and 4 more`."""
+    names = list(names)
+    if not names:
+        return ""
+    if len(names) > limit:
+        shown = names[: limit - 1]
+        return f"{', '.join(shown)} and {len(names) - len(shown)} more"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -1,0 +1,377 @@
+"""The embedded demo tenant: Voice Doctor's default source when no credentials are configured.
+
+Why: anyone can try every diagnosis — each cause id has a demo user — without a Microsoft 365
+tenant or an 8x8 account, and the tests have a realistic tenant to run against. The tenant lives
+in `demo_tenant.json` next to this module. Times there are relative ("hoursAgo") and are turned
+into absolute ones with the clock when asked, so the demo never goes stale.
+
+The demo answers through the same Protocols as the live sources (`bot.sources.base`), with the
+same shapes and the same matching rules (numbers compared as E.164, masked numbers on their
+visible digits), so the engine cannot tell the difference; every diagnosis still says
+`"dataSource": "demo"`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
+from bot.sources.base import (
+    CallRecord,
+    CallSearch,
+    DirectoryUser,
+    Domain,
+    EightByEightSource,
+    EightByEightUser,
+    HelpdeskStatus,
+    MicrosoftSource,
+    NumberAssignment,
+    PortalSource,
+    VoiceConfig,
+)
+
+DATA_FILE = Path(__file__).with_name("demo_tenant.json")
+MCOEV = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def demo_data() -> dict[str, Any]:
+    """The demo tenant file, read once (docs and tests read it too)."""
+    return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def _ago(clock: Clock, hours: float) -> datetime:
+    return clock().astimezone(UTC).replace(microsecond=0) - timedelta(hours=hours)
+
+
+# ---------------------------------------------------------------------------------------------
+# Microsoft (what Graph would say)
+
+
+class DemoMicrosoft:
+    name = "demo"
+
+    def __init__(self, data: dict[str, Any], clock: Clock):
+        self._data = data
+        self._clock = clock
+
+    def _users(self) -> list[dict[str, Any]]:
+        return list(self._data["users"]) + list(self._data.get("activationUsers", []))
+
+    def _directory_user(self, raw: dict[str, Any]) -> DirectoryUser:
+        plan = next(
+            (
+                p
+                for p in raw.get("assignedPlans", [])
+                if p.get("servicePlanId") == MCOEV and p.get("capabilityStatus") == "Enabled"
+            ),
+            None,
+        )
+        return DirectoryUser(
+            id=raw["id"],
+            user_principal_name=raw["userPrincipalName"],
+            display_name=raw["displayName"],
+            mail=raw.get("mail"),
+            account_enabled=raw.get("accountEnabled", True),
+            phone_plan_enabled=plan is not None,
+            phone_plan_since=_ago(self._clock, plan["assignedDaysAgo"] * 24) if plan else None,
+            business_phones=tuple(raw.get("businessPhones", [])),
+        )
+
+    def _raw(self, user_id: str) -> dict[str, Any] | None:
+        return next((u for u in self._users() if u["id"].lower() == user_id.lower()), None)
+
+    async def find_users(self, query: str) -> list[DirectoryUser]:
+        text = (query or "").strip()
+        if not text:
+            return []
+        lowered = text.lower()
+        number = to_e164(text)
+        found = []
+        for raw in self._users():
+            if number is not None:
+                hit = number in self._numbers(raw)
+            else:
+                hit = (
+                    lowered
+                    in (raw["userPrincipalName"].lower(), (raw.get("mail") or "").lower(), raw["id"].lower())
+                    or raw["displayName"].lower().startswith(lowered)
+                    or any(part.lower().startswith(lowered) for part in raw["displayName"].split()[1:])
+                )
+            if hit:
+                found.append(self._directory_user(raw))
+        return found
+
+    @staticmethod
+    def _numbers(raw: dict[str, Any]) -> set[str]:
+        teams = raw.get("teams", {})
+        candidates = [a["telephoneNumber"] for a in teams.get("numberAssignments", [])]
+        candidates += list(raw.get("businessPhones", []))
+        return {n for n in (to_e164(c) for c in candidates) if n}
+
+    async def get_user(self, user_id: str) -> DirectoryUser | None:
+        raw = self._raw(user_id)
+        return self._directory_user(raw) if raw else None
+
+    async def number_assignments(self, user_id: str) -> list[NumberAssignment]:
+        raw = self._raw(user_id) or {}
+        return [
+            NumberAssignment(
+                telephone_number=a["telephoneNumber"],
+                number_type=a.get("numberType"),
+                activation_state=a.get("activationState"),
+                assignment_status=a.get("assignmentStatus"),
+                assignment_category=a.get("assignmentCategory"),
+                assignment_target_id=user_id,
+            )
+            for a in raw.get("teams", {}).get("numberAssignments", [])
+        ]
+
+    async def voice_config(self, user_id: str) -> VoiceConfig | None:
+        raw = self._raw(user_id)
+        if raw is None or "teams" not in raw:
+            return None
+        teams = raw["teams"]
+        return VoiceConfig(
+            enterprise_voice_enabled=teams.get("enterpriseVoiceEnabled"),
+            telephone_numbers=tuple(teams.get("telephoneNumbers", [])),
+            account_type="user",
+        )
+
+    async def failed_inbound_calls(
+        self, numbers: Sequence[str], since: datetime, until: datetime
+    ) -> CallSearch:
+        """Like Graph's getDirectRoutingCalls: every failed inbound call of the tenant, filtered here."""
+        wanted = [n for n in (to_e164(x) for x in numbers) if n]
+        calls = []
+        for owner in [*self._data["users"], *self._data.get("eightbyeightOnlyUsers", [])]:
+            for raw in owner.get("failedCalls", []):
+                record = self._call(raw, owner)
+                if record.at is None or not since <= record.at <= until or record.successful:
+                    continue
+                if not (record.call_type or "").lower().startswith("byotin"):
+                    continue
+                matched = self._match(record.callee_number or "", wanted)
+                if matched is not None:
+                    calls.append(_with_partial(record, matched))
+        calls.sort(key=lambda c: c.at or since, reverse=True)
+        return CallSearch(calls=calls, window_start=since, window_end=until, pages_scanned=1, complete=True)
+
+    @staticmethod
+    def _match(callee: str, wanted: list[str]) -> bool | None:
+        """None: no match; False: exact match; True: partial (masked) match."""
+        if is_masked(callee):
+            return True if any(masked_prefix_match(callee, n) for n in wanted) else None
+        return False if to_e164(callee) in wanted else None
+
+    def _call(self, raw: dict[str, Any], owner: dict[str, Any]) -> CallRecord:
+        # A reverse-number-lookup failure never found the user: no userId (FACTS.md, inference).
+        found_user = raw.get("callEndSubReason") != 511404 and "id" in owner
+        return CallRecord(
+            correlation_id=raw["correlationId"],
+            at=_ago(self._clock, raw["hoursAgo"]),
+            call_type=raw.get("callType", "ByotIn"),
+            successful=raw.get("successfulCall", False),
+            caller_number=raw.get("callerNumber"),
+            callee_number=raw.get("calleeNumber"),
+            sip_code=raw.get("finalSipCode"),
+            sub_code=raw.get("callEndSubReason"),
+            phrase=raw.get("finalSipCodePhrase"),
+            trunk_fqdn=raw.get("trunkFullyQualifiedDomainName"),
+            user_id=owner["id"] if found_user else None,
+            user_principal_name=owner["userPrincipalName"] if found_user else None,
+        )
+
+    async def domains(self) -> list[Domain]:
+        return [self._domain(raw) for raw in self._data.get("domains", [])]
+
+    def _domain(self, raw: dict[str, Any]) -> Domain:
+        state = raw.get("state") or {}
+        return Domain(
+            id=raw["id"],
+            is_verified=raw.get("isVerified", False),
+            is_default=raw.get("isDefault", False),
+            is_initial=raw.get("isInitial", False),
+            supported_services=tuple(raw.get("supportedServices", [])),
+            state_status=state.get("status"),
+            state_operation=state.get("operation"),
+            state_last_action_at=_ago(self._clock, state["lastActionHoursAgo"])
+            if "lastActionHoursAgo" in state
+            else None,
+        )
+
+    async def users_on_domain(self, fqdn: str) -> list[DirectoryUser]:
+        suffix = "@" + fqdn.lower()
+        return [
+            self._directory_user(u) for u in self._users() if u["userPrincipalName"].lower().endswith(suffix)
+        ]
+
+    async def users_named(self, display_name: str) -> list[DirectoryUser]:
+        wanted = display_name.strip().lower()
+        return [self._directory_user(u) for u in self._users() if u["displayName"].lower() == wanted]
+
+    async def helpdesk_status(self, user_id: str) -> HelpdeskStatus:
+        raw = self._raw(user_id)
+        if raw and raw.get("helpdesk"):
+            return HelpdeskStatus(True, raw["helpdesk"])
+        return HelpdeskStatus(False, "")
+
+
+def _with_partial(record: CallRecord, partial: bool) -> CallRecord:
+    if not partial:
+        return record
+    return CallRecord(**{**record.__dict__, "partial_match": True})
+
+
+# ---------------------------------------------------------------------------------------------
+# 8x8 (what the Administration API would say)
+
+
+class DemoEightByEight:
+    name = "demo"
+
+    def __init__(self, data: dict[str, Any]):
+        self._accounts = [u["eightbyeight"] for u in data["users"] if u.get("eightbyeight")]
+        self._accounts += list(data.get("eightbyeightOnlyUsers", []))
+
+    async def find_user(self, user_principal_name: str, mail: str | None = None) -> EightByEightUser | None:
+        """By `basicInfo.userName`, then by `basicInfo.primaryEmail` (8x8 user names cannot hold `'`)."""
+        name = (user_principal_name or "").strip().lower()
+        emails = {e.strip().lower() for e in (mail, user_principal_name) if e}
+        account = next((a for a in self._accounts if a["userName"].lower() == name), None)
+        if account is None:
+            account = next(
+                (a for a in self._accounts if (a.get("primaryEmail") or "").lower() in emails), None
+            )
+        if account is None:
+            return None
+        return EightByEightUser(
+            user_id=account["userId"],
+            user_name=account["userName"],
+            primary_email=account.get("primaryEmail"),
+            status=account.get("status"),
+            display_name=account.get("displayName"),
+            primary_number=account.get("primaryPhoneNumber"),
+            numbers=tuple(account.get("phoneNumbers", [])),
+            ms_teams_enabled=account.get("msTeamsEnabled"),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The Voice for Teams admin portal (what an admin would paste)
+
+
+class DemoPortal:
+    name = "demo"
+
+    def __init__(self, data: dict[str, Any], clock: Clock):
+        self._data = data
+        self._clock = clock
+
+    def _raw(self, user: DirectoryUser) -> dict[str, Any] | None:
+        return next((u for u in self._data["users"] if u["id"] == user.id), None)
+
+    async def first_complete_sync(self, user: DirectoryUser | None) -> datetime | None:
+        if user is None:
+            hours = self._data["tenant"].get("firstCompleteSyncHoursAgo")
+        else:
+            raw = self._raw(user)
+            hours = raw.get("firstCompleteSyncHoursAgo") if raw else None
+        return _ago(self._clock, hours) if hours is not None else None
+
+    async def call_data_text(self, user: DirectoryUser) -> str | None:
+        raw = self._raw(user)
+        page = raw.get("callData") if raw else None
+        if not page:
+            return None
+        at = _ago(self._clock, page["hoursAgo"])
+        called = to_e164(page["calledNumber"]) or page["calledNumber"]
+        return CALL_DATA_PAGE.format(
+            start=at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            clock=at.strftime("%H:%M:%S"),
+            calling=page["callingNumber"],
+            called=page["calledNumber"],
+            called_e164=called,
+            correlation_id=page["correlationId"],
+        )
+
+    async def sync_history_text(self) -> str | None:
+        rows = self._data.get("syncHistory") or []
+        if not rows:
+            return None
+        lines = ["Sync History", f"{'Date':<26}{'Type':<13}{'Status':<11}Details"]
+        for row in sorted(rows, key=lambda r: r["hoursAgo"]):
+            stamp = _ago(self._clock, row["hoursAgo"]).strftime("%Y-%m-%d %H:%M:%S UTC")
+            lines.append(f"{stamp:<26}{row['type']:<13}{row['status']:<11}{row['details']}")
+        return "\n".join(lines) + "\n"
+
+
+CALL_DATA_PAGE = """Call Data
+
+Start Time: {start}
+From: {calling}
+To: {called}
+Direction: Inbound
+Duration: 0:00
+Result: Failed
+Failure Advice: 404 Unallocated Number
+
+Debug Output
+{clock}.112 INVITE sip:{called_e164}@sip.pstnhub.microsoft.com:5061;user=phone SIP/2.0
+{clock}.145 SIP/2.0 100 Trying
+{clock}.389 SIP/2.0 404 Not Found
+{clock}.389 Reason: Q.850 ;cause=1 ;text="{correlation_id};RNL"
+{clock}.390 Invalid argument 404
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DemoTenant:
+    microsoft: MicrosoftSource
+    eightbyeight: EightByEightSource
+    portal: PortalSource
+
+    @classmethod
+    def load(cls, clock: Clock | None = None) -> DemoTenant:
+        """The demo tenant, its relative times read against `clock` (default: now, UTC)."""
+        data = demo_data()
+        clock = clock or _utc_now
+        return cls(DemoMicrosoft(data, clock), DemoEightByEight(data), DemoPortal(data, clock))
+
+
+def demo_users() -> list[dict[str, str]]:
+    """One row per demo user: who, the cause the demo shows, what it shows (for docs and tests)."""
+    data = demo_data()
+    rows = [
+        {
+            "user": u["userPrincipalName"],
+            "name": u["displayName"],
+            "cause": u["demo"]["cause"],
+            "shows": u["demo"]["shows"],
+        }
+        for u in data["users"]
+    ]
+    rows += [
+        {
+            "user": u["userName"],
+            "name": u["userName"],
+            "cause": u["demo"]["cause"],
+            "shows": u["demo"]["shows"],
+        }
+        for u in data.get("eightbyeightOnlyUsers", [])
+    ]
+    return rows
