@@ -391,6 +391,10 @@ def _activation_check(facts: InboundFacts) -> Check:
 def _first_sync_check(facts: InboundFacts) -> Check:
     title, link, how = _words("first-sync", facts)
     source = facts.first_sync_source
+    if facts.first_sync_at is None and facts.user_missing:
+        return unknown(
+            "first-sync", title, "portal", "Not checked: the user was not found in Microsoft 365.", link
+        )
     if facts.first_sync_at is None:
         why = sentence(facts.first_sync_error) + " " if facts.first_sync_error else ""
         return unknown(
