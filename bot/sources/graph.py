@@ -413,7 +413,7 @@ class GraphSource:
                 error.source = error.source or "graph"
                 raise
             if response.status == 401 and attempt == 1:
-                await self._tokens.invalidate()
+                await self._tokens.invalidate(token)
                 continue
             break
         assert response is not None

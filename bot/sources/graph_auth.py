@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
@@ -25,6 +27,7 @@ from bot.sources.base import SourceError, SourceNotConfigured, SourceUnavailable
 log = logging.getLogger(__name__)
 
 SIGN_IN_TIMEOUT_S = 10.0
+TOKEN_REFRESH_MARGIN_S = 300.0  # ask for a new token this long before the old one expires
 # AADSTS codes an operator can act on, and what to do about each.
 AADSTS_FIXES: dict[str, str] = {
     "AADSTS7000215": "the client secret is wrong: create a new one and set GRAPH_CLIENT_SECRET",
@@ -45,15 +48,52 @@ class SignInFailed(SourceError):
 class GraphTokenProvider:
     """Hands out bearer tokens for `settings.graph_scope`; safe to share between tasks."""
 
-    def __init__(self, settings: Settings, *, http_client: Any = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: Any = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         self._settings = settings
         self._http_client = http_client  # msal's `http_client=` (tests may pass their own)
+        self._monotonic = monotonic
         self._app: Any = None
         self._lock = asyncio.Lock()
+        self._token: str | None = None
+        self._token_until = 0.0
 
     async def token(self) -> str:
-        """A valid access token (from msal's cache when it has one)."""
-        app = await self._application()
+        """A valid access token. Kept until shortly before it expires, so that most Graph requests
+        need no thread hop, and fetched by one task at a time, so that a burst of concurrent
+        requests at start-up asks sign-in once."""
+        if self._token is not None and self._monotonic() < self._token_until:
+            return self._token
+        async with self._lock:
+            if self._token is not None and self._monotonic() < self._token_until:
+                return self._token
+            if self._app is None:
+                self._app = await asyncio.to_thread(self._build)
+            result = await self._acquire(self._app)
+            lifetime = result.get("expires_in")
+            seconds = float(lifetime) if isinstance(lifetime, (int, float)) else 0.0
+            self._token = str(result["access_token"])
+            self._token_until = self._monotonic() + max(0.0, seconds - TOKEN_REFRESH_MARGIN_S)
+            return self._token
+
+    async def invalidate(self, rejected: str | None = None) -> None:
+        """Forget the token Graph rejected (401): the next `token()` asks sign-in for a new one.
+
+        With `rejected`, a token another task has already replaced is left alone.
+        """
+        async with self._lock:
+            if rejected is not None and rejected != self._token:
+                return
+            self._token = None
+            if self._app is not None:
+                await asyncio.to_thread(_drop_access_tokens, self._app.token_cache)
+
+    async def _acquire(self, app: Any) -> dict[str, Any]:
         try:
             result = await asyncio.to_thread(
                 app.acquire_token_for_client, scopes=[self._settings.graph_scope]
@@ -62,22 +102,7 @@ class GraphTokenProvider:
             raise _unreachable(self._settings, error) from error
         if not isinstance(result, dict) or "access_token" not in result:
             raise _token_error(self._settings, result if isinstance(result, dict) else {})
-        return str(result["access_token"])
-
-    async def invalidate(self) -> None:
-        """Forget cached tokens (Graph answered 401): the next `token()` asks sign-in again."""
-        if self._app is None:
-            return
-        cache = self._app.token_cache
-        await asyncio.to_thread(_drop_access_tokens, cache)
-
-    async def _application(self) -> Any:
-        if self._app is not None:
-            return self._app
-        async with self._lock:
-            if self._app is None:
-                self._app = await asyncio.to_thread(self._build)
-        return self._app
+        return result
 
     def _build(self) -> Any:
         settings = self._settings

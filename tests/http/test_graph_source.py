@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,52 @@ async def test_a_revoked_token_is_replaced_once(fake, source):
     tokens = [r for r in fake.requests if r.path.endswith("/token")]
     assert len(tokens) == 2
     assert [r.status for r in fake.graph_requests("/users/")] == [200, 401, 200]
+
+
+async def test_a_burst_of_first_requests_signs_in_once(fake, source):
+    users = await asyncio.gather(*(source.get_user(p.id) for p in (ADELE, DARA, NOLIC, NONUM, HELPER)))
+
+    assert [u.id for u in users] == [ADELE.id, DARA.id, NOLIC.id, NONUM.id, HELPER.id]
+    assert len([r for r in fake.requests if r.path.endswith("/token")]) == 1
+
+
+async def test_sign_in_throttled_is_one_sentence(fake, source):
+    fake.fail(
+        "/oauth2/v2.0/token",
+        429,
+        retry_after="30",
+        server="login",
+        body={
+            "error": "temporarily_unavailable",
+            "error_description": "AADSTS50196: The server terminated an operation.",
+        },
+    )
+    with pytest.raises(
+        SourceUnavailable, match=r"^Microsoft sign-in is busy or unavailable \(temporarily_unavailable\)"
+    ):
+        await source.get_user(ADELE.id)
+
+
+@pytest.mark.parametrize("path", ["/oauth2/v2.0/token", "openid-configuration"])
+async def test_sign_in_5xx_is_one_sentence(fake, source, path):
+    fake.fail(path, 503, server="login", times=-1)
+    with pytest.raises(SourceUnavailable, match=r"answered HTTP 503; try again in a minute\.$"):
+        await source.get_user(ADELE.id)
+
+
+async def test_an_untrusted_certificate_says_how_to_trust_a_corporate_ca(
+    test_certificates, monkeypatch, clock
+):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    async with FakeMicrosoft(test_certificates, contoso(NOW)) as fake:
+        client = HttpClient(FAST, sleep=clock.sleep)
+        try:
+            source = GraphSource(fake.settings(), client, clock=clock)
+            with pytest.raises(SourceUnavailable, match="REQUESTS_CA_BUNDLE and SSL_CERT_FILE"):
+                await source.get_user(ADELE.id)
+        finally:
+            await client.close()
 
 
 # ---------------------------------------------------------------------------------------------
