@@ -62,7 +62,7 @@ _PLACES: tuple[tuple[str, str], ...] = (
     ("admin.cloud.microsoft", "Microsoft 365 admin center"),
     ("entra.microsoft.com", "Microsoft Entra admin center"),
     ("portal.azure.com", "Azure portal"),
-    ("8x8.com", "8x8 Admin Console"),
+    ("admin.8x8.com", "8x8 Admin Console"),
 )
 
 

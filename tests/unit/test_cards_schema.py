@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from cards.elements import markdown_link, place_name
 from tests.cardschema import assert_valid_card, set_aside_teams_extensions
 
 GOOD = {
@@ -72,3 +73,22 @@ def _broken(change) -> dict:
 def test_what_teams_would_reject_fails(change, message: str) -> None:
     with pytest.raises(AssertionError, match=message):
         assert_valid_card(_broken(change))
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://admin.teams.microsoft.com/users/1/account", "Teams admin center"),
+        ("https://admin.microsoft.com/#/users", "Microsoft 365 admin center"),
+        ("https://admin.8x8.com/", "8x8 Admin Console"),
+        ("https://support.8x8.com/article", "support.8x8.com"),
+    ],
+)
+def test_links_are_named_as_admins_call_the_place(url: str, name: str) -> None:
+    assert place_name(url) == name
+
+
+def test_markdown_links_survive_parentheses_in_the_url() -> None:
+    assert (
+        markdown_link("Open [it]", "https://x.example/a (b)") == "[Open (it)](https://x.example/a%20%28b%29)"
+    )
