@@ -135,8 +135,14 @@ class GraphSource:
         )
 
     async def get_user(self, user_id: str) -> DirectoryUser | None:
+        if not (user_id or "").strip():
+            return None
         body = await self._get(
-            f"users/{segment(user_id)}", [("$select", USER_SELECT)], USER_READ, "the user", allow_404=True
+            f"users/{segment(user_id.strip())}",
+            [("$select", USER_SELECT)],
+            USER_READ,
+            "the user",
+            allow_404=True,
         )
         return directory_user(body) if body else None
 
