@@ -203,3 +203,126 @@ class Clock:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += timedelta(seconds=seconds)
+
+
+# ---------------------------------------------------------------------------------------------
+# The embedded demo tenant, as Microsoft Graph and the 8x8 API would serve it
+
+
+def demo_as_graph(now: datetime) -> FakeTenant:
+    """The demo tenant (`bot/sources/demo_tenant.json`) as Graph JSON, its relative times read at `now`."""
+    from bot.sources.demo import demo_data
+
+    data = demo_data()
+    base = now.astimezone(UTC).replace(microsecond=0)
+    tenant = FakeTenant()
+    rows: list[dict] = []
+    for raw in data["users"]:
+        tenant.users.append(_demo_user(raw, base))
+        teams = raw.get("teams") or {}
+        for assignment in teams.get("numberAssignments", []):
+            tenant.number_assignments.append(
+                {**assignment, "id": f"na-{assignment['telephoneNumber']}", "assignmentTargetId": raw["id"]}
+            )
+        if teams:
+            config = user_configuration(
+                raw["id"],
+                raw["userPrincipalName"],
+                teams.get("telephoneNumbers", []),
+                voice=bool(teams.get("enterpriseVoiceEnabled")),
+            )
+            tenant.user_configurations.append(config)
+        if raw.get("helpdesk") == "Teams Administrator":
+            tenant.roles[raw["id"]] = [TEAMS_ADMIN]
+    for owner in [*data["users"], *data.get("eightbyeightOnlyUsers", [])]:
+        rows += [_demo_call(call, base) for call in owner.get("failedCalls", [])]
+    for raw in data.get("activationUsers", []):
+        user = graph_user(
+            raw["id"],
+            raw["userPrincipalName"],
+            raw["displayName"],
+            phone_plan=True if raw.get("licensed") else None,
+        )
+        tenant.users.append(user)
+        domain = raw["userPrincipalName"].split("@", 1)[1].lower()
+        tenant.domain_users.setdefault(domain, []).append(raw["id"])
+    for raw in data.get("domains", []):
+        state = raw.get("state")
+        tenant.domains.append(
+            {
+                **{k: v for k, v in raw.items() if k != "state"},
+                "state": None
+                if not state
+                else {
+                    "status": state["status"],
+                    "operation": state.get("operation"),
+                    "lastActionDateTime": iso(base - timedelta(hours=state["lastActionHoursAgo"])),
+                },
+            }
+        )
+    tenant.calls = [CallList(rows)]
+    return tenant
+
+
+def demo_as_eightbyeight() -> list[dict[str, Any]]:
+    """The demo's 8x8 accounts as 8x8 Administration API `User` objects."""
+    from bot.sources.demo import demo_data
+    from tests.fakes.eightbyeight_server import make_extension, make_user
+
+    data = demo_data()
+    accounts = [u["eightbyeight"] for u in data["users"] if u.get("eightbyeight")]
+    accounts += list(data.get("eightbyeightOnlyUsers", []))
+    return [
+        make_user(
+            account["userName"],
+            email=account.get("primaryEmail"),
+            user_id=account["userId"],
+            status=account.get("status", "ACTIVE"),
+            extensions=[
+                make_extension(
+                    account.get("primaryPhoneNumber"),
+                    account.get("phoneNumbers", []),
+                    extension_number=account.get("extensionNumber"),
+                    ms_teams_enabled=account.get("msTeamsEnabled"),
+                )
+            ],
+        )
+        for account in accounts
+    ]
+
+
+def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
+    return {
+        "id": raw["id"],
+        "userPrincipalName": raw["userPrincipalName"],
+        "displayName": raw["displayName"],
+        "mail": raw.get("mail"),
+        "accountEnabled": raw.get("accountEnabled", True),
+        "assignedPlans": [
+            {
+                "assignedDateTime": iso(base - timedelta(days=plan.get("assignedDaysAgo", 0))),
+                "capabilityStatus": plan["capabilityStatus"],
+                "service": plan.get("service", ""),
+                "servicePlanId": plan["servicePlanId"],
+            }
+            for plan in raw.get("assignedPlans", [])
+        ],
+        "businessPhones": list(raw.get("businessPhones", [])),
+    }
+
+
+def _demo_call(call: dict, base: datetime) -> dict[str, Any]:
+    row = call_row(
+        base - timedelta(hours=call["hoursAgo"]),
+        callee=call["calleeNumber"],
+        caller=call.get("callerNumber", "+12065550143"),
+        successful=call.get("successfulCall", False),
+        call_type=call.get("callType", "ByotIn"),
+        sip_code=call.get("finalSipCode", 404),
+        sub_code=call.get("callEndSubReason", 511404),
+        phrase=call.get("finalSipCodePhrase", "Not Found"),
+        correlation_id=call["correlationId"],
+        trunk=call.get("trunkFullyQualifiedDomainName", "sbc1.vt.8x8.example"),
+    )
+    row["failureDateTime"] = row["inviteDateTime"]  # the demo dates a failure at its invite
+    return row
