@@ -595,7 +595,7 @@ def decide(facts: InboundFacts) -> Verdict:
         verdict.needs.append("firstSyncAt")
     if facts.eightbyeight_number is None and "number-mismatch" in considered:
         verdict.needs.append("eightByEightNumber")
-    if not facts.pasted_failure and considered & {"microsoft-out-of-sync", "no-failure-found"}:
+    if facts.failure_seen is not True and considered & {"microsoft-out-of-sync", "no-failure-found"}:
         verdict.needs.append("callData")
     return verdict
 
