@@ -1,0 +1,141 @@
+"""Drive VoiceDoctorBot in-process with botbuilder-testing's TestAdapter, as Teams users would.
+
+Each `say` is one turn; it returns what the bot sent (new messages) and the cards it updated in place.
+The bot is wired exactly as app.py wires it (demo tenant by default), minus HTTP.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botbuilder.core import MemoryStorage
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.config import load_settings
+
+TENANT = "00000000-0000-0000-0000-0000000c0de0"
+MEGAN = ChannelAccount(id="29:megan-bowen", name="Megan Bowen", aad_object_id="00000000-0000-0000-0000-00000000a001")
+ADELE = ChannelAccount(id="29:adele-vance", name="Adele Vance", aad_object_id="00000000-0000-0000-0000-00000000a002")
+BOT = ChannelAccount(id="28:voice-doctor", name="Voice Doctor")
+
+
+def cards_in(activities: list[Activity]) -> list[dict[str, Any]]:
+    return [
+        a.content
+        for activity in activities
+        for a in (activity.attachments or [])
+        if a.content_type == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def text_of(card: dict[str, Any]) -> str:
+    """All visible strings of a card, for `in` assertions."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "title", "value", "placeholder", "label", "codeSnippet", "fallbackText") and isinstance(value, str):
+                    out.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(out)
+
+
+@dataclass
+class Turn:
+    sent: list[Activity]
+    updated: list[Activity]
+
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        return cards_in(self.sent)
+
+    @property
+    def updated_cards(self) -> list[dict[str, Any]]:
+        return cards_in(self.updated)
+
+    @property
+    def all_cards(self) -> list[dict[str, Any]]:
+        return self.cards + self.updated_cards
+
+    @property
+    def last_card(self) -> dict[str, Any]:
+        """The card the user ends up looking at: the newest update, else the newest message."""
+        cards = self.all_cards
+        assert cards, f"the bot sent no card (sent: {[a.text for a in self.sent]})"
+        updated, sent = self.updated_cards, self.cards
+        return updated[-1] if updated and (not sent or self._updated_last()) else sent[-1]
+
+    def _updated_last(self) -> bool:
+        return bool(self.updated)
+
+    def text(self) -> str:
+        return "\n".join(text_of(c) for c in self.all_cards) + "\n".join(a.text or "" for a in self.sent)
+
+
+@dataclass
+class Harness:
+    bot: Any
+    adapter: TestAdapter
+    services: Any
+    conversation: ConversationAccount = field(
+        default_factory=lambda: ConversationAccount(id=f"a:{uuid.uuid4().hex}", conversation_type="personal", tenant_id=TENANT)
+    )
+
+    async def say(
+        self, text: str | None = None, *, value: dict | None = None, sender: ChannelAccount = MEGAN, conversation: ConversationAccount | None = None,
+        entities: list | None = None,
+    ) -> Turn:
+        before_sent, before_updated = len(self.adapter.activity_buffer), len(self.adapter.updated_activities)
+        activity = Activity(
+            type=ActivityTypes.message,
+            text=text,
+            value=value,
+            from_property=sender,
+            recipient=BOT,
+            conversation=conversation or self.conversation,
+            channel_id="msteams",
+            channel_data={"tenant": {"id": TENANT}},
+            service_url="https://smba.example.test/",
+            entities=entities,
+        )
+        await self.adapter.receive_activity(activity)
+        return Turn(self.adapter.activity_buffer[before_sent:], self.adapter.updated_activities[before_updated:])
+
+    async def invoke(self, name: str, value: Any, *, sender: ChannelAccount = MEGAN, conversation: ConversationAccount | None = None) -> Any:
+        """An invoke (Action.Execute, message extension); returns the invoke response body."""
+        activity = Activity(
+            type=ActivityTypes.invoke,
+            name=name,
+            value=value,
+            from_property=sender,
+            recipient=BOT,
+            conversation=conversation or self.conversation,
+            channel_id="msteams",
+            channel_data={"tenant": {"id": TENANT}},
+            service_url="https://smba.example.test/",
+        )
+        await self.adapter.receive_activity(activity)
+        responses = [a for a in self.adapter.activity_buffer if a.type == "invokeResponse"]
+        assert responses, "no invoke response"
+        return responses[-1].value.body
+
+
+def make_harness(env: dict[str, str] | None = None, *, now: datetime | None = None, storage=None) -> Harness:
+    from app import build_services
+
+    settings = load_settings({"DIAGNOSTICS_SOURCE": "demo", **(env or {})}, env_file=None)
+    clock = (lambda: now) if now else (lambda: datetime.now(UTC))
+    services = build_services(settings, storage=storage or MemoryStorage(), clock=clock)
+    adapter = TestAdapter(services.bot.on_turn)
+    return Harness(bot=services.bot, adapter=adapter, services=services)
