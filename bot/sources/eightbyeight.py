@@ -183,6 +183,9 @@ class EightByEightApiSource:
                 retry_wait=self._retry_wait,
             )
         except SourceUnavailable as error:
+            throttled_for = self._not_before - self._clock()
+            if "429" in str(error) and throttled_for > 0:
+                raise self._rate_limited(throttled_for, "is throttling this key (HTTP 429)") from None
             raise SourceUnavailable(unavailable_sentence(str(error)), source=SOURCE, retryable=True) from None
         self._note_rate_limit(response.headers)
         if response.status == 200:
@@ -240,12 +243,7 @@ class EightByEightApiSource:
         if wait <= 0:
             return
         if wait > self._max_wait:
-            raise SourceUnavailable(
-                f"8x8 was not checked: the 8x8 Administration API's rate limit for this key is used up "
-                f"for another {wait:.0f} s (limit 100 requests a minute); try again after that.",
-                source=SOURCE,
-                retryable=True,
-            )
+            raise self._rate_limited(wait, "rate limit for this key is used up")
         log.info("waiting for the 8x8 rate limit to reset", extra={"wait_s": round(wait, 2)})
         await self._sleep(wait)
 
@@ -257,14 +255,31 @@ class EightByEightApiSource:
             self._not_before = max(self._not_before, reset_at)
 
     def _retry_wait(self, response: HttpResponse) -> float | None:
-        """For a 429: wait until `x-ratelimit-reset` (else `Retry-After`, else the default backoff)."""
+        """For a 429: wait until `x-ratelimit-reset` (else `Retry-After`, else the default backoff).
+
+        The reset is remembered too, so that later lookups wait for it (or give up at once)
+        instead of spending the key's next requests on more 429s.
+        """
         if response.status != 429:
             return None
         now = self._clock()
         reset_at = reset_epoch(response.headers.get("x-ratelimit-reset"), now)
-        if reset_at is not None:
-            return max(0.0, reset_at - now)
-        return retry_after_seconds(response.headers)
+        if reset_at is None:
+            retry_after = retry_after_seconds(response.headers)
+            reset_at = None if retry_after is None else now + retry_after
+        if reset_at is None:
+            return None
+        self._not_before = max(self._not_before, reset_at)
+        return max(0.0, reset_at - now)
+
+    @staticmethod
+    def _rate_limited(wait: float, what: str) -> SourceUnavailable:
+        return SourceUnavailable(
+            f"8x8 was not checked: the 8x8 Administration API {what} for another {wait:.0f} s "
+            "(8x8 allows 100 requests a minute); try again after that.",
+            source=SOURCE,
+            retryable=True,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

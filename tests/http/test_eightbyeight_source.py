@@ -300,10 +300,22 @@ async def test_429_with_a_reset_beyond_the_budget_is_unavailable_without_waiting
     with pytest.raises(SourceUnavailable) as raised:
         await source.find_user("adele@contoso.com")
 
-    assert "8x8" in str(raised.value) and "429" in str(raised.value)
+    assert "8x8" in str(raised.value) and "(HTTP 429) for another 600 s" in str(raised.value)
     assert raised.value.source == "8x8" and raised.value.retryable
     assert clock.sleeps == []
     assert len(fake.requests) == 1
+
+    with pytest.raises(SourceUnavailable) as again:  # remembered: no request spent on another 429
+        await source.find_user("adele@contoso.com")
+    assert "for another 600 s" in str(again.value) and len(fake.requests) == 1
+
+
+async def test_429_with_only_retry_after_waits_for_it(fake, source, clock):
+    fake.add_user(adele())
+    fake.inject(Fault(status=429, headers={"Retry-After": "4"}))
+
+    assert await source.find_user("adele@contoso.com") is not None
+    assert clock.sleeps == [4.0]
 
 
 async def test_remaining_zero_waits_for_the_reset_before_the_next_request(trust_test_ca, clock, http):
@@ -327,7 +339,7 @@ async def test_remaining_zero_beyond_the_budget_is_unavailable(trust_test_ca, cl
         with pytest.raises(SourceUnavailable) as raised:
             await source.find_user("adele@contoso.com")
 
-    assert "rate limit" in str(raised.value) and "60 s" in str(raised.value)
+    assert "rate limit for this key is used up for another 60 s" in str(raised.value)
     assert clock.sleeps == [] and len(fake.requests) == 1
 
 
