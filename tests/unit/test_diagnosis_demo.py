@@ -1,0 +1,123 @@
+"""The embedded demo tenant answers like the live sources would, and never goes stale."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.diagnosis.model import CAUSES
+from bot.diagnosis.portal_text import parse_portal_text
+from bot.sources.base import EightByEightSource, MicrosoftSource, PortalSource
+from bot.sources.demo import DemoTenant, demo_data, demo_users
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+MEGAN = "00000000-0000-0000-0000-00000000a001"
+ADELE = "00000000-0000-0000-0000-00000000a002"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "demo-users.md"
+
+
+def tenant(now: datetime = NOW) -> DemoTenant:
+    return DemoTenant.load(lambda: now)
+
+
+def test_demo_sources_satisfy_the_protocols() -> None:
+    t = tenant()
+    assert isinstance(t.microsoft, MicrosoftSource)
+    assert isinstance(t.eightbyeight, EightByEightSource)
+    assert isinstance(t.portal, PortalSource)
+
+
+async def test_megan_is_helpdesk_and_adele_is_not() -> None:
+    ms = tenant().microsoft
+    megan, adele = await ms.get_user(MEGAN), await ms.get_user(ADELE)
+    assert (megan.display_name, megan.user_principal_name) == ("Megan Bowen", "megan@contoso.example")
+    assert (adele.display_name, adele.user_principal_name) == ("Adele Vance", "adele@contoso.example")
+    status = await ms.helpdesk_status(MEGAN)
+    assert status.is_helpdesk and status.reason == "Teams Administrator"
+    assert not (await ms.helpdesk_status(ADELE)).is_helpdesk
+    assert not (await ms.helpdesk_status("no-such-id")).is_helpdesk
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("ADELE@contoso.example", "Adele Vance"),
+        (ADELE.upper(), "Adele Vance"),
+        ("+1 (425) 555-0120", "Adele Vance"),
+        ("dara.o'brien@contoso.example", "Dara O'Brien"),
+        ("o'brien", "Dara O'Brien"),
+        ("425 640 0109", "Isaiah Langer"),  # his business phone is "+1 (425) 640-0109 x109"
+    ],
+)
+async def test_find_users(query: str, name: str) -> None:
+    assert [u.display_name for u in await tenant().microsoft.find_users(query)] == [name]
+
+
+async def test_eightbyeight_finds_a_user_whose_email_has_a_quote_by_primary_email() -> None:
+    eight = tenant().eightbyeight
+    dara = await eight.find_user("dara.o'brien@contoso.example", "dara.o'brien@contoso.example")
+    assert dara.user_name == "dara.obrien@contoso.example"  # 8x8 user names cannot contain '
+    assert await eight.find_user("nobody@contoso.example") is None
+
+
+async def test_times_are_relative_to_the_clock() -> None:
+    later = NOW + timedelta(days=30)
+    for now in (NOW, later):
+        portal = tenant(now).portal
+        nestor = await tenant(now).microsoft.get_user("00000000-0000-0000-0000-00000000a004")
+        assert await portal.first_complete_sync(nestor) == now - timedelta(hours=31)
+        history = parse_portal_text(await portal.sync_history_text())
+        assert history.gateway_error_first_seen == now - timedelta(hours=6)
+
+
+async def test_call_log_matches_exact_and_masked_numbers_in_the_window() -> None:
+    ms = tenant().microsoft
+    search = await ms.failed_inbound_calls(["+1 (425) 555-0104"], NOW - timedelta(days=7), NOW)
+    assert [c.correlation_id for c in search.calls][0] == "3f2b8c1e-7d4a-4e9b-a6c2-5b8e1f0d9a47"
+    assert all(c.user_id is None for c in search.calls)  # an RNL failure never found the user
+    short = await ms.failed_inbound_calls(["+14255550104"], NOW - timedelta(hours=30), NOW)
+    assert len(short.calls) == 1
+    masked = await ms.failed_inbound_calls(["+14256400109"], NOW - timedelta(days=7), NOW)
+    assert masked.calls and all(c.partial_match for c in masked.calls)
+    assert (await ms.failed_inbound_calls(["+14255550100"], NOW - timedelta(days=7), NOW)).calls == []
+
+
+async def test_call_data_page_reads_like_the_portal() -> None:
+    t = tenant()
+    dara = await t.microsoft.get_user("00000000-0000-0000-0000-00000000a003")
+    page = parse_portal_text(await t.portal.call_data_text(dara))
+    assert page.kind == "call-data" and page.rnl and page.sip_code == 404 and page.q850_cause == 1
+    assert page.call_time == NOW - timedelta(hours=22)
+    assert await t.portal.call_data_text(await t.microsoft.get_user(MEGAN)) is None
+
+
+async def test_sync_side_of_the_demo() -> None:
+    ms = tenant().microsoft
+    names = {d.id for d in await ms.domains()}
+    assert {"cnt0042-1.vt.8x8.example", "cnt0042-2.vt.8x8.example"} <= names
+    temporary = await ms.users_named("Temporary Domain Voice Activation User")
+    assert [u.user_principal_name for u in temporary] == ["tdva-1@cnt0042-1.vt.8x8.example"]
+    assert [u.display_name for u in await ms.users_on_domain("cnt0042-1.vt.8x8.example")] == [
+        "Temporary Domain Voice Activation User"
+    ]
+
+
+def test_every_cause_id_has_a_demo_user_or_the_sync_demo() -> None:
+    shown = {row["cause"] for row in demo_users()} | {demo_data()["syncDemo"]["cause"]}
+    assert set(CAUSES["inbound-calls"]) <= shown
+    assert shown <= set(CAUSES["inbound-calls"]) | set(CAUSES["sync-error"])
+
+
+def test_docs_table_lists_every_demo_user_with_its_cause() -> None:
+    rows = re.findall(
+        r"^\| `([^`]+)` \| `([a-z-]+)` \|", DOCS.read_text(encoding="utf-8"), flags=re.MULTILINE
+    )
+    expected = [(row["user"], row["cause"]) for row in demo_users()]
+    assert [row for row in rows if row[0] != "check sync"] == expected
+    assert ("check sync", demo_data()["syncDemo"]["cause"]) in rows
+    every_cause = set(CAUSES["inbound-calls"]) | set(CAUSES["sync-error"])
+    assert every_cause <= {cause for _, cause in rows} | {"gateway-activation-failed"}
+    assert "gateway-activation-failed" in DOCS.read_text(encoding="utf-8")
