@@ -127,7 +127,7 @@ class EightByEightApiSource:
         except PermissionMissing as error:
             return False, str(error)
         except SourceUnavailable as error:
-            return False, f"{error} Check EIGHTBYEIGHT_API_BASE and the network path to it."
+            return False, f"{str(error).rstrip('.')}; check EIGHTBYEIGHT_API_BASE and the network path to it."
         return True, "8x8 Administration API reachable"
 
     # -----------------------------------------------------------------------------------------
