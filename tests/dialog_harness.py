@@ -18,8 +18,12 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from bot.config import load_settings
 
 TENANT = "00000000-0000-0000-0000-0000000c0de0"
-MEGAN = ChannelAccount(id="29:megan-bowen", name="Megan Bowen", aad_object_id="00000000-0000-0000-0000-00000000a001")
-ADELE = ChannelAccount(id="29:adele-vance", name="Adele Vance", aad_object_id="00000000-0000-0000-0000-00000000a002")
+MEGAN = ChannelAccount(
+    id="29:megan-bowen", name="Megan Bowen", aad_object_id="00000000-0000-0000-0000-00000000a001"
+)
+ADELE = ChannelAccount(
+    id="29:adele-vance", name="Adele Vance", aad_object_id="00000000-0000-0000-0000-00000000a002"
+)
 BOT = ChannelAccount(id="28:voice-doctor", name="Voice Doctor")
 
 
@@ -39,7 +43,15 @@ def text_of(card: dict[str, Any]) -> str:
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("text", "title", "value", "placeholder", "label", "codeSnippet", "fallbackText") and isinstance(value, str):
+                if key in (
+                    "text",
+                    "title",
+                    "value",
+                    "placeholder",
+                    "label",
+                    "codeSnippet",
+                    "fallbackText",
+                ) and isinstance(value, str):
                     out.append(value)
                 else:
                     walk(value)
@@ -89,11 +101,18 @@ class Harness:
     adapter: TestAdapter
     services: Any
     conversation: ConversationAccount = field(
-        default_factory=lambda: ConversationAccount(id=f"a:{uuid.uuid4().hex}", conversation_type="personal", tenant_id=TENANT)
+        default_factory=lambda: ConversationAccount(
+            id=f"a:{uuid.uuid4().hex}", conversation_type="personal", tenant_id=TENANT
+        )
     )
 
     async def say(
-        self, text: str | None = None, *, value: dict | None = None, sender: ChannelAccount = MEGAN, conversation: ConversationAccount | None = None,
+        self,
+        text: str | None = None,
+        *,
+        value: dict | None = None,
+        sender: ChannelAccount = MEGAN,
+        conversation: ConversationAccount | None = None,
         entities: list | None = None,
     ) -> Turn:
         before_sent, before_updated = len(self.adapter.activity_buffer), len(self.adapter.updated_activities)
@@ -110,9 +129,18 @@ class Harness:
             entities=entities,
         )
         await self.adapter.receive_activity(activity)
-        return Turn(self.adapter.activity_buffer[before_sent:], self.adapter.updated_activities[before_updated:])
+        return Turn(
+            self.adapter.activity_buffer[before_sent:], self.adapter.updated_activities[before_updated:]
+        )
 
-    async def invoke(self, name: str, value: Any, *, sender: ChannelAccount = MEGAN, conversation: ConversationAccount | None = None) -> Any:
+    async def invoke(
+        self,
+        name: str,
+        value: Any,
+        *,
+        sender: ChannelAccount = MEGAN,
+        conversation: ConversationAccount | None = None,
+    ) -> Any:
         """An invoke (Action.Execute, message extension); returns the invoke response body."""
         activity = Activity(
             type=ActivityTypes.invoke,

@@ -1,0 +1,264 @@
+"""Conversation flows with botbuilder-testing's TestAdapter against the embedded demo tenant."""
+
+from __future__ import annotations
+
+import pytest
+from botbuilder.schema import ConversationAccount
+
+from tests.cardschema import assert_valid_card
+from tests.dialog_harness import ADELE, MEGAN, TENANT, make_harness, text_of
+
+ADELE_ID = "00000000-0000-0000-0000-00000000a002"
+DARA_ID = "00000000-0000-0000-0000-00000000a003"
+
+
+@pytest.fixture
+def harness():
+    return make_harness()
+
+
+def cause_title(card: dict) -> str:
+    return text_of(card)
+
+
+async def test_one_line_request_is_answered_without_a_question(harness):
+    turn = await harness.say("check calls for adele@contoso.example")
+    assert turn.sent[0].type == "typing"  # progress shows at once
+    progress = turn.cards[0]
+    assert "Checking" in text_of(progress)
+    result = turn.updated_cards[-1]  # the result replaces the progress card in place
+    assert_valid_card(result)
+    assert "different number" in text_of(result)
+    assert "+14255550102" in text_of(result) and "+14255550120" in text_of(result)
+    assert not any("Who is affected" in text_of(c) for c in turn.cards)
+
+
+async def test_check_sync_needs_no_user(harness):
+    turn = await harness.say("check sync")
+    result = turn.updated_cards[-1]
+    assert "voice routing domains" in text_of(result)
+    assert "cnt0042-1.vt.8x8.example" in text_of(result)
+
+
+async def test_free_text_asks_who_then_a_typed_answer_diagnoses(harness):
+    turn = await harness.say("calls don't ring")
+    question = turn.cards[-1]
+    assert_valid_card(question)
+    assert "Who is affected?" in text_of(question)
+    assert '"graph.microsoft.com/users"' in str(question).replace("'", '"')  # people picker
+    answer = await harness.say("dara.o'brien@contoso.example")
+    result = answer.updated_cards[-1]
+    assert "out of sync" in text_of(result)
+
+
+async def test_people_picker_answer_by_object_id(harness):
+    await harness.say("my user's phone doesn't ring")
+    turn = await harness.say(value={"vd": "answer-user", "problem": "inbound-calls", "userId": DARA_ID})
+    assert "Dara O'Brien" in text_of(turn.updated_cards[-1])
+
+
+async def test_text_box_answer_from_the_card(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say(
+        value={"vd": "answer-user", "problem": "inbound-calls", "userText": "adele@contoso.example"}
+    )
+    assert "Adele Vance" in text_of(turn.updated_cards[-1])
+
+
+async def test_me_diagnoses_the_sender(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("me")
+    assert "Megan Bowen" in text_of(turn.updated_cards[-1])
+
+
+async def test_unknown_person_is_said_and_asked_again(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("nobody-here@contoso.example")
+    card = turn.cards[-1]
+    assert "couldn't find anyone" in text_of(card)
+    assert "Who is affected?" in text_of(card)
+    turn = await harness.say("adele@contoso.example")
+    assert "Adele Vance" in text_of(turn.updated_cards[-1])
+
+
+async def test_several_matches_get_a_choice_card(harness):
+    turn = await harness.say("check calls for a")  # Adele Vance, and the temporary activation user
+    choice = turn.cards[-1]
+    assert_valid_card(choice)
+    buttons = [a for a in str(choice).split("'vd'") if "pick-user" in a]
+    assert len(buttons) >= 2
+    turn = await harness.say(value={"vd": "pick-user", "problem": "inbound-calls", "userId": ADELE_ID})
+    assert "Adele Vance" in text_of(turn.updated_cards[-1])
+
+
+async def test_first_sync_is_asked_only_when_it_decides_the_cause(harness):
+    turn = await harness.say("check calls for johannal@contoso.example")
+    question = turn.cards[-1]
+    assert "1–3 days ago" in text_of(question)
+    turn = await harness.say(value={"vd": "first-sync", "choice": "gt3d"})
+    assert "out of sync" in text_of(turn.updated_cards[-1])
+
+
+async def test_first_sync_less_than_a_day_means_wait(harness):
+    await harness.say("check calls for johannal@contoso.example")
+    turn = await harness.say(value={"vd": "first-sync", "choice": "lt1d"})
+    result = turn.updated_cards[-1]
+    assert "Not enough time has elapsed" in text_of(result)
+    assert "Re-check" in text_of(result)
+
+
+async def test_an_ordinary_user_cannot_diagnose_someone_else(harness):
+    turn = await harness.say("check calls for megan@contoso.example", sender=ADELE)
+    card = turn.cards[-1]
+    assert "I can only check your own calls" in text_of(card)
+    assert not turn.updated  # no diagnosis ran
+    turn = await harness.say(
+        value={"vd": "answer-user", "problem": "inbound-calls", "userId": DARA_ID}, sender=ADELE
+    )
+    assert "I can only check your own calls" in text_of(turn.cards[-1])
+
+
+async def test_an_ordinary_user_cannot_check_the_tenant_sync(harness):
+    turn = await harness.say("check sync", sender=ADELE)
+    assert "Only the helpdesk can check the sync" in text_of(turn.cards[-1])
+
+
+async def test_self_report_answers_in_plain_language(harness):
+    turn = await harness.say("my calls don't ring", sender=ADELE)
+    card = turn.updated_cards[-1]
+    assert "Your calls" in text_of(card)
+    for jargon in ("Q.850", "RNL", "511404", "Direct Routing", "correlation"):
+        assert jargon not in text_of(card)
+    assert "What happens next" in text_of(card)
+
+
+async def test_cancel_leaves_the_dialog(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("cancel")
+    assert "Stopped" in text_of(turn.cards[-1])
+    turn = await harness.say("adele@contoso.example")  # no longer an answer: not understood -> help
+    assert "What I can do" in text_of(turn.cards[-1])
+
+
+async def test_a_new_request_mid_dialog_starts_over(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("check sync")
+    assert "voice routing domains" in text_of(turn.updated_cards[-1])
+
+
+async def test_pasted_call_data_is_read_without_a_command(harness):
+    pasted = (
+        "Call Data\nTo: +1 425 555 0104\nFailure Advice: 404 Unallocated Number\n\nDebug Output\n"
+        "Invalid argument 404\n"
+        'Reason: Q.850 ;cause=1 ;text="0f1e2d3c-4b5a-6978-8899-aabbccddeeff;RNL"\n'
+    )
+    turn = await harness.say(pasted)
+    result = turn.updated_cards[-1]
+    assert "Dara O'Brien" in text_of(result)
+    assert "0f1e2d3c-4b5a-6978-8899-aabbccddeeff" in text_of(result)
+
+
+async def test_pasted_sync_history_is_read_without_a_command(harness):
+    pasted = (
+        "Sync History\n2026-11-20 09:00:00 UTC Teams sync failed\n"
+        'PSERROR1> PSTN Gateway not ready yet: "cnt9999-1.vt.8x8.example"\n'
+    )
+    turn = await harness.say(pasted)
+    result = turn.updated_cards[-1]
+    assert "cnt9999-1.vt.8x8.example" in text_of(result)
+
+
+async def test_help_and_unknown_text_get_the_help_card(harness):
+    for text in ("help", "what's the weather like?"):
+        turn = await harness.say(text)
+        assert "What I can do" in text_of(turn.cards[-1])
+
+
+async def test_channel_mention_is_stripped(harness):
+    channel = ConversationAccount(
+        id="19:calls@thread.tacv2;messageid=1", conversation_type="channel", is_group=True, tenant_id=TENANT
+    )
+    from botbuilder.schema import Entity
+
+    mention = Entity().deserialize(
+        {
+            "type": "mention",
+            "text": "<at>Voice Doctor</at>",
+            "mentioned": {"id": "28:voice-doctor", "name": "Voice Doctor"},
+        }
+    )
+    turn = await harness.say(
+        "<at>Voice Doctor</at> check calls for adele@contoso.example",
+        conversation=channel,
+        entities=[mention],
+    )
+    assert "Adele Vance" in text_of(turn.updated_cards[-1])
+
+
+async def test_recheck_action_returns_the_refreshed_card_and_refuses_others(harness):
+    turn = await harness.say("check calls for adele@contoso.example")
+    case_id = _data_of(turn.updated_cards[-1], "recheck")["caseId"]
+    body = await harness.invoke(
+        "adaptiveCard/action",
+        {"action": {"type": "Action.Execute", "verb": "recheck", "data": {"caseId": case_id}}},
+    )
+    body = _plain(body)
+    assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert_valid_card(body["value"])
+    assert "Adele Vance" in text_of(body["value"])
+    # Dara may not re-check Adele's case, whatever the card says.
+    dara = type(MEGAN)(id="29:dara", name="Dara O'Brien", aad_object_id=DARA_ID)
+    body = _plain(
+        await harness.invoke(
+            "adaptiveCard/action",
+            {"action": {"type": "Action.Execute", "verb": "recheck", "data": {"caseId": case_id}}},
+            sender=dara,
+        )
+    )
+    assert "I can only check your own calls" in text_of(body["value"])
+    body = _plain(
+        await harness.invoke(
+            "adaptiveCard/action",
+            {
+                "action": {
+                    "type": "Action.Execute",
+                    "verb": "recheck",
+                    "data": {"problem": "inbound-calls", "userId": ADELE_ID, "caseId": "forged"},
+                }
+            },
+            sender=dara,
+        )
+    )
+    assert "I can only check your own calls" in text_of(body["value"])
+
+
+async def test_cases_is_for_helpdesk(harness):
+    await harness.say("check calls for nestorw@contoso.example")
+    turn = await harness.say("cases")
+    assert "Nestor Wilke" in text_of(turn.cards[-1])
+    turn = await harness.say("cases", sender=ADELE)
+    assert "Cases are for the helpdesk" in text_of(turn.cards[-1])
+
+
+def _plain(body):
+    from botbuilder.core.serializer_helper import serializer_helper
+
+    return body if isinstance(body, dict) else serializer_helper(body)
+
+
+def _data_of(card: dict, verb: str) -> dict:
+    found: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                found.append(node.get("data") or {})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    assert found, f"no {verb} action"
+    return found[0]
