@@ -135,6 +135,8 @@ class Engine:
             facts.first_sync_at, facts.first_sync_source = _aware(request.first_sync_at), "admin"
         elif pasted and pasted.first_complete_sync_at:
             facts.first_sync_at, facts.first_sync_source = pasted.first_complete_sync_at, "portal"
+            facts.first_sync_zone_assumed = pasted.zone_assumed_utc
+        facts.unread_paste = bool(pasted and not pasted.has_call_data and not pasted.first_complete_sync_at)
 
         facts.user, facts.matches = await self._resolve_user(request.user_id, query)
         await emit(inbound_calls.build_checks(1, facts))
@@ -234,6 +236,7 @@ class Engine:
         if pasted is not None and pasted.has_sync_history:
             facts.history = pasted
         else:
+            facts.unread_paste = pasted is not None
             jobs["history"] = self._ask(portal, self.portal.sync_history_text())
         if request.user_id or (request.user or "").strip():
             jobs["subject"] = self._subject(request)

@@ -555,3 +555,43 @@ async def test_no_failure_found_says_records_lag() -> None:
     assert diagnosis.confidence == "possible" and diagnosis.alternatives == ["sync-too-recent"]
     assert "24-48 hours late" in check(diagnosis, "inbound-failures").detail
     assert "callData" in diagnosis.needs
+
+
+async def test_pasted_text_that_shows_nothing_is_said_so() -> None:
+    tenant = DemoTenant.load(clock)
+    graph = Broken(tenant.microsoft, failed_inbound_calls=SourceUnavailable("Graph is down."))
+    inbound = await demo_engine(microsoft=graph).diagnose(
+        DiagnosisRequest(user="megan@contoso.example", evidence_text="hello, calls do not ring")
+    )
+    failures = check(inbound, "inbound-failures")
+    assert failures.status == "unknown"
+    assert (
+        failures.detail.startswith("The pasted text shows no Call Data")
+        and "Graph is down." in failures.detail
+    )
+    sync = await demo_engine().diagnose(DiagnosisRequest(problem="sync-error", evidence_text="hello"))
+    assert check(sync, "sync-history").status == "fail"  # the demo portal's own history was read instead
+    assert (
+        (
+            await demo_engine(portal=NoPortal()).diagnose(
+                DiagnosisRequest(problem="sync-error", evidence_text="hello")
+            )
+        )
+        .check("sync-history")
+        .detail.startswith("The pasted text is not a Sync History")
+    )
+
+
+async def test_pasted_times_without_a_zone_are_said_to_be_utc() -> None:
+    text = '11/22/2026 9:00 AM  PSERROR1> PSTN Gateway not ready yet: "z.vt.8x8.example"'
+    diagnosis = await demo_engine().diagnose(DiagnosisRequest(problem="sync-error", evidence_text=text))
+    assert diagnosis.cause == "gateway-activation-failed"
+    assert "read as UTC" in check(diagnosis, "gateway-error-age").detail
+
+
+async def test_sync_error_with_a_named_user_has_a_subject() -> None:
+    diagnosis = await demo_engine().diagnose(
+        DiagnosisRequest(problem="sync-error", user="adele@contoso.example")
+    )
+    valid(diagnosis)
+    assert diagnosis.subject.user_principal_name == "adele@contoso.example"

@@ -90,6 +90,8 @@ class InboundFacts:
     calls: Answer[CallSearch] = field(default_factory=lambda: Answer.not_asked("not asked"))
     call_data: PortalEvidence | None = None  # pasted (or the demo portal's) Call Data page
     call_data_error: str | None = None
+    unread_paste: bool = False  # text was pasted, but it shows neither Call Data nor a sync time
+    first_sync_zone_assumed: bool = False  # the pasted first sync time had no zone: read as UTC
     window: tuple[datetime, datetime] | None = None
 
     # -- derived ------------------------------------------------------------------------------
@@ -406,7 +408,8 @@ def _first_sync_check(facts: InboundFacts) -> Check:
             link,
         )
     when, ends = facts.first_sync_at, facts.first_sync_at + SYNC_WAIT
-    stamp = f"The first complete sync finished {format_utc(when)} ({human_age(facts.now, when)})"
+    zone = ", read as UTC: the pasted time has no zone" if facts.first_sync_zone_assumed else ""
+    stamp = f"The first complete sync finished {format_utc(when)} ({human_age(facts.now, when)}{zone})"
     if facts.now < ends:
         return Check(
             "first-sync",
@@ -450,9 +453,14 @@ def _failures_check(facts: InboundFacts) -> Check:
         parts.append(_pasted_call_words(facts))
         if facts.pasted_failure:
             status = "fail"
-    if not parts:
-        why = facts.calls.error or "Microsoft's call log was not searched."
-        return unknown("inbound-failures", title, "graph", f"{sentence(why)} {how}", link)
+    unread = "The pasted text shows no Call Data (no Failure Advice, Reason header or SIP code)."
+    if not parts:  # nothing seen anywhere: say why, and where a person would look
+        why = sentence(facts.calls.error or "Microsoft's call log was not searched.")
+        if facts.unread_paste:
+            why = f"{unread} {why}"
+        return unknown("inbound-failures", title, "graph", f"{why} {how}", link)
+    if facts.unread_paste:
+        parts.append(unread)
     return Check("inbound-failures", title, status, " ".join(parts), source, link)
 
 
@@ -501,7 +509,7 @@ def _invalid_argument_check(facts: InboundFacts) -> Check:
             "invalid-argument-404",
             title,
             "pass",
-            "The pasted Debug Output has no Invalid argument 404.",
+            "The Debug Output has no Invalid argument 404.",
             "portal",
         )
     return _no_failure_to_read("invalid-argument-404", title, how, facts)
@@ -527,9 +535,7 @@ def _rnl_check(facts: InboundFacts) -> Check:
             "graph",
         )
     if pasted and pasted.has_call_data:
-        return Check(
-            "reason-rnl", title, "pass", "The pasted Debug Output has no Reason header with RNL.", "portal"
-        )
+        return Check("reason-rnl", title, "pass", "The Debug Output has no Reason header with RNL.", "portal")
     return _no_failure_to_read("reason-rnl", title, how, facts)
 
 

@@ -55,6 +55,7 @@ class SyncFacts:
     )
     domain_users: dict[str, Answer[list[DirectoryUser]]] = field(default_factory=dict)
     subject: Subject | None = None
+    unread_paste: bool = False  # text was pasted, but it is not a Sync History
 
     @property
     def history_domains(self) -> list[str]:
@@ -113,6 +114,8 @@ def _history_check(facts: SyncFacts) -> Check:
     history = facts.history
     if history is None:
         why = f"{sentence(facts.history_error)} " if facts.history_error else ""
+        if facts.unread_paste:
+            why = "The pasted text is not a Sync History (no PSERROR1> line and no sync times). " + why
         return unknown(
             "sync-history",
             title,
@@ -163,7 +166,8 @@ def _age_check(facts: SyncFacts) -> Check:
         )
     ends = first + ACTIVATION_WAIT
     origin = "first appeared" if source == "portal" else "(from Microsoft 365's domain state) began"
-    stamp = f"The error {origin} {format_utc(first)} ({human_age(facts.now, first)})"
+    zone = ", read as UTC: the pasted time has no zone" if source == "portal" and _zone_assumed(facts) else ""
+    stamp = f"The error {origin} {format_utc(first)} ({human_age(facts.now, first)}{zone})"
     if facts.now < ends:
         return Check(
             "gateway-error-age",
@@ -174,6 +178,10 @@ def _age_check(facts: SyncFacts) -> Check:
             link,
         )
     return Check("gateway-error-age", title, "fail", f"{stamp}: more than 24 hours ago.", source, link)
+
+
+def _zone_assumed(facts: SyncFacts) -> bool:
+    return bool(facts.history and facts.history.zone_assumed_utc)
 
 
 def _domains_check(facts: SyncFacts) -> Check:
