@@ -92,3 +92,12 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += timedelta(seconds=seconds)
         await asyncio.sleep(0)
+
+
+def demo_engine(clock: FakeClock):
+    """The real diagnosis engine over the embedded demo tenant, on the test's clock."""
+    from bot.diagnosis.engine import Engine
+    from bot.sources.demo import DemoTenant
+
+    tenant = DemoTenant.load(clock)
+    return Engine(tenant.microsoft, tenant.eightbyeight, tenant.portal, data_source="demo", clock=clock)
