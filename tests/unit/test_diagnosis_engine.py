@@ -324,15 +324,25 @@ class Broken:
         return fail
 
 
-async def test_eightbyeight_not_configured_becomes_unknown_and_likely() -> None:
-    diagnosis = await demo_engine(eightbyeight=NotConfiguredEightByEight()).diagnose(
-        DiagnosisRequest(user=DARA)
+async def test_eightbyeight_not_configured_becomes_unknown() -> None:
+    tenant = DemoTenant.load(clock)
+    graph = Broken(tenant.microsoft, failed_inbound_calls=SourceUnavailable("Graph is down."))
+    pasted = 'Reason: Q.850 ;cause=1 ;text="3f2b8c1e-7d4a-4e9b-a6c2-5b8e1f0d9a47;RNL"'
+    diagnosis = await demo_engine(microsoft=graph, eightbyeight=NotConfiguredEightByEight()).diagnose(
+        DiagnosisRequest(user=DARA, evidence_text=pasted)
     )
     data = valid(diagnosis)
     eight = check(diagnosis, "8x8-number")
     assert eight.status == "unknown" and "EIGHTBYEIGHT_API_KEY" in eight.detail and eight.source == "8x8"
     assert data["cause"] == "microsoft-out-of-sync" and data["confidence"] == "likely"
     assert data["alternatives"] == ["number-mismatch"] and "eightByEightNumber" in data["needs"]
+
+    # Failed calls that 8x8 sent to the Teams number show that 8x8 routes the user on it.
+    engine = demo_engine(eightbyeight=NotConfiguredEightByEight(), portal=NoPortal())
+    routed = await engine.diagnose(DiagnosisRequest(user=DARA, first_sync_at=NOW - timedelta(days=9)))
+    assert routed.cause == "microsoft-out-of-sync" and routed.confidence == "confirmed"
+    assert check(routed, "teams-number").status == "pass"
+    assert "8x8 sends the user's calls to +14255550104" in check(routed, "teams-number").detail
 
 
 async def test_graph_down_leaves_pasted_evidence_and_says_why() -> None:

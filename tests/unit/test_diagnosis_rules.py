@@ -104,11 +104,12 @@ def test_72_hour_rule(hours: float, cause: str) -> None:
 def test_numbers_are_compared_as_e164() -> None:
     f = facts(teams="+14255550150", eight="+1 (425) 555-0150", calls=[RNL])
     assert decide(f).cause == "microsoft-out-of-sync"
-    assert build_checks(2, f)[2].status == "pass"  # teams-number
+    assert {c.id: c for c in build_checks(3, f)}["teams-number"].status == "pass"
 
 
 def test_unknown_8x8_number_leaves_number_mismatch_open() -> None:
-    f = facts(eight=None, calls=[RNL])
+    f = facts(eight=None, calls=[])
+    f.call_data = parse_portal_text('Reason: Q.850 ;cause=1 ;text="c0ffee00-0000-4000-8000-000000000009;RNL"')
     f.eightbyeight = Answer(error="8x8 was not checked: EIGHTBYEIGHT_API_KEY is not set.")
     verdict = decide(f)
     assert (verdict.cause, verdict.confidence, verdict.alternatives) == (
@@ -155,7 +156,7 @@ def test_other_failures_are_not_the_404_signature() -> None:
 
 def test_sbc_sub_codes_are_explained() -> None:
     sbc = CallRecord("c2", NOW - timedelta(hours=1), "ByotIn", False, None, "+14255550150", 503, 560503)
-    detail = build_checks(3, facts(calls=[sbc]))[0].detail
+    detail = {c.id: c for c in build_checks(3, facts(calls=[sbc]))}["inbound-failures"].detail
     assert "8x8's side" in detail and "SIP 503" in detail
 
 
@@ -202,3 +203,15 @@ def test_small_words() -> None:
     assert sentence("") == "No reason was given."
     assert join_names(["a", "b", "c"]) == "a, b and c"
     assert join_names([str(i) for i in range(10)], limit=3) == "0, 1 and 8 more"
+
+
+def test_a_failed_call_to_the_teams_number_shows_8x8_routes_that_number() -> None:
+    f = facts(eight=None, first_sync_hours=None, calls=[RNL])
+    f.eightbyeight = Answer(error="8x8 was not checked: EIGHTBYEIGHT_API_KEY is not set.")
+    verdict = decide(f)
+    assert "number-mismatch" not in (verdict.cause, *verdict.alternatives)
+    assert (verdict.cause, verdict.alternatives) == ("sync-too-recent", ["microsoft-out-of-sync"])
+    masked = CallRecord("c3", NOW, "ByotIn", False, None, "+1425555****", 404, 511404, partial_match=True)
+    f = facts(eight=None, first_sync_hours=None, calls=[masked])
+    f.eightbyeight = Answer(error="8x8 was not checked.")
+    assert decide(f).cause == "number-mismatch"  # a masked number proves nothing: still undecided

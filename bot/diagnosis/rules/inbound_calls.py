@@ -62,7 +62,7 @@ CHECKS: tuple[tuple[str, str, int], ...] = (
     ("phone-license", "graph", 1),
     ("enterprise-voice", "graph", 2),
     ("8x8-number", "8x8", 2),
-    ("teams-number", "graph", 2),
+    ("teams-number", "graph", 3),  # after the call log: a failed call can show which number 8x8 uses
     ("number-activation", "graph", 2),
     ("first-sync", "portal", 2),
     ("inbound-failures", "graph", 3),
@@ -156,6 +156,14 @@ class InboundFacts:
             if number and to_e164(number) and number not in out:
                 out.append(number)
         return out
+
+    @property
+    def called_numbers(self) -> set[str]:
+        """Numbers that failed calls were sent to (exact matches only; masked ones prove nothing)."""
+        numbers = {to_e164(c.callee_number or "") for c in self.graph_calls if not c.partial_match}
+        if self.call_data and self.call_data.called_number:
+            numbers.add(self.call_data.called_number)
+        return {n for n in numbers if n}
 
     @property
     def graph_calls(self) -> list[CallRecord]:
@@ -326,6 +334,16 @@ def _teams_number_check(facts: InboundFacts) -> Check:
         holds = f" (8x8 holds {eight})" if eight else ""
         return Check(
             "teams-number", title, "fail", f"Teams holds no phone number for the user{holds}.", "graph", link
+        )
+    if eight is None and teams in facts.called_numbers:
+        return Check(
+            "teams-number",
+            title,
+            "pass",
+            f"Teams holds {teams}, and 8x8 sends the user's calls to {teams} (the failed calls went to it), "
+            "so the numbers agree even though 8x8 itself could not be read.",
+            "graph",
+            link,
         )
     if eight is None:
         return unknown(
@@ -612,7 +630,9 @@ def _mismatch(facts: InboundFacts) -> bool | None:
     if facts.teams_number is None:
         return False
     if facts.eightbyeight_number is None:
-        return None
+        # 8x8 could not be read, but a failed call that 8x8 sent to the Teams number shows that 8x8
+        # routes this user on that number (inference): the numbers agree where 8x8 is concerned.
+        return False if facts.teams_number in facts.called_numbers else None
     return facts.teams_number != facts.eightbyeight_number
 
 
