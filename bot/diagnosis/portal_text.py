@@ -77,8 +77,8 @@ FIRST_SYNC_LABEL = re.compile(
 PARTIAL_SETUP = re.compile(r"setup\s+partially\s+complete", re.IGNORECASE)
 UNATTACHED = re.compile(r"\bunattached\b", re.IGNORECASE)
 STRONG_MARKERS = re.compile(
-    r"failure\s*advice|invalid\s+argument\s*\d{3}|reason(?:\s+header)?\s*[:=]?\s*[\"']?\s*q\s*\.?\s*850|PSERROR\d*\s*>"
-    r"|PSTN\s+Gateway\s+not\s+ready|sync\s+history|debug\s+output|call\s+data",
+    r"failure\s*advice\s*[:=\-]?\s*\d{3}|invalid\s+argument\s*\d{3}|reason(?:\s+header)?\s*[:=]?\s*[\"']?\s*q\s*\.?\s*850|PSERROR\d*\s*>"
+    r"|PSTN\s+Gateway\s+not\s+ready|SIP/2\.0\s+\d{3}\b",
     re.IGNORECASE,
 )
 
@@ -187,10 +187,17 @@ def parse_portal_text(text: str) -> PortalEvidence:
 
 
 def looks_like_portal_text(text: str) -> bool:
-    """Cheap test for "this chat message is a paste from the 8x8 portal", not a question."""
+    """Is this chat message a paste from the 8x8 portal rather than a question?
+
+    Only evidence counts (a Failure Advice, a Reason header, a PSERROR line, a SIP status line, a
+    completed sync with its time): "show me the sync history" is a question, not a paste.
+    """
     if not isinstance(text, str) or not text:
         return False
-    return STRONG_MARKERS.search(normalise(text[: MAX_PASTE_BYTES * 2])) is not None
+    if STRONG_MARKERS.search(normalise(text[: MAX_PASTE_BYTES * 2])):
+        return True
+    evidence = parse_portal_text(text[: MAX_PASTE_BYTES // 4])  # e.g. a history of completed syncs
+    return evidence.first_complete_sync_at is not None
 
 
 def infer_problem(text: str) -> str | None:

@@ -175,7 +175,12 @@ def test_nothing_recognisable() -> None:
 def test_looks_like_portal_text() -> None:
     assert looks_like_portal_text("Failure Advice: 404 Unallocated Number")
     assert looks_like_portal_text('PSERROR1> PSTN Gateway not ready yet: "x.example"')
+    assert looks_like_portal_text("SIP/2.0 404 Not Found")
+    assert looks_like_portal_text(sample("sync-history-complete.txt"))
     assert not looks_like_portal_text("")
+    assert not looks_like_portal_text("can you show me the sync history and the call data?")
+    assert not looks_like_portal_text("my calls fail since the sync completed yesterday")
+    assert not looks_like_portal_text("what does failure advice mean?")
 
 
 def test_limit_is_64_kb() -> None:
