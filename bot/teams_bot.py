@@ -21,7 +21,7 @@ from bot.logs import conversation_id
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
-from dialogs.intents import Intent, recognise
+from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter
 from dialogs.services import ConversationServices, conversation_kind, send_card
 
@@ -186,7 +186,9 @@ class VoiceDoctorBot(TeamsActivityHandler):
             options["evidence"] = intent.text
             from bot.diagnosis.portal_text import parse_portal_text
 
-            called = parse_portal_text(intent.text or "").called_number
+            called = parse_portal_text(intent.text or "").called_number or first_phone_number(
+                intent.text or ""
+            )
             if options["problem"] == "inbound-calls" and called:
                 options["user"] = called
         else:

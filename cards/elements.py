@@ -108,7 +108,7 @@ def heading(value: str, *, separator: bool = True) -> TextBlock:
 
 def demo_label() -> TextBlock:
     """The small 'Demo data' tag: nobody should act on the built-in demo tenant's findings."""
-    return text("Demo data", size="Small", weight="Bolder", color="Warning")
+    return text("Demo data", size="Small", weight="Bolder", color="Dark")
 
 
 def banner(items: list[CardElement], *, style: str, demo: bool) -> Container:

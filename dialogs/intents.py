@@ -109,16 +109,24 @@ def _about_user(problem: str, user: str | None) -> Intent:
     return Intent("diagnose", problem=problem, user=user)
 
 
+def first_phone_number(text: str) -> str | None:
+    """The first thing in `text` that reads as a phone number (not a SIP or Q.850 code)."""
+    for found in _PHONE.finditer(text):
+        candidate = found.group(0).strip()
+        if looks_like_phone(candidate):
+            return candidate
+    return None
+
+
 def mentioned_user(line: str) -> str | None:
     """An e-mail, object id, phone number or capitalised name the message names, if any."""
     for pattern in (_EMAIL, _GUID):
         found = pattern.search(line)
         if found:
             return found.group(0).rstrip(".")
-    for found in _PHONE.finditer(line):
-        candidate = found.group(0).strip()
-        if looks_like_phone(candidate) and candidate not in ("404",):
-            return candidate
+    phone = first_phone_number(line)
+    if phone:
+        return phone
     named = _FOR_NAME.search(line)
     if named:
         return named.group("name").rstrip(".")

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.diagnosis.engine import DiagnosisRequest, Engine
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.access import Access
 from bot.case_service import CaseService
 from bot.config import Settings
+from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.model import Check, Diagnosis
 from cards.context import CardContext
 from cards.diagnosis import progress_card
@@ -74,7 +74,9 @@ async def update_card(context: TurnContext, activity_id: str, card: dict) -> Non
 
 
 async def send_typing(context: TurnContext) -> None:
-    await context.send_activity(Activity(type=ActivityTypes.typing))
+    """Typing shows in personal and group chats; Teams does not show it in channel threads."""
+    if conversation_kind(context.activity) != "channel":
+        await context.send_activity(Activity(type=ActivityTypes.typing))
 
 
 async def run_with_progress(

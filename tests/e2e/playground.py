@@ -14,7 +14,10 @@ def open_chat(page, name: str) -> None:
 def send(page, text: str) -> None:
     box = page.locator(MESSAGE_BOX).first
     box.click()
-    page.keyboard.type(text)
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            page.keyboard.press("Shift+Enter")
+        page.keyboard.insert_text(line)
     page.keyboard.press("Enter")
 
 

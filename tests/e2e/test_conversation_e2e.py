@@ -1,0 +1,109 @@
+"""The conversation in a Teams-like client (Agents Playground + headless Chromium), as people use it.
+
+Megan Bowen (helpdesk) diagnoses demo users from her personal chat and from a channel; Adele Vance
+(an ordinary user) reports her own calls, and the report reaches the Helpdesk channel.
+Screenshots of each card are kept under artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, ROOT, Stack, screenshot
+from tests.e2e.playground import CARD, open_chat, post_mentioning_bot, send, wait_for_card_with
+
+pytestmark = pytest.mark.e2e
+
+CALL_DATA = (
+    "Call Data\nTo: +1 425 555 0104\nFailure Advice: 404 Unallocated Number\n\nDebug Output\n"
+    "Invalid argument 404\n"
+    'Reason: Q.850 ;cause=1 ;text="0f1e2d3c-4b5a-6978-8899-aabbccddeeff;RNL"'
+)
+
+
+def card_shot(card, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_inbound_calls_one_line_request(page):
+    wait_for_card_with(page, "I find out why calls")
+    send(page, "check calls for adele@contoso.example")
+    card = wait_for_card_with(page, "Teams has a different number")
+    text = card.inner_text()
+    assert "+14255550102" in text and "+14255550120" in text
+    assert "Solution 1" in text
+    assert "Demo data" in text
+    card_shot(card, "conversation-inbound-number-mismatch")
+
+
+def test_sync_error(page):
+    wait_for_card_with(page, "I find out why calls")
+    send(page, "check sync")
+    card = wait_for_card_with(page, "voice routing domains")
+    assert "cnt0042-1.vt.8x8.example" in card.inner_text()
+    card_shot(card, "conversation-sync-error")
+
+
+def test_question_then_answer_in_the_card_then_recheck(page):
+    wait_for_card_with(page, "I find out why calls")
+    send(page, "calls don't ring")
+    question = wait_for_card_with(page, "Who is affected?")
+    card_shot(question, "conversation-who-is-affected")
+    question.locator("input[type=text], textarea").last.fill("dara.o'brien@contoso.example")
+    question.get_by_role("button", name="Check").click()
+    result = wait_for_card_with(page, "The Microsoft platform is out of sync")
+    assert "Dara O'Brien" in result.inner_text()
+    card_shot(result, "conversation-out-of-sync")
+    result.get_by_role("button", name="Re-check").click()
+    page.get_by_text("invoke 200").first.wait_for()
+    assert "out of sync" in page.locator(CARD, has_text="Dara O'Brien").last.inner_text()
+
+
+def test_pasted_call_data(page):
+    wait_for_card_with(page, "I find out why calls")
+    send(page, CALL_DATA)
+    card = wait_for_card_with(page, "0f1e2d3c-4b5a-6978-8899-aabbccddeeff")
+    assert "Dara O'Brien" in card.inner_text()
+    card_shot(card, "conversation-pasted-call-data")
+
+
+def test_channel_mention(page):
+    open_chat(page, "Calls")
+    post_mentioning_bot(page, "check calls for nestorw@contoso.example")
+    card = wait_for_card_with(page, "Not enough time has elapsed")
+    assert "Nestor Wilke" in card.inner_text()
+    screenshot(page, "conversation-channel-mention")
+
+
+@pytest.fixture(scope="module")
+def adele_stack(e2e_ready, tmp_path_factory):
+    running = Stack(
+        tmp_path_factory.mktemp("e2e-adele"),
+        config=ROOT / "tests" / "e2e" / "adele.m365agentsplayground.yml",
+        env={"HELPDESK_CHANNEL_ID": "19:helpdesk-calls@thread.tacv2"},
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_self_report_reaches_the_helpdesk_channel(browser, adele_stack):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(adele_stack.url, wait_until="domcontentloaded")
+        wait_for_card_with(page, "I find out why calls")
+        send(page, "my calls don't ring")
+        mine = wait_for_card_with(page, "What happens next")
+        card_shot(mine, "self-report-reporter")
+        open_chat(page, "Calls")
+        report = wait_for_card_with(page, "reported a problem")
+        assert "Adele Vance" in report.inner_text()
+        assert "Assign to me" in report.inner_text()
+        card_shot(report, "self-report-helpdesk-channel")
+    finally:
+        screenshot(page, "self-report-final")
+        context.close()
