@@ -1,0 +1,139 @@
+"""The conversation through the real aiohttp app, with a fake Bot Connector as serviceUrl."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.config import load_settings
+from tests.apphost import ADELE, activity, running_app
+from tests.cardschema import assert_valid_card
+from tests.fakes.connector import FakeConnector
+
+HELPDESK_CHANNEL = "19:helpdesk-calls@thread.tacv2"
+
+
+@pytest.fixture
+async def connector():
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def app():
+    settings = load_settings(
+        {"DIAGNOSTICS_SOURCE": "demo", "HELPDESK_CHANNEL_ID": HELPDESK_CHANNEL}, env_file=None
+    )
+    async with running_app(settings) as running:
+        yield running
+
+
+def texts(card: dict) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+async def test_progress_card_is_sent_at_once_then_replaced_by_the_result(app, connector):
+    await app.post(activity(connector.url, text="check calls for adele@contoso.example"))
+    await app.settle()
+    kinds = [(r.method, r.body.get("type")) for r in connector.received]
+    assert kinds[0] == ("reply", "typing")
+    assert kinds[1] == ("reply", "message")
+    progress = connector.received[1].body["attachments"][0]["content"]
+    assert "Checking" in texts(progress)
+    updates = [r for r in connector.received if r.method == "update"]
+    assert updates, "the progress card was never updated in place"
+    final = updates[-1].body["attachments"][0]["content"]
+    assert_valid_card(final)
+    assert "Teams has a different number" in texts(final)
+    assert all(u.activity_id == "activity-2" for u in updates)  # the same message, edited
+
+
+async def test_recheck_invoke_returns_the_refreshed_card(app, connector):
+    await app.post(activity(connector.url, text="check calls for nestorw@contoso.example"))
+    await app.settle()
+    final = [r for r in connector.received if r.method == "update"][-1].body["attachments"][0]["content"]
+    case_id = _execute_data(final, "recheck")["caseId"]
+    invoke = activity(
+        connector.url,
+        type="invoke",
+        name="adaptiveCard/action",
+        value={"action": {"type": "Action.Execute", "verb": "recheck", "data": {"caseId": case_id}}},
+        replyToId="activity-2",
+    )
+    status, body = await app.post(invoke)
+    assert status == 200
+    response = json.loads(body)
+    assert response["statusCode"] == 200
+    assert response["type"] == "application/vnd.microsoft.card.adaptive"
+    assert_valid_card(response["value"])
+    assert "Not enough time has elapsed" in texts(response["value"])
+
+
+async def test_self_report_posts_the_diagnosis_to_the_helpdesk_channel(app, connector):
+    await app.post(activity(connector.url, text="my calls don't ring", sender=ADELE))
+    await app.settle()
+    created = [r for r in connector.received if r.method == "create"]
+    assert len(created) == 1
+    parameters = created[0].body
+    assert parameters["isGroup"] is True
+    assert parameters["channelData"]["channel"]["id"] == HELPDESK_CHANNEL
+    card = parameters["activity"]["attachments"][0]["content"]
+    assert_valid_card(card)
+    assert "<at>Adele Vance</at> reported a problem" in texts(card)
+    mention = card["msteams"]["entities"][0]
+    assert mention["mentioned"]["id"] == ADELE["id"]
+    # Adele herself gets plain words, not the admin card.
+    mine = [r for r in connector.received if r.method == "update"][-1].body["attachments"][0]["content"]
+    assert "What happens next" in texts(mine)
+    assert "I have sent the details to your helpdesk" in texts(mine)
+
+
+async def test_assign_updates_the_helpdesk_card_and_tells_the_reporter(app, connector):
+    await app.post(activity(connector.url, text="my calls don't ring", sender=ADELE))
+    await app.settle()
+    card = next(r for r in connector.received if r.method == "create").body["activity"]["attachments"][0][
+        "content"
+    ]
+    case_id = _execute_data(card, "assign")["caseId"]
+    channel = {"id": f"{HELPDESK_CHANNEL};messageid=1", "conversationType": "channel", "isGroup": True}
+    status, body = await app.post(
+        activity(
+            connector.url,
+            type="invoke",
+            name="adaptiveCard/action",
+            conversation=channel,
+            value={"action": {"type": "Action.Execute", "verb": "assign", "data": {"caseId": case_id}}},
+        )
+    )
+    assert status == 200
+    assert "Megan Bowen" in texts(json.loads(body)["value"])
+    await connector.wait_for(
+        lambda received: any("is looking into your calls" in json.dumps(r.body) for r in received)
+    )
+    # ... and an ordinary user cannot resolve it.
+    status, body = await app.post(
+        activity(
+            connector.url,
+            type="invoke",
+            name="adaptiveCard/action",
+            sender=ADELE,
+            value={"action": {"type": "Action.Execute", "verb": "resolve", "data": {"caseId": case_id}}},
+        )
+    )
+    assert status == 200
+    assert "helpdesk" in texts(json.loads(body)["value"]).lower()
+
+
+def _execute_data(card: dict, verb: str) -> dict:
+    stack = [card]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                return node.get("data") or {}
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    raise AssertionError(f"no {verb} action in the card")
