@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from botbuilder.core import ConversationState, MemoryStorage, MessageFactory, TurnContext, UserState
+from botbuilder.core import (
+    CardFactory,
+    ConversationState,
+    MemoryStorage,
+    MessageFactory,
+    TurnContext,
+    UserState,
+)
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.dialogs import (
+    ComponentDialog,
     DialogSet,
     DialogTurnStatus,
     WaterfallDialog,
@@ -15,9 +23,16 @@ from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 from bot.state import open_storage
 from tests.storage_backends import postgres_url, state_url  # noqa: F401
 
+ASK_USER_CARD = {
+    "type": "AdaptiveCard",
+    "version": "1.5",
+    "body": [{"type": "TextBlock", "text": "Whose calls fail?"}, {"type": "Input.Text", "id": "userText"}],
+    "actions": [{"type": "Action.Submit", "title": "Check", "data": {"vd": "answer"}}],
+}
+
 
 class DiagnoseBot:
-    """A waterfall like the real diagnose dialog: ask for the user, ask for the problem, answer."""
+    """Like the real diagnose dialog: a component dialog whose waterfall asks with a card, then text."""
 
     def __init__(self, storage):
         self.conversation_state = ConversationState(storage)
@@ -25,12 +40,16 @@ class DiagnoseBot:
         self.asked = self.user_state.create_property("asked")
         self.turns_seen = 0
         self.dialogs = DialogSet(self.conversation_state.create_property("DialogState"))
-        self.dialogs.add(TextPrompt("text"))
-        self.dialogs.add(WaterfallDialog("diagnose", [self.ask_user, self.ask_problem, self.answer]))
+        component = ComponentDialog("diagnose")
+        component.add_dialog(TextPrompt("text"))
+        component.add_dialog(WaterfallDialog("steps", [self.ask_user, self.ask_problem, self.answer]))
+        component.initial_dialog_id = "steps"
+        self.dialogs.add(component)
 
     async def ask_user(self, step: WaterfallStepContext):
         step.values["started"] = "inbound-calls"
-        return await step.prompt("text", PromptOptions(prompt=MessageFactory.text("Whose calls fail?")))
+        card = MessageFactory.attachment(CardFactory.adaptive_card(ASK_USER_CARD))
+        return await step.prompt("text", PromptOptions(prompt=card))
 
     async def ask_problem(self, step: WaterfallStepContext):
         step.values["user"] = step.result
@@ -62,10 +81,17 @@ async def turn(state_url: str, text: str) -> tuple[list[str], int]:  # noqa: F81
         bot = DiagnoseBot(storage)
         adapter = TestAdapter(bot.on_turn)
         await adapter.send(text)
-        return [activity.text for activity in adapter.activity_buffer], bot.turns_seen
+        return [_shown(activity) for activity in adapter.activity_buffer], bot.turns_seen
     finally:
         await storage.close()
         await cases.close()
+
+
+def _shown(activity) -> str:
+    """What the user sees: the text, or the first TextBlock of a card."""
+    if activity.attachments:
+        return activity.attachments[0].content["body"][0]["text"]
+    return activity.text
 
 
 async def test_a_dialog_continues_across_restarts(state_url) -> None:  # noqa: F811
@@ -90,4 +116,4 @@ async def test_without_durable_state_the_dialog_would_start_over() -> None:
         bot = DiagnoseBot(MemoryStorage())
         adapter = TestAdapter(bot.on_turn)
         await adapter.send("adele@contoso.example")
-        assert [a.text for a in adapter.activity_buffer] == ["Whose calls fail?"]
+        assert [_shown(a) for a in adapter.activity_buffer] == ["Whose calls fail?"]
