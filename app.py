@@ -139,13 +139,31 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def messages(request: web.Request) -> web.Response:
+    """Authenticate the request, then hand its activity to the bot.
+
+    With `MicrosoftAppId` set nothing of an unauthenticated request is processed: a missing or
+    non-Bearer `Authorization` header is refused before the body is even read, and a token the SDK
+    does not accept is refused before the bot sees the activity. The SDK signals a bad token with
+    PermissionError, but also with whatever its parsing raises (jwt errors for garbage or an
+    expired token, IndexError for an unknown key id, KeyError for a token without an issuer, a
+    requests error when the signing keys cannot be fetched): every one of them is the caller's
+    401, never a 400 or a 500. Only the error's type is logged, never the header.
+    """
     services: Services = request.app[SERVICES]
-    activity = await _read_activity(request)
     auth_header = request.headers.get("Authorization", "")
+    if services.settings.auth_enabled and not auth_header.startswith("Bearer "):
+        log.warning("request refused: no bearer token", extra={"path": request.path})
+        return web.json_response(
+            {"error": "Unauthorized."}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    activity = await _read_activity(request)
     try:
         auth = await services.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
-    except PermissionError:
-        return web.json_response({"error": "Unauthorized."}, status=401)
+    except Exception as error:  # any failure to validate the token is a refusal
+        log.warning("request refused: the token is not valid", extra={"reason": type(error).__name__})
+        return web.json_response(
+            {"error": "Unauthorized."}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
 
     if activity.type == ActivityTypes.invoke:
         invoke_response = await services.adapter.process_activity(auth, activity, services.bot.on_turn)
@@ -162,6 +180,11 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def _read_activity(request: web.Request) -> Activity:
+    """The body as an Activity, or a 400 / 413 with one sentence.
+
+    `channelId` is required as well as `serviceUrl` and `conversation`: the SDK checks a token's
+    channel endorsements against it and skips that check when it is absent.
+    """
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _json_error(
             web.HTTPRequestEntityTooLarge,
@@ -180,7 +203,7 @@ async def _read_activity(request: web.Request) -> Activity:
         ) from None
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _json_error(web.HTTPBadRequest, "The request body is not JSON.") from None
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
         raise _json_error(web.HTTPBadRequest, "The request body is not a Bot Framework activity.")
@@ -192,6 +215,8 @@ async def _read_activity(request: web.Request) -> Activity:
         ) from None
     if not activity.service_url or not activity.conversation or not activity.conversation.id:
         raise _json_error(web.HTTPBadRequest, "The activity has no serviceUrl or conversation.")
+    if not isinstance(activity.channel_id, str) or not activity.channel_id:
+        raise _json_error(web.HTTPBadRequest, "The activity has no channelId.")
     return activity
 
 
