@@ -106,6 +106,10 @@ mkdir -p "$PG_DIR"
 if [[ "$(id -u)" -eq 0 ]]; then
   id postgres >/dev/null 2>&1 || { log "there is no 'postgres' user to run the server as (PostgreSQL refuses root)."; exit 1; }
   chown postgres: "$PG_DIR"
+  runuser -u postgres -- test -x "$PG_DIR" || {
+    log "the postgres user cannot reach $PG_DIR: choose a VOICE_DOCTOR_PG_DIR under a world-readable directory such as /tmp."
+    exit 1
+  }
 fi
 
 exec 9>"$PG_DIR/.lock"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from bot.state import open_storage
 from tests.storage_backends import FakeClock, demo_engine, postgres_url, state_url  # noqa: F401
 
 JOHANNA = "johannal@contoso.example"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -187,3 +190,58 @@ async def test_two_instances_claiming_at_once_follow_each_case_up_exactly_once(i
     assert sorted(ids) == sorted(c.id for c in cases)  # every case once, none twice
     assert len({owner for _, owner in sent}) > 1  # and the work really was shared
     assert await instances[1].next_due() is None
+
+
+CLAIMER = """
+import asyncio, os, sys, time
+from datetime import datetime
+from bot.state import open_storage
+
+async def main(url, now, go):
+    storage, cases = await open_storage(url)
+    while not os.path.exists(go):
+        time.sleep(0.005)
+    owner = f"process-{os.getpid()}"
+    while claimed := await cases.claim_due(datetime.fromisoformat(now), owner, limit=2):
+        for case in claimed:
+            print(case.id, flush=True)
+            await asyncio.sleep(0.001)
+            assert await cases.complete_followup(case.id, owner)
+    await cases.close(); await storage.close()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_two_processes_on_one_database_claim_each_case_once(
+    instances,
+    state_url,  # noqa: F811
+    clock,
+    tmp_path,
+) -> None:
+    """Separate processes, as separate app instances are: the database alone keeps them apart."""
+    cases = [await waiting_case(clock) for _ in range(30)]
+    for case in cases:
+        await instances[0].create(case)
+    clock.advance(minutes=1)
+    go = tmp_path / "go"
+    processes = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            CLAIMER,
+            state_url,
+            clock.now.isoformat(),
+            str(go),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    go.touch()
+    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), 60)
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr.decode()
+    claimed = [line for stdout, _ in outputs for line in stdout.decode().split()]
+    assert sorted(claimed) == sorted(case.id for case in cases)
