@@ -12,7 +12,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.diagnosis.engine import DiagnosisRequest
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
@@ -23,6 +22,7 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import Prompt, PromptRecognizerResult
 
+from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError
 from bot.diagnosis.phone import to_e164
 from cards.conversation import (
@@ -164,21 +164,14 @@ class DiagnoseDialog(ComponentDialog):
         return await self._ask(step, card)
 
     def _question_for(self, diagnosis, options: dict) -> str | None:
+        """Ask only what the engine says would decide the cause, and each thing at most once."""
         asked = set(options.get("asked", []))
-        if diagnosis.alternatives and not options.get("firstSyncAt") and "first-sync" not in asked:
-            if diagnosis.problem == "inbound-calls" and "sync-too-recent" in {
-                diagnosis.cause,
-                *diagnosis.alternatives,
-            }:
-                return "first-sync"
-        eightbyeight = diagnosis.check("8x8-number")
+        if "firstSyncAt" in diagnosis.needs and not options.get("firstSyncAt") and "first-sync" not in asked:
+            return "first-sync"
         if (
-            diagnosis.problem == "inbound-calls"
-            and eightbyeight is not None
-            and eightbyeight.status == "unknown"
+            "eightByEightNumber" in diagnosis.needs
             and not options.get("number8x8")
             and "8x8-number" not in asked
-            and diagnosis.cause not in ("user-not-found", "no-phone-license", "no-teams-number")
         ):
             return "8x8-number"
         return None

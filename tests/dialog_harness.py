@@ -159,11 +159,13 @@ class Harness:
         return responses[-1].value.body
 
 
-def make_harness(env: dict[str, str] | None = None, *, now: datetime | None = None, storage=None) -> Harness:
+def make_harness(
+    env: dict[str, str] | None = None, *, now: datetime | None = None, storage=None, sources=None
+) -> Harness:
     from app import build_services
 
     settings = load_settings({"DIAGNOSTICS_SOURCE": "demo", **(env or {})}, env_file=None)
     clock = (lambda: now) if now else (lambda: datetime.now(UTC))
-    services = build_services(settings, storage=storage or MemoryStorage(), clock=clock)
+    services = build_services(settings, storage=storage or MemoryStorage(), clock=clock, sources=sources)
     adapter = TestAdapter(services.bot.on_turn)
     return Harness(bot=services.bot, adapter=adapter, services=services)

@@ -149,6 +149,9 @@ class Engine:
             facts.calls = await self._ask(
                 self._label(self.microsoft), self.microsoft.failed_inbound_calls(facts.numbers, start, end)
             )
+            searched = facts.calls.value
+            if searched is not None and searched.window_start is not None:
+                facts.window = (_aware(searched.window_start), _aware(searched.window_end or end))
         else:
             facts.calls = Answer.not_asked(
                 "Microsoft's call log was not searched: no number is known for the user."

@@ -107,6 +107,22 @@ async def test_first_sync_less_than_a_day_means_wait(harness):
     assert "Re-check" in text_of(result)
 
 
+async def test_the_8x8_number_is_asked_only_when_8x8_cannot_be_read():
+    from bot.sources.base import NotConfiguredEightByEight
+    from bot.sources.demo import DemoTenant
+    from bot.sources.factory import Sources
+
+    demo = DemoTenant.load()
+    harness = make_harness(sources=Sources(demo.microsoft, NotConfiguredEightByEight(), demo.portal, "demo"))
+    turn = await harness.say("check calls for adele@contoso.example")
+    question = turn.cards[-1]
+    assert_valid_card(question)
+    assert "8x8" in text_of(question)
+    turn = await harness.say(value={"vd": "answer-8x8-number", "number8x8": "+1 (425) 555-0102"})
+    result = turn.updated_cards[-1]
+    assert "Teams has a different number" in text_of(result)
+
+
 async def test_an_ordinary_user_cannot_diagnose_someone_else(harness):
     turn = await harness.say("check calls for megan@contoso.example", sender=ADELE)
     card = turn.cards[-1]

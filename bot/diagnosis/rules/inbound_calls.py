@@ -28,7 +28,7 @@ from bot.diagnosis.rules.common import (
     sentence,
     unknown,
 )
-from bot.diagnosis.times import format_utc, human_age, human_until
+from bot.diagnosis.times import format_utc, human_age, human_duration, human_until
 from bot.sources.base import (
     CallRecord,
     CallSearch,
@@ -441,6 +441,14 @@ def _first_sync_check(facts: InboundFacts) -> Check:
     return Check("first-sync", title, "pass", f"{stamp}: more than 72 hours ago.", source, link)
 
 
+def _searched_window(facts: InboundFacts) -> str:
+    """The span of the call log actually read: sources search newest first and may stop early."""
+    if not facts.window:
+        return "in the last 7 days"
+    start, end = facts.window
+    return f"in the last {human_duration(end - start)}"
+
+
 def _failures_check(facts: InboundFacts) -> Check:
     title, link, how = _words("inbound-failures", facts)
     parts: list[str] = []
@@ -457,14 +465,14 @@ def _failures_check(facts: InboundFacts) -> Check:
         )
         parts.append(
             f"{_count(len(calls), 'failed inbound call')} to {join_names(facts.numbers)} in Microsoft's Direct "
-            f"Routing log in the last 7 days{partial}; the latest {_call_words(newest)}."
+            f"Routing log {_searched_window(facts)}{partial}; the latest {_call_words(newest)}."
         )
         if facts.calls.value and not facts.calls.value.complete:
             parts.append("The search stopped early, so there may be more.")
     elif facts.calls.ok:
         parts.append(
-            f"No failed inbound call to {join_names(facts.numbers)} in Microsoft's Direct Routing log in the last "
-            "7 days (records can appear 24-48 hours late)."
+            f"No failed inbound call to {join_names(facts.numbers)} in Microsoft's Direct Routing log "
+            f"{_searched_window(facts)} (records can appear 24-48 hours late)."
         )
     if facts.call_data is not None and facts.call_data.has_call_data:
         source = "portal" if not calls else source
