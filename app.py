@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from bot.diagnosis.engine import Engine
 from botbuilder.core import ConversationState, MemoryStorage, Storage, TurnContext, UserState
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
@@ -28,6 +27,7 @@ from msrest.serialization import Model
 from bot.access import Access
 from bot.case_service import CaseService
 from bot.config import ConfigError, Settings, load_settings
+from bot.diagnosis.engine import Engine
 from bot.logs import configure_logging
 from bot.sources.factory import Sources, build_sources
 from bot.sources.http import HttpClient

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.diagnosis.engine import DiagnosisRequest
 from botbuilder.core import CardFactory, TurnContext
 from botbuilder.schema import ConversationReference
 from botbuilder.schema.teams import (
@@ -19,6 +18,7 @@ from botbuilder.schema.teams import (
 )
 
 from bot.case_service import CaseRecord
+from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
 from cards.context import CaseSummary

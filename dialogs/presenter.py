@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.diagnosis.engine import DiagnosisRequest
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, ConversationReference
 from botbuilder.schema.teams import ChannelInfo, TeamsChannelData
 
 from bot.case_service import CaseRecord, request_from_json
+from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import Diagnosis
 from cards.conversation import notice_card
 from cards.diagnosis import diagnosis_card, helpdesk_report_card, self_report_card
