@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import ConversationState, MemoryStorage, Storage, TurnContext, UserState
+from botbuilder.core import ConversationState, Storage, TurnContext, UserState
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
@@ -26,12 +26,16 @@ from msrest.serialization import Model
 
 from bot.access import Access
 from bot.case_service import CaseService
+from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
 from bot.diagnosis.engine import Engine
 from bot.logs import configure_logging
+from bot.scheduler import FollowUpScheduler
 from bot.sources.factory import Sources, build_sources
 from bot.sources.http import HttpClient
+from bot.state import StateStoreError, open_storage
 from bot.teams_bot import VoiceDoctorBot
+from dialogs.followups import FollowUps
 from dialogs.services import ConversationServices
 
 log = logging.getLogger("voice_doctor.app")
@@ -51,6 +55,7 @@ class Services:
     adapter: CloudAdapter
     bot: VoiceDoctorBot
     storage: Storage
+    scheduler: FollowUpScheduler | None = None
     background: set[asyncio.Task] = field(default_factory=set)
     closers: list[Any] = field(default_factory=list)
 
@@ -59,21 +64,24 @@ SERVICES = web.AppKey("services", Services)
 
 
 def build_services(
-    settings: Settings, *, storage: Storage | None = None, sources: Sources | None = None, clock=None
+    settings: Settings,
+    *,
+    storage: Storage,
+    case_store: CaseStore,
+    sources: Sources | None = None,
+    clock=None,
 ) -> Services:
-    """Wire the app: settings -> storage -> sources -> engine -> dialogs -> bot."""
+    """Wire the app: settings -> storage -> sources -> engine -> dialogs -> bot (and the follow-up scheduler)."""
     clock = clock or (lambda: datetime.now(UTC))
-    storage = storage or MemoryStorage()
     http = HttpClient()
     sources = sources or build_sources(settings, http)
-    engine = Engine(
-        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
-    )
+    engine = Engine(sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock)
+    cases = CaseService(case_store, clock=clock)
     conversation = ConversationServices(
         settings=settings,
         engine=engine,
         access=Access(sources.microsoft),
-        cases=CaseService(clock=clock),
+        cases=cases,
         data_source=sources.data_source,
         clock=clock,
     )
@@ -86,7 +94,23 @@ def build_services(
         services=conversation,
         storage=storage,
     )
-    return Services(settings=settings, adapter=adapter, bot=bot, storage=storage, closers=[http.close])
+    followups = FollowUps(bot.presenter, adapter, settings.app_id)
+    scheduler = FollowUpScheduler(case_store, followups.run, clock=clock)
+    cases.on_recheck_scheduled = scheduler.notify
+    return Services(
+        settings=settings,
+        adapter=adapter,
+        bot=bot,
+        storage=storage,
+        scheduler=scheduler,
+        closers=[http.close, case_store.close, storage.close],
+    )
+
+
+async def open_services(settings: Settings, *, sources: Sources | None = None, clock=None) -> Services:
+    """Open the state store STATE_STORE names (created on first start), then wire the app."""
+    storage, case_store = await open_storage(settings.state_store, **({"clock": clock} if clock else {}))
+    return build_services(settings, storage=storage, case_store=case_store, sources=sources, clock=clock)
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
@@ -106,14 +130,25 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
             log.warning("could not tell the user about the failure", exc_info=True)
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> web.Application:
-    services = services or build_services(settings)
+def create_app(settings: Settings, services: Services) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_never_500])
     app[SERVICES] = services
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.on_startup.append(_start_scheduler)
     app.on_shutdown.append(_shutdown)
     return app
+
+
+async def make_app(settings: Settings, *, sources: Sources | None = None, clock=None) -> web.Application:
+    """The app as `python app.py` runs it: durable state, follow-ups scheduled."""
+    return create_app(settings, await open_services(settings, sources=sources, clock=clock))
+
+
+async def _start_scheduler(app: web.Application) -> None:
+    scheduler = app[SERVICES].scheduler
+    if scheduler is not None:
+        scheduler.start()
 
 
 @web.middleware
@@ -167,9 +202,20 @@ async def messages(request: web.Request) -> web.Response:
 
     if activity.type == ActivityTypes.invoke:
         invoke_response = await services.adapter.process_activity(auth, activity, services.bot.on_turn)
-        if invoke_response:
-            return web.json_response(_plain(invoke_response.body), status=invoke_response.status)
-        return web.Response(status=200)
+        if not invoke_response:
+            return web.Response(status=200)
+        body = invoke_response.body
+        error = getattr(body, "value", None)
+        if isinstance(error, Exception):
+            # The SDK answers a malformed Action.Execute with an Exception as the value, which
+            # cannot be serialised: send Teams' error shape with its code and message instead.
+            code, message = [*map(str, error.args), "BadRequest", "The card action is not valid."][:2]
+            body = {
+                "statusCode": int(invoke_response.status),
+                "type": "application/vnd.microsoft.error",
+                "value": {"code": code, "message": message},
+            }
+        return web.json_response(_plain(body), status=invoke_response.status)
 
     # Other activities are answered through the connector; acknowledge at once so a long diagnosis
     # never runs into the channel's 15-second request timeout and a retry.
@@ -231,6 +277,8 @@ def _plain(body: Any) -> Any:
 
 async def _shutdown(app: web.Application) -> None:
     services: Services = app[SERVICES]
+    if services.scheduler is not None:
+        await services.scheduler.stop()
     if services.background:
         await asyncio.wait(services.background, timeout=10)
     for close in services.closers:
@@ -252,7 +300,11 @@ def main() -> int:
         "starting",
         extra={"host": settings.host, "port": settings.port, "dataSource": settings.diagnostics_source},
     )
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(make_app(settings), host=settings.host, port=settings.port, print=None)
+    except StateStoreError as error:
+        print(f"Voice Doctor cannot start: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
