@@ -75,7 +75,9 @@ def build_services(
     clock = clock or (lambda: datetime.now(UTC))
     http = HttpClient()
     sources = sources or build_sources(settings, http)
-    engine = Engine(sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock)
+    engine = Engine(
+        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
+    )
     cases = CaseService(case_store, clock=clock)
     conversation = ConversationServices(
         settings=settings,

@@ -1,23 +1,22 @@
-"""Cases: every diagnosis the bot posts becomes one, so it can be re-checked, shared and followed up.
+"""Cases as the conversation layer sees them, over the durable `CaseStore` (bot/cases, bot/state).
 
-A case keeps what is needed to run the diagnosis again (the request: user, problem, what the admin
-told us) and where its cards were posted (conversation references + activity ids) so they can be
-updated in place. Persistence is a `CaseStore` (bot/cases.py); this module is the conversation-facing
-API over it and knows nothing of Bot Framework objects — references arrive as plain dicts.
+Every diagnosis the bot posts becomes a case, so it can be re-checked, shared and followed up. A case
+keeps what is needed to run the diagnosis again (the request: user, problem, what the admin told us)
+and where its cards were posted (conversation references + activity ids) so they can be updated in
+place. No Bot Framework here: references arrive as plain dicts.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.cases.model import ACTIVE_STATUSES, Case, new_case
+from bot.cases.store import CaseStore
 from bot.diagnosis.engine import DiagnosisRequest
-from bot.diagnosis.model import Diagnosis, iso
-
-WAIT_CAUSES = frozenset({"sync-too-recent", "gateway-activation-pending"})
+from bot.diagnosis.model import Diagnosis, iso, parse_iso
 
 
 def request_to_json(request: DiagnosisRequest) -> dict[str, Any]:
@@ -32,62 +31,50 @@ def request_to_json(request: DiagnosisRequest) -> dict[str, Any]:
 
 
 def request_from_json(data: dict[str, Any]) -> DiagnosisRequest:
-    first_sync = data.get("firstSyncAt")
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) and value else None
+
     return DiagnosisRequest(
-        problem=data.get("problem"),
-        user=data.get("user"),
-        user_id=data.get("userId"),
-        evidence_text=data.get("evidenceText"),
-        first_sync_at=datetime.fromisoformat(first_sync.replace("Z", "+00:00")) if first_sync else None,
-        eightbyeight_number=data.get("eightByEightNumber"),
+        problem=text("problem"),
+        user=text("user"),
+        user_id=text("userId"),
+        evidence_text=text("evidenceText"),
+        first_sync_at=parse_iso(text("firstSyncAt")),
+        eightbyeight_number=text("eightByEightNumber"),
     )
-
-
-def status_for(diagnosis: Diagnosis) -> str:
-    if diagnosis.cause == "no-failure-found":
-        return "resolved"
-    return "waiting" if diagnosis.recheck_at else "open"
 
 
 @dataclass
 class CaseRecord:
-    id: str
-    request: dict[str, Any]
-    diagnosis: Diagnosis
-    tenant_id: str | None = None
-    reporter_id: str | None = None
-    reporter_name: str | None = None
-    reporter_teams_id: str | None = None  # the 29:… id Teams mentions use
-    assigned_to: str | None = None
-    status: str = "open"
-    references: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    self_report: bool = False
+    """A stored case with its latest diagnosis as a model (the store keeps it as JSON)."""
 
-    @property
-    def subject_id(self) -> str | None:
-        return self.diagnosis.subject.id if self.diagnosis.subject else None
+    case: Case
+    diagnosis: Diagnosis
+
+    @classmethod
+    def of(cls, case: Case) -> CaseRecord:
+        return cls(case, Diagnosis.from_json(case.diagnosis))
+
+    def __getattr__(self, name: str) -> Any:  # id, request, status, references, reporter_*, ...
+        return getattr(self.case, name)
 
     @property
     def subject_name(self) -> str:
-        subject = self.diagnosis.subject
-        if subject and (subject.display_name or subject.user_principal_name):
-            return subject.display_name or subject.user_principal_name or ""
-        return "the tenant" if self.diagnosis.problem == "sync-error" else "unknown user"
-
-    @property
-    def recheck_at(self) -> datetime | None:
-        return self.diagnosis.recheck_at
+        return self.case.display_subject
 
 
 class CaseService:
-    """In-process case store: the default until a durable `CaseStore` is configured (bot/cases.py)."""
-
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        store: CaseStore,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_recheck_scheduled: Callable[[datetime], None] | None = None,
+    ):
+        self.store = store
         self._clock = clock
-        self._cases: dict[str, CaseRecord] = {}
+        self.on_recheck_scheduled = on_recheck_scheduled
 
     async def open(
         self,
@@ -100,74 +87,50 @@ class CaseService:
         reporter_teams_id: str | None = None,
         self_report: bool = False,
     ) -> CaseRecord:
-        now = self._clock()
-        case = CaseRecord(
-            id=uuid.uuid4().hex[:12],
-            request=request_to_json(request),
-            diagnosis=diagnosis,
+        case = new_case(
+            diagnosis,
+            now=self._clock(),
             tenant_id=tenant_id,
             reporter_id=reporter_id,
             reporter_name=reporter_name,
             reporter_teams_id=reporter_teams_id,
-            status=status_for(diagnosis),
-            created_at=now,
-            updated_at=now,
+            request=request_to_json(request),
             self_report=self_report,
         )
-        case.history.append(_history_entry(diagnosis, now))
-        await self.save(case)
-        return case
+        case = await self.store.create(case)
+        self._scheduled(case)
+        return CaseRecord(case, diagnosis)
 
-    async def get(self, case_id: str | None) -> CaseRecord | None:
-        if not case_id or not isinstance(case_id, str):
+    async def get(self, case_id: Any) -> CaseRecord | None:
+        if not isinstance(case_id, str) or not case_id or len(case_id) > 64:
             return None
-        return self._cases.get(case_id)
+        case = await self.store.get(case_id)
+        return CaseRecord.of(case) if case else None
 
-    async def save(self, case: CaseRecord) -> None:
-        self._cases[case.id] = case
-
-    async def record_check(self, case: CaseRecord, diagnosis: Diagnosis) -> CaseRecord:
-        now = self._clock()
-        case.diagnosis = diagnosis
-        if case.status != "resolved" or diagnosis.cause != case.history[-1].get("cause"):
-            case.status = status_for(diagnosis)
-        case.updated_at = now
-        case.history.append(_history_entry(diagnosis, now))
-        await self.save(case)
-        return case
+    async def record_check(self, record: CaseRecord, diagnosis: Diagnosis) -> CaseRecord:
+        record.case = await self.store.record_check(record.id, diagnosis)
+        record.diagnosis = diagnosis
+        self._scheduled(record.case)
+        return record
 
     async def add_reference(
-        self, case: CaseRecord, reference: dict[str, Any], activity_id: str | None, kind: str
+        self, record: CaseRecord, reference: dict[str, Any], activity_id: str | None, kind: str
     ) -> None:
-        case.references.append({"reference": reference, "activityId": activity_id, "kind": kind})
-        await self.save(case)
+        record.case = await self.store.add_reference(
+            record.id, {"reference": reference, "activityId": activity_id, "kind": kind}
+        )
 
-    async def assign(self, case: CaseRecord, name: str) -> None:
-        case.assigned_to = name
-        case.updated_at = self._clock()
-        await self.save(case)
+    async def assign(self, record: CaseRecord, name: str) -> None:
+        record.case = await self.store.assign(record.id, name)
 
-    async def resolve(self, case: CaseRecord, by: str) -> None:
-        case.status = "resolved"
-        case.updated_at = self._clock()
-        case.history.append({"at": iso(case.updated_at), "status": "resolved", "by": by})
-        await self.save(case)
+    async def resolve(self, record: CaseRecord, by: str) -> None:
+        record.case = await self.store.resolve(record.id, by)
 
     async def list(
-        self, statuses: tuple[str, ...] = ("open", "waiting"), tenant_id: str | None = None
+        self, statuses: tuple[str, ...] = ACTIVE_STATUSES, tenant_id: str | None = None
     ) -> list[CaseRecord]:
-        cases = [
-            c
-            for c in self._cases.values()
-            if c.status in statuses and (tenant_id is None or c.tenant_id == tenant_id)
-        ]
-        return sorted(cases, key=lambda c: c.updated_at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return [CaseRecord.of(case) for case in await self.store.list(statuses, tenant_id)]
 
-
-def _history_entry(diagnosis: Diagnosis, at: datetime) -> dict[str, Any]:
-    return {
-        "at": iso(at),
-        "cause": diagnosis.cause,
-        "status": status_for(diagnosis),
-        "recheckAt": iso(diagnosis.recheck_at),
-    }
+    def _scheduled(self, case: Case) -> None:
+        if case.recheck_at is not None and self.on_recheck_scheduled is not None:
+            self.on_recheck_scheduled(case.recheck_at)

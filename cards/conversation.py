@@ -306,11 +306,21 @@ def _case_row(case: CaseSummary, ctx: CardContext) -> Container:
     if case.recheck_at and case.status != "resolved":
         meta.append(f"re-check {when(case.recheck_at, ctx.now)}")
     actions: list[Any] = [
-        ExecuteAction(title="Re-check", verb="recheck", data={"caseId": case.id}, associated_inputs="none")
+        ExecuteAction(
+            title="Re-check",
+            verb="recheck",
+            data={"caseId": case.id, "view": "cases"},
+            associated_inputs="none",
+        )
     ]
     if case.status != "resolved":
         actions.append(
-            ExecuteAction(title="Resolve", verb="resolve", data={"caseId": case.id}, associated_inputs="none")
+            ExecuteAction(
+                title="Resolve",
+                verb="resolve",
+                data={"caseId": case.id, "view": "cases"},
+                associated_inputs="none",
+            )
         )
     return Container(
         separator=True,

@@ -62,7 +62,10 @@ async def execute(bot: VoiceDoctorBot, context: TurnContext, verb: str, data: di
         return notice_card(
             "That case is gone", "I no longer have this case. Run the check again from the chat."
         )
-    return await handler(bot, context, case)
+    card = await handler(bot, context, case)
+    if data.get("view") == "cases" and await bot.services.access.is_helpdesk(_caller(context)):
+        return await cases_list_card(bot, context)  # the list the button was on, refreshed
+    return card
 
 
 async def _may_see(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> bool:
@@ -174,6 +177,10 @@ async def show_cases(bot: VoiceDoctorBot, context: TurnContext) -> None:
             notice_card("Cases are for the helpdesk", "Type “my calls don't ring” to check your own calls."),
         )
         return
+    await send_card(context, await cases_list_card(bot, context))
+
+
+async def cases_list_card(bot: VoiceDoctorBot, context: TurnContext) -> dict:
     cases = await bot.services.cases.list(tenant_id=tenant_of(context.activity))
     rows = [
         CaseSummary(
@@ -188,7 +195,7 @@ async def show_cases(bot: VoiceDoctorBot, context: TurnContext) -> None:
         )
         for c in cases
     ]
-    await send_card(context, cases_card(rows, bot.services.card_context(context)))
+    return cases_card(rows, bot.services.card_context(context))
 
 
 async def set_helpdesk_channel(bot: VoiceDoctorBot, context: TurnContext) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from aiohttp import web
 
 from app import SERVICES
 from bot.config import Settings
+
+DEFAULT_STATE_STORE = Settings().state_store
 
 DEMO_TENANT = "00000000-0000-0000-0000-0000000c0de0"
 BOT = {"id": "28:voice-doctor", "name": "Voice Doctor"}
@@ -92,20 +96,25 @@ class RunningApp:
 
 
 @contextlib.asynccontextmanager
-async def running_app(settings: Settings, *, create=None) -> AsyncIterator[RunningApp]:
-    from app import create_app
+async def running_app(settings: Settings, *, sources=None, clock=None) -> AsyncIterator[RunningApp]:
+    """The app as `python app.py` builds it (durable state in a temporary SQLite file unless
+    `settings.state_store` names another store), served on a free loopback port."""
+    from app import make_app
 
-    app = (create or create_app)(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    async with aiohttp.ClientSession() as session:
-        try:
-            yield RunningApp(f"http://127.0.0.1:{port}", app, session)
-        finally:
-            await runner.cleanup()
+    with tempfile.TemporaryDirectory(prefix="voice-doctor-app-") as tmp:
+        if settings.state_store == DEFAULT_STATE_STORE:
+            settings = dataclasses.replace(settings, state_store=f"sqlite:///{tmp}/state.db")
+        app = await make_app(settings, sources=sources, clock=clock)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        async with aiohttp.ClientSession() as session:
+            try:
+                yield RunningApp(f"http://127.0.0.1:{port}", app, session)
+            finally:
+                await runner.cleanup()
 
 
 def new_id() -> str:

@@ -6,12 +6,12 @@ The bot is wired exactly as app.py wires it (demo tenant by default), minus HTTP
 
 from __future__ import annotations
 
+import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import MemoryStorage
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -95,16 +95,33 @@ class Turn:
         return "\n".join(text_of(c) for c in self.all_cards) + "\n".join(a.text or "" for a in self.sent)
 
 
-@dataclass
 class Harness:
-    bot: Any
-    adapter: TestAdapter
-    services: Any
-    conversation: ConversationAccount = field(
-        default_factory=lambda: ConversationAccount(
+    """The bot wired as app.py wires it; the state store opens on the first turn (`start()`)."""
+
+    def __init__(self, open_services):
+        self._open_services = open_services
+        self._services = None
+        self.adapter = TestAdapter(self._on_turn)
+        self.conversation = ConversationAccount(
             id=f"a:{uuid.uuid4().hex}", conversation_type="personal", tenant_id=TENANT
         )
-    )
+
+    async def start(self):
+        if self._services is None:
+            self._services = await self._open_services()
+        return self._services
+
+    async def _on_turn(self, context) -> None:
+        await (await self.start()).bot.on_turn(context)
+
+    @property
+    def services(self):
+        assert self._services is not None, "the harness starts on its first turn: await harness.start()"
+        return self._services
+
+    @property
+    def bot(self):
+        return self.services.bot
 
     async def say(
         self,
@@ -160,12 +177,21 @@ class Harness:
 
 
 def make_harness(
-    env: dict[str, str] | None = None, *, now: datetime | None = None, storage=None, sources=None
+    env: dict[str, str] | None = None,
+    *,
+    now: datetime | None = None,
+    clock=None,
+    state_dir=None,
+    sources=None,
 ) -> Harness:
-    from app import build_services
+    """A bot wired as app.py wires it, with its state in a SQLite file under `state_dir`
+    (a fresh temporary folder unless given: pass the same folder again to simulate a restart)."""
+    from app import open_services
 
-    settings = load_settings({"DIAGNOSTICS_SOURCE": "demo", **(env or {})}, env_file=None)
-    clock = (lambda: now) if now else (lambda: datetime.now(UTC))
-    services = build_services(settings, storage=storage or MemoryStorage(), clock=clock, sources=sources)
-    adapter = TestAdapter(services.bot.on_turn)
-    return Harness(bot=services.bot, adapter=adapter, services=services)
+    state_dir = state_dir or tempfile.mkdtemp(prefix="voice-doctor-harness-")
+    settings = load_settings(
+        {"DIAGNOSTICS_SOURCE": "demo", "STATE_STORE": f"sqlite:///{state_dir}/state.db", **(env or {})},
+        env_file=None,
+    )
+    clock = clock or ((lambda: now) if now else (lambda: datetime.now(UTC)))
+    return Harness(lambda: open_services(settings, clock=clock, sources=sources))

@@ -21,7 +21,7 @@ async def connector():
 @pytest.fixture
 async def app():
     async with running_app(
-        load_settings({"DIAGNOSTICS_SOURCE": "demo", "STATE_STORE": "sqlite:///:memory:"}, env_file=None)
+        load_settings({"DIAGNOSTICS_SOURCE": "demo"}, env_file=None)
     ) as running:
         yield running
 

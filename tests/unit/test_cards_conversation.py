@@ -120,11 +120,11 @@ def test_cases_rows_can_be_rechecked_and_resolved_in_place() -> None:
     assert_valid_card(card)
     verbs = [(a["verb"], a["data"]) for a in of_type(card, "Action.Execute")]
     assert verbs == [
-        ("recheck", {"caseId": "c0"}),
-        ("resolve", {"caseId": "c0"}),
-        ("recheck", {"caseId": "c1"}),
-        ("resolve", {"caseId": "c1"}),
-        ("recheck", {"caseId": "c2"}),  # resolved: nothing left to resolve
+        ("recheck", {"caseId": "c0", "view": "cases"}),
+        ("resolve", {"caseId": "c0", "view": "cases"}),
+        ("recheck", {"caseId": "c1", "view": "cases"}),
+        ("resolve", {"caseId": "c1", "view": "cases"}),
+        ("recheck", {"caseId": "c2", "view": "cases"}),  # resolved: nothing left to resolve
     ]
     texts = card_texts(card)
     assert "2 open, 1 resolved" in texts

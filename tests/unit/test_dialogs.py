@@ -278,3 +278,16 @@ def _data_of(card: dict, verb: str) -> dict:
     walk(card)
     assert found, f"no {verb} action"
     return found[0]
+
+
+async def test_cases_buttons_refresh_the_list_in_place(harness):
+    await harness.say("check calls for adele@contoso.example")
+    turn = await harness.say("cases")
+    listing = turn.cards[-1]
+    resolve = _data_of(listing, "resolve")
+    assert resolve["view"] == "cases"
+    body = _plain(
+        await harness.invoke("adaptiveCard/action", {"action": {"type": "Action.Execute", "verb": "resolve", "data": resolve}})
+    )
+    assert_valid_card(body["value"])
+    assert "Adele Vance" not in text_of(body["value"])  # resolved: no longer open or waiting
