@@ -9,6 +9,8 @@ PLAYGROUND_PORT="${PLAYGROUND_PORT:-56150}"
 export PORT TEAMSAPPTESTER_PORT="$PLAYGROUND_PORT"
 # The Playground opens a browser unless told not to; on a machine without a desktop it then exits with 1.
 export TEAMSAPPTESTER_BROWSER=none
+mkdir -p data
+export M365_AGENTS_PLAYGROUND_LOGFILE="${M365_AGENTS_PLAYGROUND_LOGFILE:-data/playground.log}"
 
 pids=()
 stop() {
@@ -16,6 +18,7 @@ stop() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "Voice Doctor and the Playground have stopped."
+  exit 0
 }
 trap stop INT TERM EXIT
 
