@@ -13,14 +13,13 @@ mkdir -p data
 export M365_AGENTS_PLAYGROUND_LOGFILE="${M365_AGENTS_PLAYGROUND_LOGFILE:-data/playground.log}"
 
 pids=()
-stop() {
+cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "Voice Doctor and the Playground have stopped."
-  exit 0
 }
-trap stop INT TERM EXIT
+trap 'cleanup; echo "Voice Doctor and the Playground have stopped."; exit 0' INT TERM
+trap cleanup EXIT
 
 .venv/bin/python app.py &
 pids+=($!)
