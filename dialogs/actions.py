@@ -96,15 +96,21 @@ async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data:
     if not allowed:
         return bot.presenter.refusal_card(problem)
     request = DiagnosisRequest(problem=problem, user_id=user_id if problem == "inbound-calls" else None)
+    return await bot.presenter.case_card(context, await _diagnose_as_case(bot, context, request))
+
+
+async def _diagnose_as_case(
+    bot: VoiceDoctorBot, context: TurnContext, request: DiagnosisRequest
+) -> CaseRecord:
+    """Diagnose without a conversation around it (a card button, the message extension): a new case."""
     diagnosis = await bot.services.engine.diagnose(request)
-    case = await bot.services.cases.open(
+    return await bot.services.cases.open(
         diagnosis,
         request,
         tenant_id=tenant_of(context.activity),
         reporter_id=_caller(context),
         reporter_name=_caller_name(context),
     )
-    return await bot.presenter.case_card(context, case)
 
 
 async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
@@ -275,17 +281,9 @@ async def extension_select(
         return _extension_message("Pick a person from the list.")
     if not await bot.services.access.may_diagnose(_caller(context), user_id):
         return _extension_message("Diagnosing others is for the helpdesk and Teams admins.")
-    request = DiagnosisRequest(problem="inbound-calls", user_id=user_id)
-    diagnosis = await bot.services.engine.diagnose(request)
-    case = await bot.services.cases.open(
-        diagnosis,
-        request,
-        tenant_id=tenant_of(context.activity),
-        reporter_id=_caller(context),
-        reporter_name=_caller_name(context),
-    )
-    ctx = bot.services.card_context(context, case_id=case.id, last_checked=diagnosis.checked_at)
-    card = CardFactory.adaptive_card(result_card(diagnosis, ctx))
+    case = await _diagnose_as_case(bot, context, DiagnosisRequest(problem="inbound-calls", user_id=user_id))
+    ctx = bot.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at)
+    card = CardFactory.adaptive_card(result_card(case.diagnosis, ctx))
     attachment = MessagingExtensionAttachment(content_type=card.content_type, content=card.content)
     return MessagingExtensionResponse(
         compose_extension=MessagingExtensionResult(

@@ -123,6 +123,21 @@ class Harness:
     def bot(self):
         return self.services.bot
 
+    def activity(
+        self, kind: str, sender: ChannelAccount, conversation: ConversationAccount | None, **fields
+    ) -> Activity:
+        """A Teams-shaped activity from `sender` in this harness's tenant (personal chat by default)."""
+        return Activity(
+            type=kind,
+            from_property=sender,
+            recipient=BOT,
+            conversation=conversation or self.conversation,
+            channel_id="msteams",
+            channel_data={"tenant": {"id": TENANT}},
+            service_url="https://smba.example.test/",
+            **fields,
+        )
+
     async def say(
         self,
         text: str | None = None,
@@ -133,17 +148,8 @@ class Harness:
         entities: list | None = None,
     ) -> Turn:
         before_sent, before_updated = len(self.adapter.activity_buffer), len(self.adapter.updated_activities)
-        activity = Activity(
-            type=ActivityTypes.message,
-            text=text,
-            value=value,
-            from_property=sender,
-            recipient=BOT,
-            conversation=conversation or self.conversation,
-            channel_id="msteams",
-            channel_data={"tenant": {"id": TENANT}},
-            service_url="https://smba.example.test/",
-            entities=entities,
+        activity = self.activity(
+            ActivityTypes.message, sender, conversation, text=text, value=value, entities=entities
         )
         await self.adapter.receive_activity(activity)
         return Turn(
@@ -159,17 +165,7 @@ class Harness:
         conversation: ConversationAccount | None = None,
     ) -> Any:
         """An invoke (Action.Execute, message extension); returns the invoke response body."""
-        activity = Activity(
-            type=ActivityTypes.invoke,
-            name=name,
-            value=value,
-            from_property=sender,
-            recipient=BOT,
-            conversation=conversation or self.conversation,
-            channel_id="msteams",
-            channel_data={"tenant": {"id": TENANT}},
-            service_url="https://smba.example.test/",
-        )
+        activity = self.activity(ActivityTypes.invoke, sender, conversation, name=name, value=value)
         await self.adapter.receive_activity(activity)
         responses = [a for a in self.adapter.activity_buffer if a.type == "invokeResponse"]
         assert responses, "no invoke response"

@@ -8,21 +8,11 @@ import pytest
 
 from bot.config import load_settings
 from tests.apphost import activity, channel_conversation, mention_entity, running_app
-from tests.fakes.connector import FakeConnector
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
 async def app():
-    async with running_app(
-        load_settings({"DIAGNOSTICS_SOURCE": "demo"}, env_file=None)
-    ) as running:
+    async with running_app(load_settings({"DIAGNOSTICS_SOURCE": "demo"}, env_file=None)) as running:
         yield running
 
 

@@ -9,16 +9,8 @@ import pytest
 from bot.config import load_settings
 from tests.apphost import ADELE, activity, running_app
 from tests.cardschema import assert_valid_card
-from tests.fakes.connector import FakeConnector
 
 HELPDESK_CHANNEL = "19:helpdesk-calls@thread.tacv2"
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -10,16 +10,8 @@ from bot.config import load_settings
 from bot.manifest import COMMANDS, MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
 from tests.apphost import ADELE, activity, channel_conversation, mention_entity, running_app
 from tests.cardschema import assert_valid_card
-from tests.fakes.connector import FakeConnector
 
 DARA_ID = "00000000-0000-0000-0000-00000000a003"
-
-
-@pytest.fixture
-async def connector():
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
