@@ -170,11 +170,31 @@ class VoiceDoctorBot(TeamsActivityHandler):
         elif kind == "set-helpdesk-channel":
             await card_actions.set_helpdesk_channel(self, context)
         elif kind in ("diagnose", "self-report", "paste"):
+            if await self._keep_private(context):
+                return
             await self._begin(dialog_context, self._options_for(context, intent))
         elif dialog_context.active_dialog is not None:
             await dialog_context.continue_dialog()
         else:
             await send_card(context, help_card(self.services.card_context(context)))
+
+    async def _keep_private(self, context: TurnContext) -> bool:
+        """In channels and group chats only the helpdesk diagnoses: a person's own numbers and calls
+        are not for everyone in the conversation to read."""
+        if conversation_kind(context.activity) == "personal":
+            return False
+        sender = context.activity.from_property
+        if await self.services.access.is_helpdesk(getattr(sender, "aad_object_id", None)):
+            return False
+        await send_card(
+            context,
+            notice_card(
+                "Let's check that in private",
+                "Your calls are your business: open a chat with Voice Doctor and type “my calls don't ring”. "
+                "I'll check them there and tell your helpdesk.",
+            ),
+        )
+        return True
 
     def _options_for(self, context: TurnContext, intent: Intent) -> dict[str, Any]:
         options: dict[str, Any] = {"problem": intent.problem or "inbound-calls"}

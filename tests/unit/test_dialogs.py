@@ -287,7 +287,19 @@ async def test_cases_buttons_refresh_the_list_in_place(harness):
     resolve = _data_of(listing, "resolve")
     assert resolve["view"] == "cases"
     body = _plain(
-        await harness.invoke("adaptiveCard/action", {"action": {"type": "Action.Execute", "verb": "resolve", "data": resolve}})
+        await harness.invoke(
+            "adaptiveCard/action", {"action": {"type": "Action.Execute", "verb": "resolve", "data": resolve}}
+        )
     )
     assert_valid_card(body["value"])
     assert "Adele Vance" not in text_of(body["value"])  # resolved: no longer open or waiting
+
+
+async def test_in_a_channel_only_the_helpdesk_diagnoses(harness):
+    channel = ConversationAccount(
+        id="19:general@thread.tacv2;messageid=2", conversation_type="channel", is_group=True, tenant_id=TENANT
+    )
+    turn = await harness.say("my calls don't ring", sender=ADELE, conversation=channel)
+    card = turn.cards[-1]
+    assert "in private" in text_of(card)
+    assert not turn.updated and "+1425" not in text_of(card)
