@@ -212,10 +212,13 @@ class GraphSource:
     ) -> CallSearch:
         return await self._calls.failed_inbound(numbers, since, until)
 
-    async def _call_log_page(self, url: URL) -> dict[str, Any]:
-        body = await self._send("GET", url, CALLS_READ, "the Direct Routing call log")
-        assert body is not None  # 404 is not allowed here, so _send raised instead
-        return body
+    async def _call_log_page(self, url: URL) -> bytes:
+        """One page of the call log, undecoded: `graph_calls` decodes only the fields it reads."""
+        response = await self._respond("GET", url, "the Direct Routing call log")
+        if 200 <= response.status < 300:
+            return response.body
+        _answer(response, CALLS_READ, "the Direct Routing call log", allow_404=False)  # raises
+        raise AssertionError("unreachable: _answer raises for every status but 2xx")
 
     # -- domains ---------------------------------------------------------------------------------
 
@@ -403,6 +406,11 @@ class GraphSource:
         json_body: Any = None,
         allow_404: bool = False,
     ) -> dict[str, Any] | None:
+        """One Graph request with a bearer token, its answer read (`_answer`)."""
+        response = await self._respond(method, url, thing, json_body=json_body)
+        return _answer(response, permission, thing, allow_404=allow_404)
+
+    async def _respond(self, method: str, url: URL, thing: str, *, json_body: Any = None) -> HttpResponse:
         """One Graph request with a bearer token; a 401 gets one retry with a fresh token."""
         response: HttpResponse | None = None
         for attempt in (1, 2):
@@ -423,7 +431,7 @@ class GraphSource:
                 continue
             break
         assert response is not None
-        return _answer(response, permission, thing, allow_404=allow_404)
+        return response
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""One size of the call-log scan, measured in a process of its own (for its peak memory).
+
+`python -m bench.scan_client --certs DIR --rows N` starts `bench.scan_server` for N rows, then:
+
+1. signs in and scans the window once with `GraphSource` (the server renders every page; the
+   one failed call to the target number must be found, or the run is an error);
+2. scans it again, timed, with a fresh source (so nothing comes from the window cache): the
+   product's rows per second;
+3. scans it again with the baseline inside: every page the product fetches is also parsed with
+   `json.loads` (and dropped) the moment it arrives, timed apart. The ratio is the CPU seconds
+   `json.loads` takes over the CPU seconds the product's scan takes, on the same bytes, in the same
+   process, interleaved page by page so both see the same machine load;
+4. prints one JSON line: rows, pages, seconds, rates, the ratio and this process's peak RSS (VmHWM).
+
+CPU seconds rather than wall seconds for the ratio: the fake answers from another process, and the
+time spent waiting for it stands in for Graph's latency, which is no part of the product's cost.
+
+The window is read as one window (`CallLogLimits.first_window` = the whole span), so the scan is
+pure streaming: page, filter, drop, next link. How the windows are chosen is measured separately
+(`bench.scan.pages_fetched`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from yarl import URL
+
+from bench.measure import peak_rss_mb, quiet_logs
+from bench.scan_server import rows_in, window_for
+from bot.config import load_settings
+from bot.sources.graph import GraphSource
+from bot.sources.graph_auth import GraphTokenProvider
+from bot.sources.graph_calls import CallLogLimits
+from bot.sources.http import HttpClient, RetryPolicy
+
+UNTIL = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a whole minute: the window is exactly N rows
+TARGET = "+14255550101"
+MIN_TIMED_ROWS = 100_000  # small sizes are scanned repeatedly until at least this many rows are timed
+MIN_REPEATS = 3
+POLICY = RetryPolicy(attempts=2, total_seconds=120.0, request_timeout=60.0)
+
+
+class ScanError(RuntimeError):
+    """The scan did not find what the fake holds: the numbers would be meaningless."""
+
+
+class PairedSource(GraphSource):
+    """`GraphSource` that also runs the baseline on every page it fetches: `json.loads` of the very
+    same bytes, right when they arrive, timed on its own. Interleaved page by page, the product and
+    the baseline see the same machine load, which on a shared two-core machine drifts by the second.
+    """
+
+    loads_cpu = 0.0
+
+    async def _call_log_page(self, url: URL) -> bytes:
+        body = await super()._call_log_page(url)
+        started = time.process_time()
+        page: dict[str, Any] = json.loads(body)
+        del page  # parse and drop, as the scan does: freeing a page is part of streaming it
+        self.loads_cpu += time.process_time() - started
+        return body
+
+
+@dataclass(frozen=True)
+class Pass:
+    wall: float  # seconds, the whole scan
+    cpu: float  # this process's CPU seconds for the product's part of the scan
+    loads_cpu: float  # CPU seconds of json.loads on the same pages (0 for an unpaired pass)
+    pages: int
+
+
+async def scan_once(
+    settings, tokens: GraphTokenProvider, http: HttpClient, rows: int, *, paired: bool = False
+) -> Pass:
+    """One scan with a fresh source (empty window cache), optionally with the baseline inside."""
+    since, until = window_for(rows, UNTIL)
+    limits = CallLogLimits(first_window=until - since + timedelta(minutes=1), time_budget_s=3600.0)
+    kind = PairedSource if paired else GraphSource
+    source = kind(settings, http, call_log_limits=limits, tokens=tokens)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    search = await source.failed_inbound_calls([TARGET], since, until)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    found = [c.correlation_id for c in search.calls]
+    if found != ["the-one"] or not search.complete:
+        raise ScanError(f"the scan of {rows} rows found {found} (complete: {search.complete})")
+    loads_cpu = source.loads_cpu if isinstance(source, PairedSource) else 0.0
+    return Pass(wall, cpu - loads_cpu, loads_cpu, search.pages_scanned)
+
+
+async def measure(certs: Path, rows: int) -> dict[str, Any]:
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.scan_server",
+        "--certs",
+        str(certs),
+        "--rows",
+        str(rows),
+        "--until",
+        UNTIL.isoformat(),
+        "--target",
+        TARGET,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        line = await asyncio.wait_for(server.stdout.readline(), 60)
+        if not line:
+            raise ScanError("the scan server did not start")
+        env = json.loads(line)["env"]
+        return await _measure_against(load_settings(env, env_file=None), rows)
+    finally:
+        server.stdin.close()
+        try:
+            await asyncio.wait_for(server.wait(), 30)
+        except TimeoutError:
+            server.kill()
+            await server.wait()
+
+
+async def _measure_against(settings, rows: int) -> dict[str, Any]:
+    http = HttpClient(POLICY)
+    tokens = GraphTokenProvider(settings)
+    try:
+        await tokens.token()
+        pages = (await scan_once(settings, tokens, http, rows)).pages  # the server renders every page
+        plain, paired = [], []
+        for _ in range(max(MIN_REPEATS, -(-MIN_TIMED_ROWS // rows))):
+            plain.append(await scan_once(settings, tokens, http, rows))
+            paired.append(await scan_once(settings, tokens, http, rows, paired=True))
+    finally:
+        await http.close()
+    total = rows_in(rows, UNTIL)
+    wall = min(p.wall for p in plain)  # best of N, as timeit does: noise only ever adds time
+    ratios = sorted(p.loads_cpu / p.cpu for p in paired)
+    return {
+        "rows": total,
+        "pages": pages,
+        "repeats": len(plain),
+        "scan_s": wall,
+        "rows_per_s": total / wall,
+        "cpu_rows_per_s": total / min(p.cpu for p in paired),
+        "loads_rows_per_s": total / min(p.loads_cpu for p in paired),
+        "ratio": ratios[len(ratios) // 2],
+        "rss_mb": peak_rss_mb(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scan_client")
+    parser.add_argument("--certs", type=Path, required=True)
+    parser.add_argument("--rows", type=int, required=True)
+    args = parser.parse_args(argv)
+    if not os.environ.get("SSL_CERT_FILE"):
+        print("SSL_CERT_FILE must name the test CA (python -m bench sets it).", file=sys.stderr)
+        return 2
+    with quiet_logs():
+        try:
+            result = asyncio.run(measure(args.certs, args.rows))
+        except ScanError as error:
+            print(str(error), file=sys.stderr)
+            return 1
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
