@@ -261,7 +261,14 @@ async def _read_activity(request: web.Request) -> Activity:
         raise _json_error(
             web.HTTPBadRequest, "The request body is not a valid Bot Framework activity."
         ) from None
-    if not activity.service_url or not activity.conversation or not activity.conversation.id:
+    service_url, conversation = payload.get("serviceUrl"), payload.get("conversation")
+    if (
+        not isinstance(service_url, str)
+        or not service_url.startswith(("https://", "http://"))
+        or not isinstance(conversation, dict)
+        or not isinstance(conversation.get("id"), str)
+        or not conversation["id"]
+    ):
         raise _json_error(web.HTTPBadRequest, "The activity has no serviceUrl or conversation.")
     if not isinstance(activity.channel_id, str) or not activity.channel_id:
         raise _json_error(web.HTTPBadRequest, "The activity has no channelId.")

@@ -31,7 +31,6 @@ async def app(bot_framework) -> AsyncIterator[RunningApp]:
             "MicrosoftAppId": APP_ID,
             "MicrosoftAppPassword": APP_PASSWORD,
             "DIAGNOSTICS_SOURCE": "demo",
-            "STATE_STORE": "sqlite:///:memory:",
         },
         env_file=None,
     )

@@ -56,7 +56,6 @@ async def app_with(env: dict[str, str]) -> AsyncIterator[tuple[RunningApp, Looku
             "MicrosoftAppId": APP_ID,
             "MicrosoftAppPassword": APP_PASSWORD,
             "DIAGNOSTICS_SOURCE": "demo",
-            "STATE_STORE": "sqlite:///:memory:",
             **env,
         },
         env_file=None,
