@@ -46,7 +46,7 @@ from bot.sources.http import HttpClient, RetryPolicy
 UNTIL = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a whole minute: the window is exactly N rows
 TARGET = "+14255550101"
 MIN_TIMED_ROWS = 100_000  # small sizes are scanned repeatedly until at least this many rows are timed
-MIN_REPEATS = 3
+MIN_REPEATS = 5
 POLICY = RetryPolicy(attempts=2, total_seconds=120.0, request_timeout=60.0)
 
 
