@@ -73,10 +73,19 @@ async def update_card(context: TurnContext, activity_id: str, card: dict) -> Non
     await context.update_activity(activity)
 
 
+TYPING_SENT = "voice_doctor.typing_sent"  # turn_state key: this turn already shows typing
+
+
 async def send_typing(context: TurnContext) -> None:
-    """Typing shows in personal and group chats; Teams does not show it in channel threads."""
-    if conversation_kind(context.activity) != "channel":
-        await context.send_activity(Activity(type=ActivityTypes.typing))
+    """Typing shows in personal and group chats; Teams does not show it in channel threads.
+
+    Once a turn: the bot may show typing as soon as a message arrives (before the directory lookup
+    and the access check, which take a round trip to Graph each) and again where a diagnosis starts.
+    """
+    if conversation_kind(context.activity) == "channel" or context.turn_state.get(TYPING_SENT):
+        return
+    context.turn_state[TYPING_SENT] = True
+    await context.send_activity(Activity(type=ActivityTypes.typing))
 
 
 async def run_with_progress(
