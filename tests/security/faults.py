@@ -351,7 +351,7 @@ def table(outcomes: list[Outcome]) -> str:
         for fault in FAULTS:
             outcome = next(o for o in outcomes if o.upstream is upstream and o.fault is fault)
             statuses = sorted({status for _, status, _ in outcome.affected})
-            cells.append(f"{'/'.join(statuses)} {outcome.seconds:.1f}s")
+            cells.append(f"{'/'.join(statuses)} {outcome.seconds:.2f} s")
         rows.append(f"| {upstream.title} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
