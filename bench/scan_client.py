@@ -33,15 +33,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from yarl import URL
-
 from bench.measure import peak_rss_mb, quiet_logs
 from bench.scan_server import rows_in, window_for
 from bot.config import load_settings
 from bot.sources.graph import GraphSource
 from bot.sources.graph_auth import GraphTokenProvider
 from bot.sources.graph_calls import CallLogLimits
-from bot.sources.http import HttpClient, RetryPolicy
+from bot.sources.http import HttpClient, HttpResponse, RetryPolicy
 
 UNTIL = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # a whole minute: the window is exactly N rows
 TARGET = "+14255550101"
@@ -54,21 +52,23 @@ class ScanError(RuntimeError):
     """The scan did not find what the fake holds: the numbers would be meaningless."""
 
 
-class PairedSource(GraphSource):
-    """`GraphSource` that also runs the baseline on every page it fetches: `json.loads` of the very
-    same bytes, right when they arrive, timed on its own. Interleaved page by page, the product and
-    the baseline see the same machine load, which on a shared two-core machine drifts by the second.
+class PairedHttp(HttpClient):
+    """The product's HTTP client, also running the baseline on every call-log page it receives:
+    `json.loads` of the very same bytes, right when they arrive, timed on its own. Interleaved page
+    by page, the product and the baseline see the same machine load, which on a shared two-core
+    machine drifts by the second. (At the HTTP client, so it measures any version of the source.)
     """
 
     loads_cpu = 0.0
 
-    async def _call_log_page(self, url: URL) -> bytes:
-        body = await super()._call_log_page(url)
-        started = time.process_time()
-        page: dict[str, Any] = json.loads(body)
-        del page  # parse and drop, as the scan does: freeing a page is part of streaming it
-        self.loads_cpu += time.process_time() - started
-        return body
+    async def request(self, method: str, url: Any, **kwargs: Any) -> HttpResponse:
+        response = await super().request(method, url, **kwargs)
+        if "getDirectRoutingCalls" in str(url) and response.status == 200:
+            started = time.process_time()
+            page: dict[str, Any] = json.loads(response.body)
+            del page  # parse and drop, as the scan does: freeing a page is part of streaming it
+            self.loads_cpu += time.process_time() - started
+        return response
 
 
 @dataclass(frozen=True)
@@ -79,21 +79,20 @@ class Pass:
     pages: int
 
 
-async def scan_once(
-    settings, tokens: GraphTokenProvider, http: HttpClient, rows: int, *, paired: bool = False
-) -> Pass:
-    """One scan with a fresh source (empty window cache), optionally with the baseline inside."""
+async def scan_once(settings, tokens: GraphTokenProvider, http: HttpClient, rows: int) -> Pass:
+    """One scan with a fresh source (empty window cache); with the baseline inside when `http` pairs."""
     since, until = window_for(rows, UNTIL)
     limits = CallLogLimits(first_window=until - since + timedelta(minutes=1), time_budget_s=3600.0)
-    kind = PairedSource if paired else GraphSource
-    source = kind(settings, http, call_log_limits=limits, tokens=tokens)
+    source = GraphSource(settings, http, call_log_limits=limits, tokens=tokens)
+    if isinstance(http, PairedHttp):
+        http.loads_cpu = 0.0
     started, cpu_started = time.perf_counter(), time.process_time()
     search = await source.failed_inbound_calls([TARGET], since, until)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     found = [c.correlation_id for c in search.calls]
     if found != ["the-one"] or not search.complete:
         raise ScanError(f"the scan of {rows} rows found {found} (complete: {search.complete})")
-    loads_cpu = source.loads_cpu if isinstance(source, PairedSource) else 0.0
+    loads_cpu = http.loads_cpu if isinstance(http, PairedHttp) else 0.0
     return Pass(wall, cpu - loads_cpu, loads_cpu, search.pages_scanned)
 
 
@@ -129,7 +128,7 @@ async def measure(certs: Path, rows: int) -> dict[str, Any]:
 
 
 async def _measure_against(settings, rows: int) -> dict[str, Any]:
-    http = HttpClient(POLICY)
+    http, paired_http = HttpClient(POLICY), PairedHttp(POLICY)
     tokens = GraphTokenProvider(settings)
     try:
         await tokens.token()
@@ -137,9 +136,10 @@ async def _measure_against(settings, rows: int) -> dict[str, Any]:
         plain, paired = [], []
         for _ in range(max(MIN_REPEATS, -(-MIN_TIMED_ROWS // rows))):
             plain.append(await scan_once(settings, tokens, http, rows))
-            paired.append(await scan_once(settings, tokens, http, rows, paired=True))
+            paired.append(await scan_once(settings, tokens, paired_http, rows))
     finally:
         await http.close()
+        await paired_http.close()
     total = rows_in(rows, UNTIL)
     wall = min(p.wall for p in plain)  # best of N, as timeit does: noise only ever adds time
     ratios = sorted(p.loads_cpu / p.cpu for p in paired)
