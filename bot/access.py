@@ -41,12 +41,17 @@ class Access:
             status = await self._microsoft.helpdesk_status(user_id)
         except SourceError as error:
             log.warning("helpdesk check failed", extra={"reason": str(error)})
-            return HelpdeskStatus(False, f"helpdesk membership could not be checked: {error}")
+            return HelpdeskStatus(False, f"helpdesk membership could not be checked: {error}", checked=False)
         self._cache[user_id] = (self._monotonic(), status)
         return status
 
     async def is_helpdesk(self, user_id: str | None) -> bool:
         return (await self.helpdesk_status(user_id)).is_helpdesk
+
+    async def unchecked_reason(self, user_id: str | None) -> str | None:
+        """Why helpdesk membership is unknown right now (a source failed), or None when it is known."""
+        status = await self.helpdesk_status(user_id)
+        return None if status.checked else status.reason
 
     async def may_diagnose(self, caller_id: str | None, subject_id: str | None) -> bool:
         """Anyone about themselves; helpdesk about anyone (and about the tenant, `subject_id` None)."""

@@ -140,6 +140,9 @@ def _settings_from(env: Mapping[str, str]) -> Settings:
     allowed = tuple(t.strip() for t in get("ALLOWED_TENANT_IDS").split(",") if t.strip())
     if not allowed and app_type == "SingleTenant" and app_tenant:
         allowed = (app_tenant,)
+    if not allowed and source == "live" and graph_tenant:
+        # Live answers come from this one tenant's Graph: nobody from another tenant may read them.
+        allowed = (graph_tenant,)
 
     return Settings(
         host=get("HOST", "127.0.0.1"),

@@ -7,14 +7,22 @@ conversation layer in `dialogs/`. It holds no diagnosis logic and builds no card
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import weakref
 from typing import Any
 
-from botbuilder.core import ConversationState, TurnContext, UserState
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext, UserState
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+)
 
 from bot.config import Settings
 from bot.logs import conversation_id
@@ -22,7 +30,7 @@ from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
 from dialogs.intents import Intent, first_phone_number, recognise
-from dialogs.presenter import Presenter
+from dialogs.presenter import Presenter, tenant_of
 from dialogs.services import ConversationServices, conversation_kind, send_card
 
 log = logging.getLogger("voice_doctor.bot")
@@ -45,6 +53,51 @@ def message_text(context: TurnContext) -> str:
     return text.replace("\u00a0", " ").strip()
 
 
+NOT_AVAILABLE = "Voice Doctor is not available for your organisation."
+
+
+def malformed_invoke(activity) -> str | None:
+    """Why an invoke's value cannot be what its name says, or None when its shape is usable."""
+    value = activity.value
+    if activity.name == "adaptiveCard/action":
+        if not isinstance(value, dict) or not isinstance(value.get("action"), dict):
+            return "the value has no action object"
+        if not isinstance(value["action"].get("data", {}), dict | None):
+            return "the action's data is not an object"
+    elif activity.name == "composeExtension/query":
+        if not isinstance(value, dict):
+            return "the query is not an object"
+        if not isinstance(value.get("parameters", []), list | None):
+            return "the query's parameters are not a list"
+        if any(not isinstance(p, dict) for p in value.get("parameters") or []):
+            return "a query parameter is not an object"
+    return None
+
+
+def _invoke_error(name: str | None, problem: str) -> dict:
+    if name == "adaptiveCard/action":
+        return {
+            "statusCode": 400,
+            "type": "application/vnd.microsoft.error",
+            "value": {"code": "BadRequest", "message": f"The card action could not be read: {problem}."},
+        }
+    return {"error": f"The request could not be read: {problem}."}
+
+
+def _card_response(card: dict) -> dict:
+    return {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card}
+
+
+def _extension_text(text: str) -> dict:
+    return {"composeExtension": {"type": "message", "text": text}}
+
+
+async def _invoke_reply(context: TurnContext, status: int, body: Any) -> None:
+    await context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
+    )
+
+
 class VoiceDoctorBot(TeamsActivityHandler):
     def __init__(
         self,
@@ -63,6 +116,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
         self.dialog_state = conversation_state.create_property("DialogState")
         self.dialogs = DialogSet(self.dialog_state)
         self.dialogs.add(DiagnoseDialog(services, self.presenter))
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_turn(self, turn_context: TurnContext):
         conversation = turn_context.activity.conversation
@@ -71,26 +125,51 @@ class VoiceDoctorBot(TeamsActivityHandler):
             if not self._tenant_allowed(turn_context):
                 await self._refuse_tenant(turn_context)
                 return
-            await super().on_turn(turn_context)
-            await self.conversation_state.save_changes(turn_context)
-            await self.user_state.save_changes(turn_context)
+            # One turn at a time per conversation: two quick messages or clicks must not race for
+            # the same dialog state (the store would reject the second write).
+            async with self._turn_lock(conversation.id if conversation else ""):
+                await super().on_turn(turn_context)
+                await self.conversation_state.save_changes(turn_context)
+                await self.user_state.save_changes(turn_context)
         finally:
             conversation_id.reset(token)
+
+    def _turn_lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
 
     # --- tenants -------------------------------------------------------------------------------------
 
     def _tenant_allowed(self, context: TurnContext) -> bool:
         allowed = self.settings.allowed_tenant_ids
-        if not allowed:
-            return True
-        from dialogs.presenter import tenant_of
-
-        return tenant_of(context.activity) in allowed
+        return not allowed or tenant_of(context.activity) in allowed
 
     async def _refuse_tenant(self, context: TurnContext) -> None:
+        """No data for other tenants: a short sentence, in the shape the client waits for."""
         log.warning("activity from a tenant that is not allowed")
-        if context.activity.type == "message":
-            await context.send_activity("Voice Doctor is not available for your organisation.")
+        activity = context.activity
+        if activity.type == ActivityTypes.message:
+            await context.send_activity(NOT_AVAILABLE)
+        elif activity.type == ActivityTypes.invoke:
+            if activity.name == "adaptiveCard/action":
+                body = _card_response(notice_card("Not available", NOT_AVAILABLE))
+            elif (activity.name or "").startswith("composeExtension/"):
+                body = _extension_text(NOT_AVAILABLE)
+            else:
+                body = {"error": NOT_AVAILABLE}
+            await _invoke_reply(context, 200, body)
+
+    # --- invokes -------------------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext):
+        """Malformed invoke values get a 400 in the shape Teams expects, never an SDK traceback."""
+        problem = malformed_invoke(turn_context.activity)
+        if problem:
+            log.info("malformed invoke", extra={"invoke": turn_context.activity.name, "problem": problem})
+            return InvokeResponse(status=400, body=_invoke_error(turn_context.activity.name, problem))
+        return await super().on_invoke_activity(turn_context)
 
     # --- messages ------------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from bot.case_service import CaseRecord
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
+from bot.sources.base import SourceError
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
@@ -76,7 +77,7 @@ async def _may_see(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) 
 
 async def _recheck(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await _may_see(bot, context, case):
-        return bot.presenter.refusal_card(case.diagnosis.problem)
+        return await bot.presenter.refusal(context, case.diagnosis.problem)
     return await bot.presenter.recheck(context, case)
 
 
@@ -94,7 +95,7 @@ async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data:
         else await bot.services.access.may_diagnose(_caller(context), user_id)
     )
     if not allowed:
-        return bot.presenter.refusal_card(problem)
+        return await bot.presenter.refusal(context, problem)
     request = DiagnosisRequest(problem=problem, user_id=user_id if problem == "inbound-calls" else None)
     return await bot.presenter.case_card(context, await _diagnose_as_case(bot, context, request))
 
@@ -115,7 +116,7 @@ async def _diagnose_as_case(
 
 async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await bot.services.access.is_helpdesk(_caller(context)):
-        return bot.presenter.refusal_card(case.diagnosis.problem)
+        return await bot.presenter.refusal(context, case.diagnosis.problem)
     posted = await bot.presenter.post_to_helpdesk(context, case)
     await send_card(
         context,
@@ -134,7 +135,7 @@ async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) ->
 
 async def _assign(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await bot.services.access.is_helpdesk(_caller(context)):
-        return bot.presenter.refusal_card(case.diagnosis.problem)
+        return await bot.presenter.refusal(context, case.diagnosis.problem)
     name = _caller_name(context)
     await bot.services.cases.assign(case, name)
     await _notify_reporter(bot, context, case, f"{name} from the helpdesk is looking into your calls.")
@@ -143,7 +144,7 @@ async def _assign(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -
 
 async def _resolve(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await bot.services.access.is_helpdesk(_caller(context)):
-        return bot.presenter.refusal_card(case.diagnosis.problem)
+        return await bot.presenter.refusal(context, case.diagnosis.problem)
     await bot.services.cases.resolve(case, _caller_name(context))
     await _notify_reporter(
         bot,
@@ -254,7 +255,7 @@ async def extension_query(bot: VoiceDoctorBot, context: TurnContext, query) -> M
         return _extension_message("Type a name, e-mail or phone number.")
     try:
         users = await bot.services.engine.find_users(text[:200])
-    except InputError as error:
+    except (InputError, SourceError) as error:
         return _extension_message(str(error))
     if not users:
         return _extension_message(f"No one matches “{text[:60]}”.")

@@ -25,6 +25,7 @@ from botbuilder.dialogs.prompts import Prompt, PromptRecognizerResult
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError
 from bot.diagnosis.phone import to_e164
+from bot.sources.base import SourceError
 from cards.conversation import (
     ask_8x8_number_card,
     ask_first_sync_card,
@@ -102,13 +103,27 @@ class DiagnoseDialog(ComponentDialog):
             query = (options.get("user") or "").strip()
             if not query:
                 return await self._ask(step, ask_user_card(_problem(options)))
+        caller = _caller_id(step.context)
         if query.lower() in ME:
-            options["userId"] = _caller_id(step.context)
+            options["userId"] = caller
             return await step.next(None)
+        helpdesk = await self.services.access.is_helpdesk(caller)
         try:
             users = await self.services.engine.find_users(query)
         except InputError as error:
             return await self._ask(step, ask_user_card(_problem(options), error=str(error)))
+        except SourceError:
+            # Microsoft 365 cannot be read right now: diagnose from what was typed, and let the
+            # checks say what could not be looked up (8x8 and pasted evidence still count).
+            options["user"] = query
+            return await step.next(None)
+        if not helpdesk:
+            # Everyone may check themselves; nobody else's name or existence is shown to them.
+            if any(user.id == caller for user in users):
+                options["userId"] = caller
+                return await step.next(None)
+            await send_card(step.context, await self.presenter.refusal(step.context, options.get("problem")))
+            return await step.end_dialog(None)
         if len(users) == 1:
             options["userId"] = users[0].id
             return await step.next(None)
@@ -132,11 +147,12 @@ class DiagnoseDialog(ComponentDialog):
         if not await self.services.access.may_diagnose(
             _caller_id(context), subject_id if subject_id else None
         ):
-            await send_card(context, self.presenter.refusal_card(options.get("problem")))
+            await send_card(context, await self.presenter.refusal(context, options.get("problem")))
             return await step.end_dialog(None)
         request = DiagnosisRequest(
             problem=options.get("problem"),
             user_id=subject_id,
+            user=None if subject_id else options.get("user"),
             evidence_text=options.get("evidence"),
             first_sync_at=_parse_time(options.get("firstSyncAt")),
             eightbyeight_number=options.get("number8x8"),

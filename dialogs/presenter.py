@@ -158,6 +158,18 @@ class Presenter:
             )
         return await self.case_card(context, case)
 
+    async def refusal(self, context: TurnContext, problem: str | None) -> dict:
+        """The refusal for this caller: 'not allowed', or 'could not check' when Microsoft 365 is down."""
+        unchecked = await self.services.access.unchecked_reason(_caller(context))
+        if unchecked:
+            return notice_card(
+                "I couldn't check who you are",
+                f"Checking other people's calls is for the helpdesk, and {unchecked.rstrip('.')}. "
+                "Try again in a few minutes; you can still check your own calls (type “me”).",
+                style="warning",
+            )
+        return self.refusal_card(problem)
+
     def refusal_card(self, problem: str | None) -> dict:
         if problem == "sync-error":
             return notice_card(

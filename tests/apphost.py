@@ -36,6 +36,7 @@ def activity(
     conversation: dict[str, Any] | None = None,
     value: Any = None,
     name: str | None = None,
+    tenant: str = DEMO_TENANT,
     **extra: Any,
 ) -> dict[str, Any]:
     """A Teams-shaped activity from `sender` to the bot, in a personal chat unless told otherwise."""
@@ -48,8 +49,8 @@ def activity(
         "from": dict(sender),
         "recipient": dict(BOT),
         "conversation": conversation
-        or {"id": f"a:personal-{sender['id']}", "conversationType": "personal", "tenantId": DEMO_TENANT},
-        "channelData": {"tenant": {"id": DEMO_TENANT}},
+        or {"id": f"a:personal-{sender['id']}", "conversationType": "personal", "tenantId": tenant},
+        "channelData": {"tenant": {"id": tenant}},
         "locale": "en-US",
     }
     if text is not None:

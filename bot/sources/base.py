@@ -147,6 +147,7 @@ class EightByEightUser:
 class HelpdeskStatus:
     is_helpdesk: bool
     reason: str = ""  # "member of the helpdesk group", "Teams Administrator", ...
+    checked: bool = True  # False: the source could not answer (then is_helpdesk is False: fail closed)
 
 
 # ---------------------------------------------------------------------------------------------

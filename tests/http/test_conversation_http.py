@@ -129,3 +129,36 @@ def _execute_data(card: dict, verb: str) -> dict:
         elif isinstance(node, list):
             stack.extend(node)
     raise AssertionError(f"no {verb} action in the card")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("adaptiveCard/action", {"action": "x"}),
+        (
+            "adaptiveCard/action",
+            {"action": {"type": "Action.Execute", "verb": "recheck", "data": "not an object"}},
+        ),
+        ("composeExtension/query", ["not", "an", "object"]),
+        ("composeExtension/query", {"commandId": "diagnoseUser", "parameters": "adele"}),
+        ("composeExtension/query", {"commandId": "diagnoseUser", "parameters": ["adele"]}),
+    ],
+)
+async def test_malformed_invokes_get_400_and_nothing_runs(app, connector, name, value):
+    status, body = await app.post(activity(connector.url, type="invoke", name=name, value=value))
+    assert status == 400
+    assert "could not be read" in body
+    assert connector.received == []
+
+
+async def test_two_quick_messages_in_one_chat_both_get_answers(app, connector):
+    import asyncio
+
+    first = activity(connector.url, text="check calls for adele@contoso.example")
+    second = activity(connector.url, text="check sync")
+    await asyncio.gather(app.post(first), app.post(second))
+    await app.settle()
+    cards = json.dumps(connector.cards())
+    assert "Teams has a different number" in cards
+    assert "voice routing domains" in cards
+    assert "something went wrong" not in json.dumps([r.body for r in connector.received]).lower()

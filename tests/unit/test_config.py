@@ -135,3 +135,11 @@ def test_bad_port_stops_the_app_with_one_sentence_and_exit_2():
         result.stderr.strip()
         == "Voice Doctor cannot start: PORT='abc' is not valid: use a number from 1 to 65535."
     )
+
+
+def test_a_live_multi_tenant_bot_serves_only_the_graph_tenant_by_default():
+    s = settings(MicrosoftAppId="app", MicrosoftAppPassword="p", GRAPH_TENANT_ID="graph-tenant")
+    assert s.app_type == "MultiTenant" and s.diagnostics_source == "live"
+    assert s.allowed_tenant_ids == ("graph-tenant",)
+    assert settings(ALLOWED_TENANT_IDS="a,b", GRAPH_TENANT_ID="t", GRAPH_CLIENT_ID="c", GRAPH_CLIENT_SECRET="s").allowed_tenant_ids == ("a", "b")
+    assert settings().allowed_tenant_ids == ()  # the demo tenant holds no one's data
