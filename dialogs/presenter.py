@@ -52,8 +52,13 @@ class Presenter:
         progress_id: str | None,
         self_report: bool = False,
     ) -> CaseRecord:
-        """Open a case and show it: the result replaces the progress card (or follows it)."""
+        """Open a case and show it: the result replaces the progress card (or follows it).
+
+        Someone who is not helpdesk can only have diagnosed themselves: that is always a self-report
+        (plain words for them, the full diagnosis to the helpdesk channel)."""
         sender = context.activity.from_property
+        helpdesk = await self.services.access.is_helpdesk(getattr(sender, "aad_object_id", None))
+        self_report = self_report or not helpdesk
         case = await self.services.cases.open(
             diagnosis,
             request,
@@ -63,7 +68,7 @@ class Presenter:
             reporter_teams_id=getattr(sender, "id", None),
             self_report=self_report,
         )
-        if self_report and not await self.services.access.is_helpdesk(case.reporter_id):
+        if self_report and not helpdesk:
             await self._self_report(context, case, progress_id)
             return case
         card = await self.case_card(context, case)

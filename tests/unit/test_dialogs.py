@@ -303,3 +303,14 @@ async def test_in_a_channel_only_the_helpdesk_diagnoses(harness):
     card = turn.cards[-1]
     assert "in private" in text_of(card)
     assert not turn.updated and "+1425" not in text_of(card)
+
+
+async def test_an_ordinary_user_never_sees_a_list_of_other_people(harness):
+    await harness.say("calls don't ring", sender=ADELE)
+    turn = await harness.say("a", sender=ADELE)  # matches Adele and others
+    shown = "\n".join(text_of(c) for c in turn.all_cards)
+    assert "Temporary Domain Voice Activation User" not in shown
+    assert "pick-user" not in str(turn.all_cards)
+    turn = await harness.say("calls don't ring", sender=ADELE)
+    turn = await harness.say("adele@contoso.example", sender=ADELE)  # herself, by e-mail: fine
+    assert "Your calls" in text_of(turn.updated_cards[-1])
