@@ -31,7 +31,7 @@ from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
 from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter, tenant_of
-from dialogs.services import ConversationServices, conversation_kind, send_card
+from dialogs.services import ConversationServices, conversation_kind, send_card, update_card
 
 log = logging.getLogger("voice_doctor.bot")
 
@@ -325,10 +325,19 @@ class VoiceDoctorBot(TeamsActivityHandler):
             verb, data = getattr(action, "verb", None), getattr(action, "data", None)
         verb = verb if isinstance(verb, str) else ""
         data = data if isinstance(data, dict) else {}
-        card = await card_actions.execute(self, turn_context, verb, data)
+        card, for_everyone = await card_actions.execute(self, turn_context, verb, data)
+        if for_everyone and turn_context.activity.reply_to_id:
+            await self._show_everyone(turn_context, turn_context.activity.reply_to_id, card)
         return AdaptiveCardInvokeResponse(
             status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
         )
+
+    async def _show_everyone(self, context: TurnContext, activity_id: str, card: dict) -> None:
+        """The invoke response changes the clicker's view; editing the message changes everyone's."""
+        try:
+            await update_card(context, activity_id, card)
+        except Exception as error:  # the clicker still gets the new card
+            log.info("card update for everyone failed", extra={"error": type(error).__name__})
 
     # --- message extension -------------------------------------------------------------------------
 

@@ -49,24 +49,42 @@ def _caller_name(context: TurnContext) -> str:
 # --- Action.Execute ------------------------------------------------------------------------------------
 
 
-async def execute(bot: VoiceDoctorBot, context: TurnContext, verb: str, data: dict[str, Any]) -> dict:
-    """Run one card action and return the card that replaces the one clicked."""
+class _Refused(Exception):
+    """The caller may not do this: show them `card`, change nothing for anyone else."""
+
+    def __init__(self, card: dict):
+        super().__init__("refused")
+        self.card = card
+
+
+async def execute(
+    bot: VoiceDoctorBot, context: TurnContext, verb: str, data: dict[str, Any]
+) -> tuple[dict, bool]:
+    """Run one card action: the card that replaces the one clicked, and whether everyone in the
+    conversation should see the new card (False for refusals and notices meant for the clicker)."""
     handler = {"recheck": _recheck, "shareToHelpdesk": _share, "assign": _assign, "resolve": _resolve}.get(
         verb
     )
     if handler is None:
-        return notice_card("I don't know that button", "This card is from an older version. Type “help”.")
-    case = await bot.services.cases.get(data.get("caseId") if isinstance(data.get("caseId"), str) else None)
-    if case is None and verb == "recheck":
-        return await _recheck_without_case(bot, context, data)
-    if case is None or (case.tenant_id and case.tenant_id != tenant_of(context.activity)):
         return notice_card(
-            "That case is gone", "I no longer have this case. Run the check again from the chat."
-        )
-    card = await handler(bot, context, case)
-    if data.get("view") == "cases" and await bot.services.access.is_helpdesk(_caller(context)):
-        return await cases_list_card(bot, context)  # the list the button was on, refreshed
-    return card
+            "I don't know that button", "This card is from an older version. Type “help”."
+        ), False
+    case = await bot.services.cases.get(data.get("caseId") if isinstance(data.get("caseId"), str) else None)
+    try:
+        if case is None and verb == "recheck":
+            return await _recheck_without_case(bot, context, data), True
+        if case is None or (case.tenant_id and case.tenant_id != tenant_of(context.activity)):
+            return _gone(), False
+        card = await handler(bot, context, case)
+    except _Refused as refused:
+        return refused.card, False
+    if data.get("view") == "cases":
+        return await cases_list_card(bot, context), False  # the helpdesk's own list, refreshed
+    return card, True
+
+
+def _gone() -> dict:
+    return notice_card("That case is gone", "I no longer have this case. Run the check again from the chat.")
 
 
 async def _may_see(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> bool:
@@ -77,7 +95,7 @@ async def _may_see(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) 
 
 async def _recheck(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await _may_see(bot, context, case):
-        return await bot.presenter.refusal(context, case.diagnosis.problem)
+        raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
     return await bot.presenter.recheck(context, case)
 
 
@@ -86,16 +104,14 @@ async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data:
     problem = data.get("problem") if data.get("problem") in ("inbound-calls", "sync-error") else None
     user_id = data.get("userId") if isinstance(data.get("userId"), str) else None
     if problem is None or (problem == "inbound-calls" and not user_id):
-        return notice_card(
-            "That case is gone", "I no longer have this case. Run the check again from the chat."
-        )
+        return _gone()
     allowed = (
         await bot.services.access.is_helpdesk(_caller(context))
         if problem == "sync-error"
         else await bot.services.access.may_diagnose(_caller(context), user_id)
     )
     if not allowed:
-        return await bot.presenter.refusal(context, problem)
+        raise _Refused(await bot.presenter.refusal(context, problem))
     request = DiagnosisRequest(problem=problem, user_id=user_id if problem == "inbound-calls" else None)
     return await bot.presenter.case_card(context, await _diagnose_as_case(bot, context, request))
 
@@ -116,7 +132,7 @@ async def _diagnose_as_case(
 
 async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await bot.services.access.is_helpdesk(_caller(context)):
-        return await bot.presenter.refusal(context, case.diagnosis.problem)
+        raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
     posted = await bot.presenter.post_to_helpdesk(context, case)
     await send_card(
         context,
@@ -135,7 +151,7 @@ async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) ->
 
 async def _assign(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await bot.services.access.is_helpdesk(_caller(context)):
-        return await bot.presenter.refusal(context, case.diagnosis.problem)
+        raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
     name = _caller_name(context)
     await bot.services.cases.assign(case, name)
     await _notify_reporter(bot, context, case, f"{name} from the helpdesk is looking into your calls.")
@@ -144,7 +160,7 @@ async def _assign(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -
 
 async def _resolve(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
     if not await bot.services.access.is_helpdesk(_caller(context)):
-        return await bot.presenter.refusal(context, case.diagnosis.problem)
+        raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
     await bot.services.cases.resolve(case, _caller_name(context))
     await _notify_reporter(
         bot,

@@ -9,6 +9,14 @@ PLAYGROUND_PORT="${PLAYGROUND_PORT:-56150}"
 export PORT TEAMSAPPTESTER_PORT="$PLAYGROUND_PORT"
 # The Playground opens a browser unless told not to; on a machine without a desktop it then exits with 1.
 export TEAMSAPPTESTER_BROWSER=none
+# The demo's helpdesk channel is the Playground team's "Calls" channel (self-reports land there).
+export HELPDESK_CHANNEL_ID="${HELPDESK_CHANNEL_ID:-19:helpdesk-calls@thread.tacv2}"
+# `make run AS=adele` chats as Adele Vance, an ordinary user, instead of Megan Bowen (helpdesk).
+case "${AS:-megan}" in
+  megan) export M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/.m365agentsplayground.yml"; who="Megan Bowen (helpdesk)" ;;
+  adele) export M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/tests/e2e/adele.m365agentsplayground.yml"; who="Adele Vance (an ordinary user)" ;;
+  *) echo "AS=${AS} is not a demo user: use AS=megan or AS=adele."; exit 2 ;;
+esac
 mkdir -p data
 export M365_AGENTS_PLAYGROUND_LOGFILE="${M365_AGENTS_PLAYGROUND_LOGFILE:-data/playground.log}"
 
@@ -38,7 +46,8 @@ cat <<MSG
   Voice Doctor           http://127.0.0.1:${PORT}/api/messages   (health: http://127.0.0.1:${PORT}/healthz)
   Agents Playground      http://localhost:${PLAYGROUND_PORT}      <- open this in your browser and chat
 
-  You are Megan Bowen (helpdesk) in the demo tenant. Try: help · check calls for adele@contoso.example · check sync
+  You are ${who} in the demo tenant. Try: help · check calls for adele@contoso.example · check sync
+  · my calls don't ring (make run AS=adele to be an ordinary user; self-reports go to Helpdesk > Calls)
   Press Ctrl-C to stop both.
 
 MSG

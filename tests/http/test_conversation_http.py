@@ -61,6 +61,15 @@ async def test_recheck_invoke_returns_the_refreshed_card(app, connector):
     assert response["type"] == "application/vnd.microsoft.card.adaptive"
     assert_valid_card(response["value"])
     assert "Not enough time has elapsed" in texts(response["value"])
+    # everyone in the conversation sees the re-checked card: the message itself is edited
+    edits = [r for r in connector.received if r.method == "update" and r.activity_id == "activity-2"]
+    assert edits[-1].body["attachments"][0]["content"] == response["value"]
+    # someone who may not see the case gets a refusal, and nobody else's card changes
+    seen = len(connector.received)
+    invoke["from"] = dict(ADELE)
+    status, body = await app.post(invoke)
+    assert "I can only check your own calls" in body
+    assert connector.received[seen:] == []
 
 
 async def test_self_report_posts_the_diagnosis_to_the_helpdesk_channel(app, connector):
