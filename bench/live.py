@@ -159,9 +159,14 @@ async def first_responses(
     connector = await TimedConnector().start()
     try:
         async with slow_fakes(certificates, now, delay) as fakes, voice_doctor(fakes.settings) as bot:
-            texts = diagnosis_requests()
-            cold = await http_turn(bot, connector, next(texts))  # signs in, asks who is helpdesk
-            measured = [await http_turn(bot, connector, next(texts)) for _ in range(turns)]
+            texts, tenant = (
+                diagnosis_requests(),
+                fakes.microsoft.tenant.tenant_id,
+            )  # a live bot serves its own
+            cold = await http_turn(
+                bot, connector, next(texts), tenant=tenant
+            )  # signs in, asks who is helpdesk
+            measured = [await http_turn(bot, connector, next(texts), tenant=tenant) for _ in range(turns)]
     finally:
         await connector.stop()
     return FirstResponses(

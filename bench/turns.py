@@ -20,7 +20,7 @@ import dataclasses
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -33,7 +33,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from app import SERVICES, TURN_FAILED_TEXT, create_app, open_services
 from bench.measure import median, percentile
 from bot.config import Settings
-from tests.apphost import activity, running_app
+from tests.apphost import DEMO_TENANT, activity, running_app
 from tests.dialog_harness import Harness, make_harness
 from tests.fakes.connector import FakeConnector, Received
 
@@ -193,18 +193,27 @@ class HttpTurn:
     first_ms: float  # from the POST to its first activity at the connector (typing or a card)
 
 
-async def http_turn(served: Served, connector: TimedConnector, text: str) -> HttpTurn:
-    """One message in a conversation of its own, timed at the fake connector."""
-    conversation = _personal_conversation()
-    body = activity(connector.url, text=text, conversation=conversation)
+async def http_turn(
+    served: Served, connector: TimedConnector, text: str, *, tenant: str = DEMO_TENANT, diagnosis: bool = True
+) -> HttpTurn:
+    """One message in a conversation of its own, timed at the fake connector.
+
+    A turn that did not end as it should (a result card for a diagnosis, a reply for the echo)
+    stops the run: a refusal or an error message is quick, and would be timed as a fast answer.
+    """
+    conversation = _personal_conversation(tenant)
+    body = activity(connector.url, text=text, conversation=conversation, tenant=tenant)
     started = time.perf_counter()
     status = await served.post(body)
     await served.settle()
     if status != 202:
         raise RuntimeError(f"POST /api/messages answered {status} for {text!r}")
-    arrivals = [at for at, _, _ in connector.timeline(conversation["id"])]
-    if not arrivals:
-        raise RuntimeError(f"nothing reached the connector for {text!r}")
+    timeline = connector.timeline(conversation["id"])
+    answered = any(_is_result_card(b) for _, _, b in timeline) if diagnosis else bool(timeline)
+    if not answered:
+        said = [str(b.get("text") or b.get("type")) for _, _, b in timeline]
+        raise RuntimeError(f"{text!r} got no {'result card' if diagnosis else 'reply'} (got {said})")
+    arrivals = [at for at, _, _ in timeline]
     return HttpTurn((arrivals[-1] - started) * 1000, (arrivals[0] - started) * 1000)
 
 
@@ -227,11 +236,11 @@ async def over_http(settings: Settings, turns: int) -> HttpTurns:
             texts = diagnosis_requests()
             for _ in range(len(DIAGNOSED_USERS)):
                 await http_turn(bot, connector, next(texts))
-                await http_turn(echo, connector, ECHO_TEXT)
+                await http_turn(echo, connector, ECHO_TEXT, diagnosis=False)
             bot_turns, echo_turns = [], []
             for _ in range(turns):
                 bot_turns.append(await http_turn(bot, connector, next(texts)))
-                echo_turns.append(await http_turn(echo, connector, ECHO_TEXT))
+                echo_turns.append(await http_turn(echo, connector, ECHO_TEXT, diagnosis=False))
     finally:
         await connector.stop()
     return HttpTurns(
@@ -303,7 +312,5 @@ def _is_result_card(body: dict[str, Any]) -> bool:
     return False
 
 
-def _personal_conversation(make_id: Callable[[], str] = lambda: uuid.uuid4().hex) -> dict[str, Any]:
-    from tests.apphost import DEMO_TENANT
-
-    return {"id": f"a:bench-{make_id()}", "conversationType": "personal", "tenantId": DEMO_TENANT}
+def _personal_conversation(tenant: str = DEMO_TENANT) -> dict[str, Any]:
+    return {"id": f"a:bench-{uuid.uuid4().hex}", "conversationType": "personal", "tenantId": tenant}
