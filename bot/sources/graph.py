@@ -150,10 +150,19 @@ class GraphSource:
         return await self._user_list([("$filter", f"displayName eq {odata_string(display_name)}")])
 
     async def users_on_domain(self, fqdn: str) -> list[DirectoryUser]:
+        """The users on a domain. A 404 is not "no users": Graph does not know the domain (the engine
+        asks only about domains `/domains` just listed), so it is a fault and the check stays unknown."""
         path = f"domains/{segment(fqdn)}/domainNameReferences/microsoft.graph.user"
-        rows = await self._collect(
-            path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain", allow_404=True
-        )
+        try:
+            rows = await self._collect(
+                path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain"
+            )
+        except GraphNotFound as error:
+            raise SourceError(
+                f"Microsoft Graph answered HTTP 404{error.code_words} for the users on {fqdn}: it does not "
+                "know that domain, so whether any user is on it could not be checked.",
+                source="graph",
+            ) from None
         return [directory_user(row) for row in rows]
 
     async def _users_by_address(self, address: str) -> list[DirectoryUser]:
@@ -438,6 +447,18 @@ class GraphSource:
 # Answers
 
 
+class GraphNotFound(SourceUnavailable):
+    """Graph answered 404 where the thing asked about should exist (`allow_404` was not given)."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message, source="graph")
+        self.code = code
+
+    @property
+    def code_words(self) -> str:
+        return f" ({self.code})" if self.code else ""
+
+
 def _answer(response: HttpResponse, permission: str, thing: str, *, allow_404: bool) -> dict[str, Any] | None:
     status = response.status
     if 200 <= status < 300:
@@ -463,10 +484,10 @@ def _answer(response: HttpResponse, permission: str, thing: str, *, allow_404: b
             source="graph",
         )
     code = _error_code(response)
-    raise SourceUnavailable(
-        f"Microsoft Graph could not answer for {thing} (HTTP {status}{', ' + code if code else ''}).",
-        source="graph",
-    )
+    message = f"Microsoft Graph could not answer for {thing} (HTTP {status}{', ' + code if code else ''})."
+    if status == 404:
+        raise GraphNotFound(message, code=code)
+    raise SourceUnavailable(message, source="graph")
 
 
 def _permission_missing(permission: str, thing: str) -> PermissionMissing:

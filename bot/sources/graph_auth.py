@@ -15,6 +15,7 @@ when sign-in could not be reached); the client secret never appears in a message
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -124,15 +125,80 @@ class GraphTokenProvider:
                 instance_discovery=settings.graph_instance_discovery,
                 **options,
             )
-        except ValueError as error:  # OIDC discovery answered 4xx: unknown tenant, bad authority
-            raise SignInFailed(
-                f"Microsoft sign-in at {settings.graph_authority_host} does not know tenant "
-                f"{settings.graph_tenant_id!r}{_aadsts_hint(str(error))}: check GRAPH_TENANT_ID"
-                " (and GRAPH_CLOUD / GRAPH_AUTHORITY_HOST).",
-                source="graph",
-            ) from error
+        except ValueError as error:  # OIDC discovery failed: msal says the same for every 4xx
+            raise _discovery_error(settings, error) from error
         except Exception as error:
             raise _unreachable(settings, error) from error
+
+
+def _discovery_error(settings: Settings, error: ValueError) -> SourceError:
+    """msal's ValueError from OIDC discovery -> what actually happened.
+
+    msal raises one ValueError ("Unable to get authority configuration … double check your tenant")
+    for any 4xx of the discovery document and for a body that is not JSON; the status survives only
+    in the exception it replaced ("… HTTP status: 429, Error: …"). Only 400/404 mean Microsoft does
+    not know the tenant (AADSTS90002); 429 and 5xx mean sign-in is busy (try again), and other
+    statuses are reported as they are.
+    """
+    status, text = _discovery_status(error)
+    host, tenant = settings.graph_authority_host, settings.graph_tenant_id
+    if status == 429 or (status is not None and status >= 500):
+        busy = "throttled" if status == 429 else "could not answer"
+        return SourceUnavailable(
+            f"Microsoft sign-in at {host} {busy} the discovery of tenant {tenant!r} (HTTP {status}): "
+            "it is busy or unavailable, not refusing the tenant; try again in a minute.",
+            source="graph",
+            retryable=True,
+        )
+    if status is None and _chain_has(error, json.JSONDecodeError):
+        return SourceUnavailable(
+            f"Microsoft sign-in at {host} answered the discovery of tenant {tenant!r} with a document "
+            "that is not valid JSON; try again in a minute.",
+            source="graph",
+            retryable=True,
+        )
+    if status in (None, 400, 404):  # no status: msal refused the authority URL itself
+        return SignInFailed(
+            f"Microsoft sign-in at {host} does not know tenant {tenant!r}{_aadsts_hint(text)}: check "
+            "GRAPH_TENANT_ID (and GRAPH_CLOUD / GRAPH_AUTHORITY_HOST).",
+            source="graph",
+        )
+    code = _aadsts_code(text)
+    fix = AADSTS_FIXES.get(code or "") or (
+        "check GRAPH_TENANT_ID and GRAPH_AUTHORITY_HOST, and that no proxy blocks sign-in"
+    )
+    return SignInFailed(
+        f"Microsoft sign-in at {host} refused the discovery of tenant {tenant!r} "
+        f"(HTTP {status}{', ' + code if code else ''}): {fix}.",
+        source="graph",
+    )
+
+
+def _discovery_status(error: BaseException) -> tuple[int | None, str]:
+    """The HTTP status msal saw during OIDC discovery, and all the messages of the exception chain."""
+    texts: list[str] = []
+    status: int | None = None
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        texts.append(str(current))
+        found = re.search(r"HTTP status: (\d{3})", str(current))
+        if found and status is None:
+            status = int(found.group(1))
+        current = current.__cause__ or current.__context__
+    return status, " ".join(texts)
+
+
+def _chain_has(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _drop_access_tokens(cache: Any) -> None:

@@ -28,6 +28,7 @@ from bot.sources.base import SourceUnavailable
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+CLOSED = "the HTTP client is closed"
 
 # Optional per-request hook: seconds to wait before retrying this response, or None for the default
 # (`Retry-After`, else exponential backoff). The 8x8 source uses it for `x-ratelimit-reset`.
@@ -67,15 +68,27 @@ class RetryPolicy:
 
 
 class HttpClient:
-    """A lazily created aiohttp session with retries. Create one per process; `close()` at exit."""
+    """A lazily created aiohttp session with retries. Create one per process; `close()` at exit.
+
+    `close()` is final: afterwards every request is refused with SourceUnavailable rather than
+    quietly opening a new session that nobody would close (a shared call-log search can outlive
+    the diagnosis that started it, and so the shutdown).
+    """
 
     def __init__(self, policy: RetryPolicy | None = None, *, sleep=asyncio.sleep):
         self.policy = policy or RetryPolicy()
         self._session: aiohttp.ClientSession | None = None
         self._sleep = sleep
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise SourceUnavailable(CLOSED)
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 trust_env=True,
@@ -85,8 +98,11 @@ class HttpClient:
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+        """Close the session for good; safe to call more than once."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     async def request(
         self,
@@ -111,6 +127,8 @@ class HttpClient:
         deadline = time.monotonic() + policy.total_seconds
         last_problem = "no answer"
         for attempt in range(1, policy.attempts + 1):
+            if self._closed:  # closed before the request, or while it waited to retry
+                raise SourceUnavailable(f"{what} failed: {CLOSED}")
             try:
                 async with self.session.request(
                     method,
@@ -128,8 +146,14 @@ class HttpClient:
             except aiohttp.ClientError as error:
                 last_problem = f"connection failed ({type(error).__name__})"
                 result = None
+            except Exception:
+                if self._closed:  # aiohttp trips over its own closed connector (AssertionError)
+                    raise SourceUnavailable(f"{what} failed: {CLOSED}") from None
+                raise
             if result is not None and result.status not in RETRYABLE_STATUSES:
                 return result
+            if self._closed:  # closed while the request was in flight: no retry on a new session
+                raise SourceUnavailable(f"{what} failed: {CLOSED}")
             if result is not None:
                 last_problem = _status_problem(result)
             wait = _wait_before_retry(result, attempt, policy.base_backoff, retry_wait)

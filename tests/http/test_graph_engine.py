@@ -168,6 +168,20 @@ async def test_graph_down_makes_checks_unknown_not_a_crash(engine, fake):
     assert "HTTP 503" in diagnosis.check("user-found").detail
 
 
+async def test_sign_in_throttled_is_not_reported_as_a_missing_user(engine, fake):
+    fake.fail("openid-configuration", 429, server="login", times=-1, body={"error": "throttled"})
+
+    diagnosis = await diagnose(engine, user=ADELE.upn, first_sync_at=LONG_AGO)
+
+    assert (diagnosis.cause, diagnosis.confidence) == ("user-not-found", "possible")
+    assert "could not be read" in diagnosis.title and "No such user" not in diagnosis.title
+    user = diagnosis.check("user-found")
+    assert user.status == "unknown"
+    assert "throttled the discovery of tenant" in user.detail and "does not know tenant" not in user.detail
+    assert "a failed lookup is not a missing user" in user.detail
+    assert diagnosis.check("phone-license").detail.startswith("Not checked: Microsoft sign-in at ")
+
+
 # ---------------------------------------------------------------------------------------------
 # sync-error (decided from the domains' state when no Sync History is pasted)
 
@@ -207,3 +221,16 @@ async def test_gateway_activation_failed_lists_domains_and_temporary_users(engin
         c.detail for c in diagnosis.checks
     )
     assert VOICE_DOMAINS[0] in text and f"tdvau@{VOICE_DOMAINS[0]}" in text
+
+
+async def test_a_voice_domain_graph_answers_404_for_is_unknown_not_without_users(engine, fake):
+    voice_domains_state(fake.tenant, "Failed", NOW - timedelta(days=3))
+    fake.fail("/domainNameReferences/", 404, times=-1)
+
+    diagnosis = await diagnose(engine, problem="sync-error")
+
+    check = diagnosis.check("domain-users")
+    assert check.status == "unknown", check.detail
+    assert "HTTP 404" in check.detail and "no user" not in check.detail.lower()
+    assert check.detail.startswith("Microsoft Graph answered HTTP 404")
+    assert not any(c.detail.startswith("A1b2c3d4") for c in diagnosis.checks)

@@ -12,6 +12,7 @@ import pytest
 from bot.sources.base import (
     MicrosoftSource,
     PermissionMissing,
+    SourceError,
     SourceNotConfigured,
     SourceUnavailable,
 )
@@ -157,6 +158,57 @@ async def test_sign_in_5xx_is_one_sentence(fake, source, path):
     fake.fail(path, 503, server="login", times=-1)
     with pytest.raises(SourceUnavailable, match=r"answered HTTP 503; try again in a minute\.$"):
         await source.get_user(ADELE.id)
+
+
+DISCOVERY = "openid-configuration"
+TENANT_NOT_FOUND = {"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."}
+
+
+@pytest.mark.parametrize("retry_after", [None, "1"])
+async def test_a_throttled_discovery_is_busy_not_an_unknown_tenant(fake, source, retry_after):
+    fake.fail(DISCOVERY, 429, retry_after=retry_after, server="login", times=-1, body={"error": "throttled"})
+
+    with pytest.raises(SourceUnavailable) as caught:
+        await source.get_user(ADELE.id)
+
+    message = str(caught.value)
+    assert not isinstance(caught.value, SignInFailed) and caught.value.retryable
+    assert "does not know tenant" not in message and "GRAPH_TENANT_ID" not in message
+    assert "throttled the discovery of tenant" in message and "(HTTP 429)" in message
+    assert message.endswith("try again in a minute.") and "\n" not in message
+
+
+@pytest.mark.parametrize("status", [400, 404])
+async def test_a_discovery_that_does_not_know_the_tenant_says_check_the_tenant_id(fake, source, status):
+    fake.fail(DISCOVERY, status, server="login", times=-1, body=TENANT_NOT_FOUND)
+
+    with pytest.raises(SignInFailed) as caught:
+        await source.get_user(ADELE.id)
+
+    assert str(caught.value) == (
+        f"Microsoft sign-in at {fake.authority_host} does not know tenant {fake.tenant.tenant_id!r} "
+        "(AADSTS90002): check GRAPH_TENANT_ID (and GRAPH_CLOUD / GRAPH_AUTHORITY_HOST)."
+    )
+    assert not caught.value.retryable
+
+
+async def test_another_refused_discovery_names_its_status_not_an_unknown_tenant(fake, source):
+    fake.fail(DISCOVERY, 403, server="login", times=-1, body={"error": "forbidden"})
+
+    with pytest.raises(SignInFailed) as caught:
+        await source.get_user(ADELE.id)
+
+    message = str(caught.value)
+    assert "refused the discovery of tenant" in message and "(HTTP 403)" in message
+    assert "does not know tenant" not in message
+
+
+async def test_a_discovery_document_that_is_not_json_is_unavailable(fake, source):
+    fake.fail(DISCOVERY, 200, server="login", times=-1, body="<html>proxy login page</html>")
+
+    with pytest.raises(SourceUnavailable, match="not valid JSON; try again in a minute") as caught:
+        await source.get_user(ADELE.id)
+    assert not isinstance(caught.value, SignInFailed) and caught.value.retryable
 
 
 async def test_an_untrusted_certificate_says_how_to_trust_a_corporate_ca(
@@ -307,7 +359,22 @@ async def test_domains_users_on_them_and_temporary_users(fake, source):
     assert domains["contoso.com"].is_default and domains["contoso.com"].supported_services
     assert [u.id for u in await source.users_on_domain(VOICE_DOMAINS[0])] == [temp_id]
     assert [u.display_name for u in await source.users_named(TEMPORARY_USER_NAME)] == [TEMPORARY_USER_NAME]
-    assert await source.users_on_domain("gone.example") == []
+
+
+async def test_a_domain_graph_does_not_know_is_a_fault_not_a_domain_without_users(fake, source):
+    """/domains listed it a moment ago: a 404 for its users is unknown, never "no users"."""
+    with pytest.raises(SourceError) as caught:
+        await source.users_on_domain("gone.example")
+
+    message = str(caught.value)
+    assert caught.value.source == "graph"
+    assert message == (
+        "Microsoft Graph answered HTTP 404 (Request_ResourceNotFound) for the users on gone.example: "
+        "it does not know that domain, so whether any user is on it could not be checked."
+    )
+    fake.fail("/domainNameReferences/", 404, times=-1)
+    with pytest.raises(SourceError, match="HTTP 404"):
+        await source.users_on_domain(VOICE_DOMAINS[0])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -28,11 +28,8 @@ REASON = {
     "reset": r"ServerDisconnectedError|ClientOSError|ConnectionError|connection failed|could not be reached",
 }
 # Where the upstream's answer legitimately decides the check (documented in docs/reliability.md):
-# a 404 for `/users/{upn}` means "no user with that key", and the source then searches by filter;
-# a 404 for a domain's users is read as "no users on that domain".
-DECIDED_BY_THE_ANSWER = {("graph-user", "404"): {"pass"}, ("graph-domain-users", "404"): {"warn"}}
-# msal reports a throttled OIDC discovery like any other refusal of it: the reason names the tenant.
-MISLEADING_REASON = {("sign-in-discovery", "429")}
+# a 404 for `/users/{upn}` means "no user with that key", and the source then searches by filter.
+DECIDED_BY_THE_ANSWER = {("graph-user", "404"): {"pass"}}
 
 
 @pytest.mark.parametrize(("upstream", "fault"), list(cases()), ids=[f"{u.id}-{f.id}" for u, f in cases()])
@@ -50,8 +47,7 @@ async def test_a_faulty_upstream_makes_its_checks_unknown_within_the_budget(
         if status != "unknown":
             continue
         assert re.search(SERVICE[upstream.server], detail, re.IGNORECASE), (check_id, detail)
-        if (upstream.id, fault.id) not in MISLEADING_REASON:
-            assert re.search(REASON[fault.id], detail), (check_id, detail)
+        assert re.search(REASON[fault.id], detail), (check_id, detail)
         assert "Traceback" not in detail and "\n" not in detail
 
 

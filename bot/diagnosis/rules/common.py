@@ -8,6 +8,7 @@ into "is fine"; an undecidable cause ahead of the chosen one lowers the confiden
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,8 @@ ADMIN_8X8_URL = "https://admin.8x8.com"
 M365_ADMIN_URL = "https://admin.microsoft.com"
 TEAMS_ADMIN_USERS_URL = "https://admin.teams.microsoft.com/users"
 CORRELATION_PLACEHOLDER = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+# Characters that make a word a name rather than an ordinary word (see `sentence`).
+NAME_MARKS = re.compile(r"[@./:+\d_]")
 
 
 @dataclass
@@ -81,12 +84,23 @@ def choose_cause(
 
 
 def sentence(text: str) -> str:
-    """One sentence, ending with a full stop, whatever a source's message looked like."""
+    """One sentence, ending with a full stop, whatever a source's message looked like.
+
+    The first letter is capitalised only when the first word is an ordinary word: a domain, a UPN,
+    a number or a URL is written as it is (`a1b2.voice.8x8.example`, never `A1b2.voice…`).
+    """
     text = " ".join(str(text).split())
     if not text:
         return "No reason was given."
-    text = text[0].upper() + text[1:]
+    if not _is_name(text.split(" ", 1)[0]):
+        text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _is_name(word: str) -> bool:
+    """A domain, UPN/e-mail address, phone number, URL or id: its letters' case is not ours to change."""
+    word = word.rstrip(",;:")
+    return bool(NAME_MARKS.search(word))
 
 
 def unknown(check_id: str, title: str, source: str, why: str, link: str | None = None) -> Check:

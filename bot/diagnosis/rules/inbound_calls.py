@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY, Check, Diagnosis, Evidence, FailedCall, Subject
 from bot.diagnosis.phone import to_e164
-from bot.diagnosis.playbook import load_playbook
+from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
 from bot.diagnosis.portal_text import PortalEvidence
 from bot.diagnosis.rules.common import (
     ADMIN_8X8_URL,
@@ -53,6 +53,8 @@ SUB_CODES = {
     10037: "no callee endpoint: the user is not signed in",
     500001: "SBC failover timer",
 }
+# Words that keep their capital inside a sentence (the start of a source's message).
+PROPER_NOUNS = frozenset({"Microsoft", "Teams", "Graph", "Entra", "Azure", "Office", "Windows", "PowerShell"})
 # When the first sync time is unknown, it alone decides between these.
 FIRST_SYNC_CAUSES = frozenset({"sync-too-recent", "microsoft-out-of-sync"})
 
@@ -103,6 +105,11 @@ class InboundFacts:
     @property
     def user_missing(self) -> bool:
         return self.user.ok and self.user.value is None
+
+    @property
+    def user_lookup_failed(self) -> bool:
+        """Microsoft 365 did not answer the user lookup (sign-in or Graph failed): not "no such user"."""
+        return not self.user.ok
 
     @property
     def teams_assignment(self) -> NumberAssignment | None:
@@ -215,8 +222,16 @@ def _words(check_id: str, facts: InboundFacts) -> tuple[str, str | None, str]:
 
 def _user_check(facts: InboundFacts) -> Check:
     title, link, _ = _words("user-found", facts)
-    if not facts.user.ok:
-        return unknown("user-found", title, "graph", facts.user.error or "", link)
+    if facts.user_lookup_failed:
+        return unknown(
+            "user-found",
+            title,
+            "graph",
+            f"{sentence(facts.user.error or 'Microsoft 365 did not answer.')} Whether a user matches "
+            f"{facts.query} could not be checked: a failed lookup is not a missing user, so no such user "
+            "stays only a possible cause until Microsoft 365 answers.",
+            link,
+        )
     user = facts.user.value
     if user is None:
         return Check(
@@ -379,7 +394,7 @@ def _activation_check(facts: InboundFacts) -> Check:
             "number-activation",
             title,
             "warn",
-            f"{number} is a {kind} number, not Direct Routing: calls to it do not come through 8x8.",
+            f"The number {number} is a {kind} number, not Direct Routing: calls to it do not come through 8x8.",
             "graph",
             link,
         )
@@ -405,7 +420,7 @@ def _activation_check(facts: InboundFacts) -> Check:
         return unknown(
             "number-activation", title, "graph", "Microsoft Graph did not give the activation state.", link
         )
-    return Check("number-activation", title, "pass", f"{number} is {state}.", "graph", link)
+    return Check("number-activation", title, "pass", f"The number {number} is {state}.", "graph", link)
 
 
 def _first_sync_check(facts: InboundFacts) -> Check:
@@ -621,6 +636,8 @@ def decide(facts: InboundFacts) -> Verdict:
     ):
         verdict.confidence = "likely"  # masked numbers: the failed calls may be a neighbour's
     considered = {verdict.cause, *verdict.alternatives}
+    if verdict.cause == "user-not-found" and facts.user_lookup_failed:
+        verdict.confidence = "possible"  # undecided, never claimed: the lookup failed
     if verdict.cause == "sync-too-recent":  # a "wait" answer: say until when
         verdict.recheck_at = (facts.first_sync_at or facts.now) + SYNC_WAIT
     if facts.first_sync_at is None and considered & FIRST_SYNC_CAUSES:
@@ -663,8 +680,8 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
     verdict = decide(facts)
     playbook = load_playbook(PROBLEM)
     values, flags = _values(facts, verdict)
-    words = playbook.cause(verdict.cause, values)
-    actions = playbook.actions_for(verdict.cause, values, flags)
+    words, action_ids = _cause_words(playbook, verdict, facts, values)
+    actions = [playbook.action(action_id, values, flags) for action_id in action_ids]
     for alternative in verdict.alternatives:
         if alternative in FIRST_SYNC_CAUSES and verdict.cause in FIRST_SYNC_CAUSES | {"no-failure-found"}:
             for action in playbook.actions_for(alternative, values, flags):
@@ -695,6 +712,23 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
         checked_at=facts.now,
         needs=verdict.needs,
     )
+
+
+def _cause_words(
+    playbook: Playbook, verdict: Verdict, facts: InboundFacts, values: dict[str, str]
+) -> tuple[CauseWords, list[str]]:
+    """The cause's words and actions; when the cause is undecided only because Microsoft 365 could
+    not be read (the lookup failed), its `whenUnchecked` words say that instead of claiming it."""
+    data = playbook.data["causes"][verdict.cause]
+    unchecked = data.get("whenUnchecked")
+    if unchecked and verdict.cause == "user-not-found" and facts.user_lookup_failed:
+        words = CauseWords(
+            title=render(unchecked["title"], values),
+            summary=render(unchecked["summary"], values),
+            explanation=tuple(render(line, values) for line in unchecked["explanation"]),
+        )
+        return words, list(unchecked["actions"])
+    return playbook.cause(verdict.cause, values), list(playbook.data["causeActions"][verdict.cause])
 
 
 def _only_if(cause: str) -> str:
@@ -838,8 +872,13 @@ def _not_checked_user(facts: InboundFacts) -> str:
 
 
 def _lower(text: str | None) -> str:
+    """A source's sentence continued after "Not checked: ": lower-case its first word only when it
+    is an ordinary word ("The service…"), never a name ("Microsoft sign-in…", "Teams", "8x8")."""
     text = sentence(text or "")
-    return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first[1:].islower() and first not in PROPER_NOUNS:
+        return text[0].lower() + text[1:]
+    return text
 
 
 def _count(n: int, noun: str) -> str:

@@ -191,9 +191,12 @@ def _domains_check(facts: SyncFacts) -> Check:
     found = facts.graph_voice_domains
     present = {d.id.lower() for d in found}
     missing = [name for name in facts.history_domains if name not in present]
-    parts = [_domain_words(d) for d in found]
+    # Sentences never start with a domain name: it would be capitalised, and domains are lower case.
+    parts = []
+    if found:
+        parts.append(f"In Microsoft 365: {'; '.join(_domain_words(d) for d in found)}.")
     if missing:
-        parts.append(f"{join_names(missing)} not in Microsoft 365 (already removed?)")
+        parts.append(f"Not in Microsoft 365 (already removed?): {join_names(missing)}.")
     if not parts:
         return Check(
             "voice-domains",
@@ -209,7 +212,7 @@ def _domains_check(facts: SyncFacts) -> Check:
     status = (
         "fail" if any(d.state_status == "Failed" for d in found) else "warn" if broken or missing else "pass"
     )
-    detail = "; ".join(parts) + "."
+    detail = " ".join(parts)
     if status == "pass":
         detail += " Verified in Microsoft 365; whether Teams activated them as PSTN gateways only PowerShell can show."
     return Check("voice-domains", title, status, detail, "graph", link)
@@ -258,20 +261,31 @@ def _domain_users_check(facts: SyncFacts) -> Check:
         return unknown(
             "domain-users", title, "graph", "Not checked: no 8x8 voice routing domain in Microsoft 365.", link
         )
+    # Sentences never start with a domain name or a UPN: they would be capitalised.
     parts, empty, errors = [], [], []
     for domain, answer in facts.domain_users.items():
         if not answer.ok:
-            errors.append(f"{domain}: {answer.error}")
+            errors.append(_domain_error(domain, answer.error or ""))
         elif not answer.value:
             empty.append(domain)
         else:
             parts.append(f"{domain}: {join_names([u.user_principal_name for u in answer.value], limit=3)}")
     if errors and not parts and not empty:
-        return unknown("domain-users", title, "graph", "; ".join(errors), link)
-    detail = "; ".join(parts + [f"{d}: no user" for d in empty] + errors) + "."
+        return unknown("domain-users", title, "graph", " ".join(errors), link)
+    sentences = [f"Users on {'; '.join(parts)}."] if parts else []
+    if empty:
+        sentences.append(f"No user on {join_names(empty)}.")
+    detail = " ".join(sentences + errors)
     if empty:
         detail += " Microsoft activates a Direct Routing domain only once a licensed user exists on it."
     return Check("domain-users", title, "warn" if empty else "pass", detail, "graph", link)
+
+
+def _domain_error(domain: str, error: str) -> str:
+    """Why the users on `domain` are not known, as a sentence that does not start with the domain."""
+    if domain.lower() in error.lower():
+        return sentence(error)  # the source named the domain itself
+    return sentence(f"Users on {domain} not checked: {error}")
 
 
 def _gateways_check(facts: SyncFacts) -> Check:
