@@ -15,7 +15,7 @@ tenant with 100,000 calls a day is some 700 pages: minutes of paging for one dia
   result is fetched once and kept for `cache_ttl`. What is kept is every failed inbound row of the
   window, whatever its number, so any diagnosis can use it.
 - Pages are streamed: each page is filtered as it arrives and dropped. They are decoded with
-  msgspec into a struct of the dozen fields the search reads (the rest is skipped, not built), then
+  msgspec into a struct of the 14 fields the search reads (the rest is skipped, not built), then
   filtered on those fields; only a failed call to one of the numbers becomes a `CallRecord`. A
   100,000-call day costs a fraction of what `json.loads` alone would (docs/benchmarks.md).
 - Memory does not grow with the tenant's call volume: a window keeps at most
