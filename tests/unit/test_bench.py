@@ -48,7 +48,9 @@ def test_the_last_line_is_one_json_object_with_every_key(smoke_run):
     assert list(result) == [*KEYS, "targets_met"]
     for key in KEYS:
         assert isinstance(result[key], (int, float)) and not isinstance(result[key], bool), key
-        assert math.isfinite(result[key]) and result[key] >= 0, (key, result[key])
+        assert math.isfinite(result[key]), (key, result[key])
+        # memory growth may come out a little below zero (a collection between the two readings)
+        assert result[key] >= (-5 if key == "scan_rss_growth_mb" else 0), (key, result[key])
     assert set(result["targets_met"]) == set(TARGETS)
     assert all(isinstance(v, bool) for v in result["targets_met"].values())
 
