@@ -75,8 +75,15 @@ class TurnRatio:
         return self.bot_p50_ms / self.echo_p50_ms
 
 
-async def in_process(turns: int) -> TurnRatio:
-    """p50 of a Voice Doctor diagnosis turn and of an echo turn, through the same TestAdapter harness."""
+HELP_TEXT = "help"
+
+
+async def in_process(turns: int, *, diagnose: bool = False) -> TurnRatio:
+    """p50 of a Voice Doctor message turn and of an echo turn, through the same TestAdapter harness.
+
+    The turn is "help" (recognised, answered with a card, the conversation state untouched) unless
+    `diagnose`: then a one-line diagnosis (progress card, result card, a case opened), whose cost is
+    the diagnosis itself rather than the message plumbing."""
     bot = make_harness()
     await bot.start()
 
@@ -84,7 +91,7 @@ async def in_process(turns: int) -> TurnRatio:
         return SimpleNamespace(bot=EchoBot())
 
     echo = Harness(open_echo)
-    texts = diagnosis_requests()
+    texts = diagnosis_requests() if diagnose else itertools.repeat(HELP_TEXT)
     for _ in range(len(DIAGNOSED_USERS)):  # warm-up: imports, caches, the demo tenant
         await bot.say(next(texts))
         await echo.say(ECHO_TEXT)
@@ -228,18 +235,19 @@ class HttpTurns:
         return self.bot_p50_ms / self.echo_p50_ms
 
 
-async def over_http(settings: Settings, turns: int) -> HttpTurns:
-    """p50 per turn over HTTP for Voice Doctor (demo) and the echo bot, alternating turns."""
+async def over_http(settings: Settings, turns: int, *, diagnose: bool = False) -> HttpTurns:
+    """p50 per turn over HTTP for Voice Doctor (demo) and the echo bot, alternating turns ("help"
+    turns unless `diagnose`, as in `in_process`)."""
     connector = await TimedConnector().start()
     try:
         async with voice_doctor(settings) as bot, echo_app(settings) as echo:
-            texts = diagnosis_requests()
+            texts = diagnosis_requests() if diagnose else itertools.repeat(HELP_TEXT)
             for _ in range(len(DIAGNOSED_USERS)):
-                await http_turn(bot, connector, next(texts))
+                await http_turn(bot, connector, next(texts), diagnosis=diagnose)
                 await http_turn(echo, connector, ECHO_TEXT, diagnosis=False)
             bot_turns, echo_turns = [], []
             for _ in range(turns):
-                bot_turns.append(await http_turn(bot, connector, next(texts)))
+                bot_turns.append(await http_turn(bot, connector, next(texts), diagnosis=diagnose))
                 echo_turns.append(await http_turn(echo, connector, ECHO_TEXT, diagnosis=False))
     finally:
         await connector.stop()

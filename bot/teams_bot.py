@@ -8,9 +8,11 @@ conversation layer in `dialogs/`. It holds no diagnosis logic and builds no card
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import weakref
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.core import ConversationState, InvokeResponse, TurnContext, UserState
@@ -26,12 +28,13 @@ from botbuilder.schema import (
 
 from bot.config import Settings
 from bot.logs import conversation_id
+from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
 from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter, tenant_of
-from dialogs.services import ConversationServices, conversation_kind, send_card, update_card
+from dialogs.services import ConversationServices, conversation_kind, send_card, send_typing, update_card
 
 log = logging.getLogger("voice_doctor.bot")
 
@@ -54,6 +57,12 @@ def message_text(context: TurnContext) -> str:
 
 
 NOT_AVAILABLE = "Voice Doctor is not available for your organisation."
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_help_card(conversation: str, data_source: str) -> dict:
+    """The help card depends only on where it is shown and on the data source: build it once."""
+    return help_card(CardContext(now=datetime.now(UTC), conversation=conversation, data_source=data_source))
 
 
 def malformed_invoke(activity) -> str | None:
@@ -194,12 +203,18 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 ),
             )
             return
+        intent = None if value and isinstance(value.get("vd"), str) else recognise(text)
+        if intent is not None and intent.kind == "help":  # needs no conversation state at all
+            await send_card(turn_context, self._help_card(turn_context))
+            return
         dialog_context = await self.dialogs.create_context(turn_context)
-        if value and isinstance(value.get("vd"), str):
+        if intent is None:
             await self._card_submit(turn_context, dialog_context, value)
             return
-        intent = recognise(text)
         await self._route(turn_context, dialog_context, intent)
+
+    def _help_card(self, context: TurnContext) -> dict:
+        return _cached_help_card(conversation_kind(context.activity), self.services.data_source)
 
     async def _card_submit(self, context: TurnContext, dialog_context, value: dict[str, Any]) -> None:
         kind = value["vd"]
@@ -231,7 +246,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
                     ),
                 )
         else:
-            await send_card(context, help_card(self.services.card_context(context)))
+            await send_card(context, self._help_card(context))
 
     async def _route(self, context: TurnContext, dialog_context, intent: Intent) -> None:
         kind = intent.kind
@@ -241,7 +256,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 context, notice_card("Stopped", "Tell me what's wrong when you're ready, or type “help”.")
             )
         elif kind == "help":
-            await send_card(context, help_card(self.services.card_context(context)))
+            await send_card(context, self._help_card(context))
         elif kind == "greeting" and dialog_context.active_dialog is None:
             await send_card(context, welcome_card(self.services.card_context(context)))
         elif kind == "cases":
@@ -249,13 +264,14 @@ class VoiceDoctorBot(TeamsActivityHandler):
         elif kind == "set-helpdesk-channel":
             await card_actions.set_helpdesk_channel(self, context)
         elif kind in ("diagnose", "self-report", "paste"):
+            await send_typing(context)  # at once: the access check and the lookup take round trips
             if await self._keep_private(context):
                 return
             await self._begin(dialog_context, self._options_for(context, intent))
         elif dialog_context.active_dialog is not None:
             await dialog_context.continue_dialog()
         else:
-            await send_card(context, help_card(self.services.card_context(context)))
+            await send_card(context, self._help_card(context))
 
     async def _keep_private(self, context: TurnContext) -> bool:
         """In channels and group chats only the helpdesk diagnoses: a person's own numbers and calls

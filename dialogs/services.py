@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.access import Access
 from bot.case_service import CaseService
@@ -58,8 +58,18 @@ def conversation_kind(activity: Activity) -> str:
     return "personal"
 
 
+class CardAttachment(Attachment):
+    """A finished card. botbuilder deep-copies every outgoing activity; a card is never changed
+    after it is built, so its copy is itself (a deep copy of a 20 KB card costs more than the turn)."""
+
+    def __deepcopy__(self, memo: dict) -> CardAttachment:
+        return self
+
+
 def card_message(card: dict) -> Activity:
-    return MessageFactory.attachment(CardFactory.adaptive_card(card))
+    return MessageFactory.attachment(
+        CardAttachment(content_type=CardFactory.content_types.adaptive_card, content=card)
+    )
 
 
 async def send_card(context: TurnContext, card: dict) -> str | None:
