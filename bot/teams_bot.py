@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import re
 import weakref
@@ -63,6 +64,16 @@ NOT_AVAILABLE = "Voice Doctor is not available for your organisation."
 def _cached_help_card(conversation: str, data_source: str) -> dict:
     """The help card depends only on where it is shown and on the data source: build it once."""
     return help_card(CardContext(now=datetime.now(UTC), conversation=conversation, data_source=data_source))
+
+
+def plain_json(value: Any) -> dict | None:
+    """A card submit's value as plain JSON (no NaN, no odd types), or None when it is not an object."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
 def malformed_invoke(activity) -> str | None:
@@ -183,7 +194,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
     # --- messages ------------------------------------------------------------------------------------
 
     async def on_message_activity(self, turn_context: TurnContext):
-        value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else None
+        value = plain_json(turn_context.activity.value)
+        turn_context.activity.value = value  # what dialogs may keep in state: plain JSON only
         text = message_text(turn_context)
         log.info(
             "message",
