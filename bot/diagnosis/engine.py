@@ -108,7 +108,7 @@ class Engine:
         rules = inbound_calls if problem == "inbound-calls" else sync_error
         playbook = load_playbook(problem)
         return [
-            Check(cid, playbook.check(cid).title, "unknown", "Checking…", source)
+            Check(cid, playbook.check_title(cid), "unknown", "Checking…", source)
             for cid, source, _ in rules.CHECKS
         ]
 

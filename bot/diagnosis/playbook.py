@@ -79,6 +79,10 @@ class Playbook:
             explanation=tuple(render(line, values) for line in words["explanation"]),
         )
 
+    def check_title(self, check_id: str) -> str:
+        """Just the title: what a "Checking…" card lists before anything is known to fill the rest."""
+        return self.data["checks"][check_id]["title"]
+
     def check(self, check_id: str, values: Mapping[str, str] | None = None) -> CheckWords:
         words = self.data["checks"][check_id]
         link = words.get("link")
