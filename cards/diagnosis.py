@@ -254,6 +254,8 @@ def _key_facts(d: Diagnosis, now: datetime) -> list[tuple[str, str | None]]:
     """The facts an admin acts on or quotes: who, which numbers, which call, which domains."""
     s, e = d.subject, d.evidence
     rows: list[tuple[str, str | None]] = []
+    if d.recheck_at:  # a "wait" answer: when the wait ends is the first thing to know
+        rows.append(("Wait until", when(d.recheck_at, now)))
     if s:
         who = " · ".join(x for x in (s.display_name, s.user_principal_name) if x)
         rows.append(("User", who or s.id))
