@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import re
 import weakref
@@ -20,7 +19,6 @@ from botbuilder.core import ConversationState, InvokeResponse, TurnContext, User
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import (
-    Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
@@ -28,6 +26,14 @@ from botbuilder.schema import (
 )
 
 from bot.config import Settings
+from bot.invokes import (
+    card_response,
+    extension_text,
+    invoke_error,
+    invoke_reply,
+    malformed_invoke,
+    plain_json,
+)
 from bot.logs import conversation_id
 from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
@@ -64,58 +70,6 @@ NOT_AVAILABLE = "Voice Doctor is not available for your organisation."
 def _cached_help_card(conversation: str, data_source: str) -> dict:
     """The help card depends only on where it is shown and on the data source: build it once."""
     return help_card(CardContext(now=datetime.now(UTC), conversation=conversation, data_source=data_source))
-
-
-def plain_json(value: Any) -> dict | None:
-    """A card submit's value as plain JSON (no NaN, no odd types), or None when it is not an object."""
-    if not isinstance(value, dict):
-        return None
-    try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError, RecursionError):
-        return None
-
-
-def malformed_invoke(activity) -> str | None:
-    """Why an invoke's value cannot be what its name says, or None when its shape is usable."""
-    value = activity.value
-    if activity.name == "adaptiveCard/action":
-        if not isinstance(value, dict) or not isinstance(value.get("action"), dict):
-            return "the value has no action object"
-        if not isinstance(value["action"].get("data", {}), dict | None):
-            return "the action's data is not an object"
-    elif activity.name == "composeExtension/query":
-        if not isinstance(value, dict):
-            return "the query is not an object"
-        if not isinstance(value.get("parameters", []), list | None):
-            return "the query's parameters are not a list"
-        if any(not isinstance(p, dict) for p in value.get("parameters") or []):
-            return "a query parameter is not an object"
-    return None
-
-
-def _invoke_error(name: str | None, problem: str) -> dict:
-    if name == "adaptiveCard/action":
-        return {
-            "statusCode": 400,
-            "type": "application/vnd.microsoft.error",
-            "value": {"code": "BadRequest", "message": f"The card action could not be read: {problem}."},
-        }
-    return {"error": f"The request could not be read: {problem}."}
-
-
-def _card_response(card: dict) -> dict:
-    return {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card}
-
-
-def _extension_text(text: str) -> dict:
-    return {"composeExtension": {"type": "message", "text": text}}
-
-
-async def _invoke_reply(context: TurnContext, status: int, body: Any) -> None:
-    await context.send_activity(
-        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=status, body=body))
-    )
 
 
 class VoiceDoctorBot(TeamsActivityHandler):
@@ -174,12 +128,12 @@ class VoiceDoctorBot(TeamsActivityHandler):
             await context.send_activity(NOT_AVAILABLE)
         elif activity.type == ActivityTypes.invoke:
             if activity.name == "adaptiveCard/action":
-                body = _card_response(notice_card("Not available", NOT_AVAILABLE))
+                body = card_response(notice_card("Not available", NOT_AVAILABLE))
             elif (activity.name or "").startswith("composeExtension/"):
-                body = _extension_text(NOT_AVAILABLE)
+                body = extension_text(NOT_AVAILABLE)
             else:
                 body = {"error": NOT_AVAILABLE}
-            await _invoke_reply(context, 200, body)
+            await invoke_reply(context, 200, body)
 
     # --- invokes -------------------------------------------------------------------------------------
 
@@ -188,7 +142,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
         problem = malformed_invoke(turn_context.activity)
         if problem:
             log.info("malformed invoke", extra={"invoke": turn_context.activity.name, "problem": problem})
-            return InvokeResponse(status=400, body=_invoke_error(turn_context.activity.name, problem))
+            return InvokeResponse(status=400, body=invoke_error(turn_context.activity.name, problem))
         return await super().on_invoke_activity(turn_context)
 
     # --- messages ------------------------------------------------------------------------------------
