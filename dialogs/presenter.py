@@ -8,6 +8,7 @@ follow-ups present a diagnosis the same way.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -98,8 +99,10 @@ class Presenter:
         await self.services.cases.add_reference(case, reference_of(context), activity_id, "reporter")
 
     def helpdesk_card(self, context: TurnContext, case: CaseRecord) -> dict:
-        ctx = self.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at)
-        ctx = type(ctx)(**{**ctx.__dict__, "conversation": "channel"})
+        ctx = replace(
+            self.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at),
+            conversation="channel",  # it is the helpdesk channel's card, wherever it is rebuilt
+        )
         return helpdesk_report_card(
             case.diagnosis,
             ctx,
