@@ -25,6 +25,7 @@ from botbuilder.dialogs.prompts import Prompt, PromptRecognizerResult
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError
 from bot.diagnosis.phone import to_e164
+from bot.diagnosis.times import parse_timestamp
 from bot.sources.base import SourceError
 from cards.conversation import (
     ask_8x8_number_card,
@@ -232,8 +233,6 @@ def _first_sync_from(value: dict, text: str, now: datetime) -> str | None:
 def _parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
-    from bot.diagnosis.times import parse_timestamp
-
     return parse_timestamp(value)
 
 
