@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.connector import FakeConnector
+from tests.storage_backends import postgres_url, state_url  # noqa: F401  (fixtures for the state-store tests)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.config import load_settings
 from tests.apphost import activity, running_app
 from tests.dialog_harness import make_harness, text_of
 from tests.fakes.connector import FakeConnector
-from tests.storage_backends import fresh_schema, postgres_url, state_url  # noqa: F401  (fixtures)
+from tests.storage_backends import fresh_schema
 
 
 class Clock:
@@ -88,7 +88,7 @@ async def test_a_sync_too_recent_case_is_followed_up_once_when_its_wait_ends(sta
 
 
 @pytest.mark.postgres
-async def test_two_instances_on_one_postgresql_send_one_follow_up(postgres_url):  # noqa: F811
+async def test_two_instances_on_one_postgresql_send_one_follow_up(postgres_url):
     clock = Clock(datetime.now(UTC).replace(second=0, microsecond=0))
     connector = await FakeConnector().start()
     try:
