@@ -14,17 +14,15 @@ they were written, and `jsonb` would reorder keys.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from botbuilder.core import Storage
 
-from bot.cases.model import ACTIVE_STATUSES, Case
-from bot.cases.store import CaseExistsError, CaseNotFoundError, CaseStoreBase, Clock, utc_now
-from bot.state.codec import DEFAULT_ALLOWED_MODULES, decode_item, prepare_write, set_etag
+from bot.cases.model import Case
+from bot.cases.store import CaseExistsError, CaseNotFoundError
+from bot.state.common import DatabaseCaseStore, DatabaseStorage, SharedDatabase, changed, error_text
 from bot.state.errors import ETagConflictError, StateStoreError
 from bot.state.schema import (
     CASES_TABLE,
@@ -80,14 +78,13 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class PostgresDatabase:
+class PostgresDatabase(SharedDatabase):
     """A connection pool to one PostgreSQL database, and who still uses it."""
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10):
         self.url = url
         self._min_size, self._max_size = min_size, max_size
         self.pool: asyncpg.Pool | None = None
-        self._users = 0
 
     async def open(self) -> PostgresDatabase:
         """Connect and create the tables on first start (under an advisory lock: instances may race)."""
@@ -110,15 +107,6 @@ class PostgresDatabase:
             ) from error
         return self
 
-    def acquire(self) -> None:
-        self._users += 1
-
-    async def release(self) -> None:
-        """One user is done; the pool closes when the last one is."""
-        self._users -= 1
-        if self._users <= 0:
-            await self.close()
-
     async def close(self) -> None:
         pool, self.pool = self.pool, None
         if pool is not None:
@@ -134,34 +122,20 @@ class PostgresDatabase:
 # Bot state
 
 
-class PostgresStorage(Storage):
-    """botbuilder `Storage` in PostgreSQL, with the same eTag rules as `SqliteStorage`."""
+class PostgresStorage(DatabaseStorage):
+    """botbuilder `Storage` in PostgreSQL, with MemoryStorage's eTag rules (see `DatabaseStorage`)."""
 
-    def __init__(self, db: PostgresDatabase, *, allowed_modules: Iterable[str] = DEFAULT_ALLOWED_MODULES):
-        self._db = db
-        self._allowed = tuple(allowed_modules)
-        db.acquire()
-        self._closed = False
+    _db: PostgresDatabase
 
-    async def read(self, keys: Iterable[str]) -> dict[str, Any]:
-        keys = list(dict.fromkeys(keys or ()))
-        if not keys:
-            return {}
+    async def _select(self, keys: list[str]) -> list[tuple[str, str, str]]:
         async with self._db.connection() as conn:
             rows = await conn.fetch(
                 f"SELECT key, etag, document::text AS document FROM {STATE_TABLE} WHERE key = ANY($1::text[])",
                 keys,
             )
-        return {
-            row["key"]: decode_item(row["key"], row["document"], row["etag"], self._allowed) for row in rows
-        }
+        return [(row["key"], row["etag"], row["document"]) for row in rows]
 
-    async def write(self, changes: Mapping[str, Any]) -> None:
-        if changes is None:
-            raise StateStoreError("Changes are required when writing state.")
-        if not changes:
-            return
-        prepared = [prepare_write(key, item) for key, item in changes.items()]
+    async def _upsert(self, prepared: list[tuple[str, str | None, str]]) -> list[str]:
         etags: list[str] = []
         async with self._db.connection() as conn, conn.transaction():
             for key, expected, document in prepared:
@@ -180,19 +154,11 @@ class PostgresStorage(Storage):
                 if stored is None:
                     raise ETagConflictError(key)
                 etags.append(etag)
-        for item, etag in zip(changes.values(), etags, strict=True):
-            set_etag(item, etag)
+        return etags
 
-    async def delete(self, keys: Iterable[str]) -> None:
-        keys = list(dict.fromkeys(keys or ()))
-        if keys:
-            async with self._db.connection() as conn:
-                await conn.execute(f"DELETE FROM {STATE_TABLE} WHERE key = ANY($1::text[])", keys)
-
-    async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._db.release()
+    async def _delete(self, keys: list[str]) -> None:
+        async with self._db.connection() as conn:
+            await conn.execute(f"DELETE FROM {STATE_TABLE} WHERE key = ANY($1::text[])", keys)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -207,14 +173,10 @@ def _case(row: asyncpg.Record) -> Case:
     return case_from_row(row["document"], row["status"], row["recheck_at"], row["attempts"])
 
 
-class PostgresCaseStore(CaseStoreBase):
+class PostgresCaseStore(DatabaseCaseStore):
     """Cases in PostgreSQL; see `bot.cases.store` for the contract."""
 
-    def __init__(self, db: PostgresDatabase, clock: Clock = utc_now):
-        super().__init__(clock)
-        self._db = db
-        db.acquire()
-        self._closed = False
+    _db: PostgresDatabase
 
     async def create(self, case: Case) -> Case:
         async with self._db.connection() as conn:
@@ -239,12 +201,7 @@ class PostgresCaseStore(CaseStoreBase):
             row = await conn.fetchrow(f"SELECT {_CASE_COLUMNS} FROM {CASES_TABLE} WHERE id = $1", case_id)
         return _case(row) if row else None
 
-    async def list(
-        self, statuses: Iterable[str] = ACTIVE_STATUSES, tenant_id: str | None = None, *, limit: int = 200
-    ) -> list[Case]:
-        statuses = list(statuses)
-        if not statuses:
-            return []
+    async def _select(self, statuses: list[str], tenant_id: str | None, limit: int) -> list[Case]:
         async with self._db.connection() as conn:
             rows = await conn.fetch(
                 f"""SELECT {_CASE_COLUMNS} FROM {CASES_TABLE}
@@ -263,9 +220,7 @@ class PostgresCaseStore(CaseStoreBase):
             )
             if row is None:
                 raise CaseNotFoundError(case_id)
-            before = _case(row)
-            after = change(before)
-            moved = after.recheck_at != before.recheck_at
+            after, moved = changed(_case(row), change)
             await conn.execute(
                 f"""UPDATE {CASES_TABLE} SET tenant_id = $2, status = $3, recheck_at = $4, updated_at = $5,
                       document = $6::json,
@@ -324,7 +279,7 @@ class PostgresCaseStore(CaseStoreBase):
                 case_id,
                 owner,
                 retry_at,
-                error[:1000],
+                error_text(error),
             )
         return result == "UPDATE 1"
 
@@ -334,8 +289,3 @@ class PostgresCaseStore(CaseStoreBase):
                 f"""SELECT MIN(GREATEST(recheck_at, retry_at, lease_until)) FROM {CASES_TABLE}
                     WHERE status <> 'resolved' AND recheck_at IS NOT NULL"""
             )
-
-    async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._db.release()

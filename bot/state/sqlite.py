@@ -14,18 +14,16 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from botbuilder.core import Storage
-
-from bot.cases.model import ACTIVE_STATUSES, Case, as_utc
-from bot.cases.store import CaseExistsError, CaseNotFoundError, CaseStoreBase, Clock, utc_now
-from bot.state.codec import DEFAULT_ALLOWED_MODULES, decode_item, prepare_write, set_etag
+from bot.cases.model import Case, as_utc
+from bot.cases.store import CaseExistsError, CaseNotFoundError, utc_now
+from bot.state.common import DatabaseCaseStore, DatabaseStorage, SharedDatabase, changed, error_text
 from bot.state.errors import ETagConflictError, StateStoreError
 from bot.state.schema import (
     CASES_TABLE,
@@ -89,14 +87,13 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-class SqliteDatabase:
+class SqliteDatabase(SharedDatabase):
     """One SQLite file: its connection, the thread it runs on, and who still uses it."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
-        self._users = 0
 
     async def open(self) -> SqliteDatabase:
         """Create the parent directory, the file and the tables on first start; WAL mode."""
@@ -134,15 +131,6 @@ class SqliteDatabase:
             ) from error
         return conn
 
-    def acquire(self) -> None:
-        self._users += 1
-
-    async def release(self) -> None:
-        """One user is done; the connection closes when the last one is."""
-        self._users -= 1
-        if self._users <= 0:
-            await self.close()
-
     async def close(self) -> None:
         if self._executor is None:
             return
@@ -168,48 +156,19 @@ class SqliteDatabase:
 # Bot state
 
 
-class SqliteStorage(Storage):
-    """botbuilder `Storage` in SQLite, with MemoryStorage's eTag rules.
+class SqliteStorage(DatabaseStorage):
+    """botbuilder `Storage` in SQLite, with MemoryStorage's eTag rules (see `DatabaseStorage`)."""
 
-    An item written with `e_tag` "*" or without one overwrites; one written with another `e_tag`
-    must carry the eTag it was read with, else `ETagConflictError` (a `KeyError`, as MemoryStorage
-    raises) and nothing of that `write` is stored. Items read come back with their `e_tag`; after a
-    successful write the caller's items carry their new eTag, so the same state can be saved twice
-    in one turn.
-    """
+    _db: SqliteDatabase
 
-    def __init__(self, db: SqliteDatabase, *, allowed_modules: Iterable[str] = DEFAULT_ALLOWED_MODULES):
-        self._db = db
-        self._allowed = tuple(allowed_modules)
-        db.acquire()
-        self._closed = False
+    async def _select(self, keys: list[str]) -> list[tuple[str, str, str]]:
+        return await self._db.run(lambda conn: _select_state(conn, keys))
 
-    async def read(self, keys: Iterable[str]) -> dict[str, Any]:
-        keys = list(dict.fromkeys(keys or ()))
-        if not keys:
-            return {}
-        rows = await self._db.run(lambda conn: _select_state(conn, keys))
-        return {key: decode_item(key, document, etag, self._allowed) for key, etag, document in rows}
+    async def _upsert(self, prepared: list[tuple[str, str | None, str]]) -> list[str]:
+        return await self._db.run(lambda conn: _upsert_state(conn, prepared))
 
-    async def write(self, changes: Mapping[str, Any]) -> None:
-        if changes is None:
-            raise StateStoreError("Changes are required when writing state.")
-        if not changes:
-            return
-        prepared = [prepare_write(key, item) for key, item in changes.items()]
-        new_etags = await self._db.run(lambda conn: _upsert_state(conn, prepared))
-        for item, etag in zip(changes.values(), new_etags, strict=True):
-            set_etag(item, etag)
-
-    async def delete(self, keys: Iterable[str]) -> None:
-        keys = list(dict.fromkeys(keys or ()))
-        if keys:
-            await self._db.run(lambda conn: _delete_state(conn, keys))
-
-    async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._db.release()
+    async def _delete(self, keys: list[str]) -> None:
+        await self._db.run(lambda conn: _delete_state(conn, keys))
 
 
 def _chunks(keys: list[str]) -> Iterator[list[str]]:
@@ -266,14 +225,10 @@ def _case(row: tuple[str, str, str | None, int]) -> Case:
     return case_from_row(document, status, from_ts(recheck_at), attempts)
 
 
-class SqliteCaseStore(CaseStoreBase):
+class SqliteCaseStore(DatabaseCaseStore):
     """Cases in the SQLite file; see `bot.cases.store` for the contract."""
 
-    def __init__(self, db: SqliteDatabase, clock: Clock = utc_now):
-        super().__init__(clock)
-        self._db = db
-        db.acquire()
-        self._closed = False
+    _db: SqliteDatabase
 
     async def create(self, case: Case) -> Case:
         def insert(conn: sqlite3.Connection) -> None:
@@ -306,12 +261,7 @@ class SqliteCaseStore(CaseStoreBase):
         )
         return _case(row) if row else None
 
-    async def list(
-        self, statuses: Iterable[str] = ACTIVE_STATUSES, tenant_id: str | None = None, *, limit: int = 200
-    ) -> list[Case]:
-        statuses = list(statuses)
-        if not statuses:
-            return []
+    async def _select(self, statuses: list[str], tenant_id: str | None, limit: int) -> list[Case]:
         marks = ",".join("?" * len(statuses))
         where = f"status IN ({marks})" + (" AND tenant_id = ?" if tenant_id is not None else "")
         params: list[Any] = [*statuses, *([tenant_id] if tenant_id is not None else []), limit]
@@ -332,9 +282,7 @@ class SqliteCaseStore(CaseStoreBase):
                 ).fetchone()
                 if row is None:
                     raise CaseNotFoundError(case_id)
-                before = _case(row)
-                after = change(before)
-                moved = after.recheck_at != before.recheck_at
+                after, moved = changed(_case(row), change)
                 conn.execute(
                     f"""UPDATE {CASES_TABLE} SET tenant_id = ?, status = ?, recheck_at = ?, updated_at = ?, document = ?,
                         retry_at = CASE WHEN ? THEN NULL ELSE retry_at END,
@@ -411,7 +359,7 @@ class SqliteCaseStore(CaseStoreBase):
                           lease_owner = NULL, lease_until = NULL, lease_due = NULL,
                           retry_at = ?, attempts = attempts + 1, last_error = ?
                         WHERE id = ? AND lease_owner = ?""",
-                    (ts(retry_at), error[:1000], case_id, owner),
+                    (ts(retry_at), error_text(error), case_id, owner),
                 )
                 return cursor.rowcount == 1
 
@@ -425,8 +373,3 @@ class SqliteCaseStore(CaseStoreBase):
             ).fetchone()[0]
         )
         return from_ts(value)
-
-    async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            await self._db.release()
