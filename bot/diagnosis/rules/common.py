@@ -12,9 +12,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from bot.diagnosis.model import Check, Confidence
+from bot.diagnosis.model import Action, Check, Confidence, Diagnosis, Evidence, Subject, SupportRequest
+
+if TYPE_CHECKING:
+    from bot.diagnosis.playbook import CauseWords
 
 T = TypeVar("T")
 
@@ -47,6 +50,11 @@ class Answer(Generic[T]):
         return cls(error=why, asked=False)
 
 
+def not_asked_yet() -> Any:
+    """A facts field for an `Answer` the engine fills in once it asks the source."""
+    return field(default_factory=lambda: Answer.not_asked("not asked"))
+
+
 @dataclass
 class Verdict:
     cause: str
@@ -54,6 +62,39 @@ class Verdict:
     alternatives: list[str] = field(default_factory=list)
     recheck_at: datetime | None = None
     needs: list[str] = field(default_factory=list)
+
+
+def verdict_diagnosis(
+    problem: str,
+    verdict: Verdict,
+    words: CauseWords,
+    *,
+    now: datetime,
+    data_source: str,
+    subject: Subject | None,
+    checks: list[Check],
+    evidence: Evidence,
+    actions: list[Action],
+    support_request: SupportRequest | None = None,
+) -> Diagnosis:
+    """The diagnosis of a verdict: its cause, confidence, alternatives, re-check time and needs, in the cause's words."""
+    return Diagnosis(
+        problem=problem,
+        cause=verdict.cause,
+        title=words.title,
+        confidence=verdict.confidence,
+        subject=subject,
+        checks=checks,
+        evidence=evidence,
+        actions=actions,
+        support_request=support_request,
+        alternatives=verdict.alternatives,
+        recheck_at=verdict.recheck_at,
+        data_source=data_source,  # type: ignore[arg-type]
+        summary=words.summary,
+        checked_at=now,
+        needs=verdict.needs,
+    )
 
 
 def choose_cause(
@@ -105,6 +146,11 @@ def _is_name(word: str) -> bool:
 
 def unknown(check_id: str, title: str, source: str, why: str, link: str | None = None) -> Check:
     return Check(check_id, title, "unknown", sentence(why), source, link)
+
+
+def count(n: int, noun: str) -> str:
+    """`1 call`, `2 calls`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def join_names(names: Sequence[str], limit: int = 6) -> str:

@@ -10,7 +10,7 @@ Pure functions over `InboundFacts`: the engine gathers the facts, nothing here d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY, Check, Diagnosis, Evidence, FailedCall, Subject
@@ -24,9 +24,12 @@ from bot.diagnosis.rules.common import (
     Answer,
     Verdict,
     choose_cause,
+    count,
     join_names,
+    not_asked_yet,
     sentence,
     unknown,
+    verdict_diagnosis,
 )
 from bot.diagnosis.times import format_utc, human_age, human_duration, human_until
 from bot.sources.base import (
@@ -82,14 +85,14 @@ class InboundFacts:
     query: str | None
     user: Answer[DirectoryUser]
     matches: int = 0
-    assignments: Answer[list[NumberAssignment]] = field(default_factory=lambda: Answer.not_asked("not asked"))
-    voice: Answer[VoiceConfig] = field(default_factory=lambda: Answer.not_asked("not asked"))
-    eightbyeight: Answer[EightByEightUser] = field(default_factory=lambda: Answer.not_asked("not asked"))
+    assignments: Answer[list[NumberAssignment]] = not_asked_yet()
+    voice: Answer[VoiceConfig] = not_asked_yet()
+    eightbyeight: Answer[EightByEightUser] = not_asked_yet()
     told_8x8_number: str | None = None
     first_sync_at: datetime | None = None
     first_sync_source: str = "portal"  # "admin" (told) or "portal" (pasted, or the demo portal)
     first_sync_error: str | None = None
-    calls: Answer[CallSearch] = field(default_factory=lambda: Answer.not_asked("not asked"))
+    calls: Answer[CallSearch] = not_asked_yet()
     call_data: PortalEvidence | None = None  # pasted (or the demo portal's) Call Data page
     call_data_error: str | None = None
     unread_paste: bool = False  # text was pasted, but it shows neither Call Data nor a sync time
@@ -479,7 +482,7 @@ def _failures_check(facts: InboundFacts) -> Check:
             else ""
         )
         parts.append(
-            f"{_count(len(calls), 'failed inbound call')} to {join_names(facts.numbers)} in Microsoft's Direct "
+            f"{count(len(calls), 'failed inbound call')} to {join_names(facts.numbers)} in Microsoft's Direct "
             f"Routing log {_searched_window(facts)}{partial}; the latest {_call_words(newest)}."
         )
         if facts.calls.value and not facts.calls.value.complete:
@@ -695,22 +698,17 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
     support = None
     if "microsoft-out-of-sync" in (verdict.cause, *verdict.alternatives):
         support = playbook.support_request(values, flags)
-    return Diagnosis(
-        problem=PROBLEM,
-        cause=verdict.cause,
-        title=words.title,
-        confidence=verdict.confidence,
+    return verdict_diagnosis(
+        PROBLEM,
+        verdict,
+        words,
+        now=facts.now,
+        data_source=data_source,
         subject=_subject(facts),
         checks=checks,
         evidence=_evidence(facts),
         actions=actions,
         support_request=support,
-        alternatives=verdict.alternatives,
-        recheck_at=verdict.recheck_at,
-        data_source=data_source,  # type: ignore[arg-type]
-        summary=words.summary,
-        checked_at=facts.now,
-        needs=verdict.needs,
     )
 
 
@@ -850,7 +848,7 @@ def _calls_summary(facts: InboundFacts, evidence: Evidence) -> str:
         codes.append(f"Q.850 cause {evidence.q850_cause}")
     latest = f"; latest {format_utc(max(times))}" if times else ""
     code_words = f" ({', '.join(codes)})" if codes else ""
-    return f"{_count(evidence.failed_calls, 'failed inbound call')}{span}{latest}{code_words}"
+    return f"{count(evidence.failed_calls, 'failed inbound call')}{span}{latest}{code_words}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -879,10 +877,6 @@ def _lower(text: str | None) -> str:
     if first.isalpha() and first[1:].islower() and first not in PROPER_NOUNS:
         return text[0].lower() + text[1:]
     return text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _code_words(call: CallRecord) -> str:

@@ -18,7 +18,16 @@ from datetime import datetime, timedelta
 from bot.diagnosis.model import SYNC_CAUSES, Check, Diagnosis, Evidence, Subject
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence
-from bot.diagnosis.rules.common import Answer, Verdict, join_names, sentence, unknown
+from bot.diagnosis.rules.common import (
+    Answer,
+    Verdict,
+    count,
+    join_names,
+    not_asked_yet,
+    sentence,
+    unknown,
+    verdict_diagnosis,
+)
 from bot.diagnosis.times import format_utc, human_age, human_until
 from bot.sources.base import DirectoryUser, Domain
 
@@ -49,10 +58,8 @@ class SyncFacts:
     now: datetime
     history: PortalEvidence | None = None  # pasted, or the demo portal's
     history_error: str | None = None
-    domains: Answer[list[Domain]] = field(default_factory=lambda: Answer.not_asked("not asked"))
-    activation_users: Answer[list[DirectoryUser]] = field(
-        default_factory=lambda: Answer.not_asked("not asked")
-    )
+    domains: Answer[list[Domain]] = not_asked_yet()
+    activation_users: Answer[list[DirectoryUser]] = not_asked_yet()
     domain_users: dict[str, Answer[list[DirectoryUser]]] = field(default_factory=dict)
     subject: Subject | None = None
     unread_paste: bool = False  # text was pasted, but it is not a Sync History
@@ -246,7 +253,7 @@ def _activation_users_check(facts: SyncFacts) -> Check:
         "activation-users",
         title,
         "warn",
-        f"{_count(len(users), 'account')} created for the domain activation: {join_names(names)}. "
+        f"{count(len(users), 'account')} created for the domain activation: {join_names(names)}. "
         "The reset procedure deletes them.",
         "graph",
         link,
@@ -353,21 +360,16 @@ def assemble(facts: SyncFacts, checks: list[Check], data_source: str) -> Diagnos
         else [],
         first_sync_at=history.first_complete_sync_at if history else None,
     )
-    return Diagnosis(
-        problem=PROBLEM,
-        cause=verdict.cause,
-        title=words.title,
-        confidence=verdict.confidence,
+    return verdict_diagnosis(
+        PROBLEM,
+        verdict,
+        words,
+        now=facts.now,
+        data_source=data_source,
         subject=facts.subject,
         checks=checks,
         evidence=evidence,
         actions=playbook.actions_for(verdict.cause, values, flags),
-        alternatives=verdict.alternatives,
-        recheck_at=verdict.recheck_at,
-        data_source=data_source,  # type: ignore[arg-type]
-        summary=words.summary,
-        checked_at=facts.now,
-        needs=verdict.needs,
     )
 
 
@@ -397,7 +399,3 @@ def _values(facts: SyncFacts, verdict: Verdict) -> tuple[dict[str, str], set[str
 
 def _times(n: int) -> str:
     return "once" if n == 1 else f"{n} times"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
