@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from bot.cli import doctor
 from tests.fakes.eightbyeight_server import FakeEightByEight
-from tests.fakes.graph_fixtures import HELPDESK_GROUP, contoso
-from tests.fakes.graph_server import FakeMicrosoft
+from tests.fakes.graph_fixtures import HELPDESK_GROUP
+from tests.http.graph_helpers import run_bot
 
-NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
-REPO = Path(__file__).resolve().parents[2]
 PERMISSIONS = [
     "User.Read.All",
     "TeamsTelephoneNumber.Read.All",
@@ -30,32 +21,9 @@ PERMISSIONS = [
 ]
 
 
-@pytest.fixture
-async def fake(trust_test_ca) -> AsyncIterator[FakeMicrosoft]:
-    async with FakeMicrosoft(trust_test_ca, contoso(NOW)) as server:
-        yield server
-
-
 async def run_doctor(env: dict[str, str], tmp_path: Path, *args: str) -> tuple[int, str, str]:
     """The real command in a subprocess (no .env in its directory), while this loop serves the fakes."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GRAPH_", "Microsoft", "EIGHTBYEIGHT_", "DIAGNOSTICS_", "HELPDESK_"))
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "doctor",
-        *args,
-        cwd=tmp_path,
-        env={**clean, "PYTHONPATH": str(REPO), **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode, out.decode(), err.decode()
+    return await run_bot("doctor", *args, env=env, cwd=tmp_path, timeout=60)
 
 
 def row(output: str, check: str) -> str:

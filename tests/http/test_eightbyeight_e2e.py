@@ -8,10 +8,7 @@ check `unknown` with the reason, and `python -m bot diagnose` exits 0.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,12 +20,12 @@ from bot.diagnosis.model import Diagnosis
 from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.graph import GraphSource
-from bot.sources.http import HttpClient, RetryPolicy
+from bot.sources.http import RetryPolicy
 from tests.fakes.eightbyeight_server import FakeEightByEight, make_extension, make_user
 from tests.fakes.graph_fixtures import ADELE, DARA, Clock, contoso
 from tests.fakes.graph_server import FakeMicrosoft
+from tests.http.graph_helpers import run_bot
 
-REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
 OTHER_NUMBER = "+14255550199"
@@ -56,10 +53,8 @@ async def eightbyeight(trust_test_ca) -> AsyncIterator[FakeEightByEight]:
 
 
 @pytest.fixture
-async def http(clock) -> AsyncIterator[HttpClient]:
-    client = HttpClient(FAST, sleep=clock.sleep)
-    yield client
-    await client.close()
+def retry_policy() -> RetryPolicy:
+    return FAST
 
 
 @pytest.fixture
@@ -174,28 +169,11 @@ async def test_without_a_key_the_admins_number_still_decides(microsoft, http, cl
 
 
 async def run_cli(*fakes, tmp_path: Path, args: tuple[str, ...]) -> tuple[int, dict | None, str]:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GRAPH_", "Microsoft", "EIGHTBYEIGHT_", "DIAGNOSTICS_", "HELPDESK_"))
-    }
-    env = {**inherited, "PYTHONPATH": str(REPO)}
+    env: dict[str, str] = {}
     for fake in fakes:
         env.update(fake.env())
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "diagnose",
-        *args,
-        "--json",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=90)
-    return process.returncode, json.loads(out) if out.strip() else None, err.decode()
+    code, out, err = await run_bot("diagnose", *args, "--json", env=env, cwd=tmp_path, timeout=90)
+    return code, json.loads(out) if out.strip() else None, err
 
 
 def cli_args(user: str) -> tuple[str, ...]:

@@ -57,10 +57,8 @@ async def fake(trust_test_ca, clock) -> AsyncIterator[FakeEightByEight]:
 
 
 @pytest.fixture
-async def http(clock) -> AsyncIterator[HttpClient]:
-    client = HttpClient(FAST, sleep=clock.sleep)
-    yield client
-    await client.close()
+def retry_policy() -> RetryPolicy:
+    return FAST
 
 
 def source_for(fake: FakeEightByEight, http: HttpClient, clock: FakeClock, **kwargs) -> EightByEightApiSource:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -14,36 +13,18 @@ from bot.sources.base import SourceUnavailable
 from bot.sources.graph import GraphSource
 from bot.sources.graph_calls import CallLogLimits
 from bot.sources.http import HttpClient, RetryPolicy
-from tests.fakes.graph_fixtures import ADELE, DARA, Clock, contoso, failed_call
-from tests.fakes.graph_server import CallList, FakeMicrosoft, FakeTenant, UniformTraffic, call_row
+from tests.fakes.graph_fixtures import ADELE, DARA, Clock, failed_call
+from tests.fakes.graph_server import CallList, FakeMicrosoft, UniformTraffic, call_row
+from tests.http.graph_helpers import NOW
 
-NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
 WEEK = timedelta(days=7)
 FAST = RetryPolicy(attempts=4, total_seconds=60.0, request_timeout=5.0, base_backoff=0.01)
 BUSY = 100_000  # calls a day
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def tenant() -> FakeTenant:
-    return contoso(NOW)
-
-
-@pytest.fixture
-async def fake(trust_test_ca, tenant) -> AsyncIterator[FakeMicrosoft]:
-    async with FakeMicrosoft(trust_test_ca, tenant) as server:
-        yield server
-
-
-@pytest.fixture
-async def http(clock) -> AsyncIterator[HttpClient]:
-    client = HttpClient(FAST, sleep=clock.sleep)
-    yield client
-    await client.close()
+def retry_policy() -> RetryPolicy:
+    return FAST
 
 
 def make_source(fake: FakeMicrosoft, http: HttpClient, clock: Clock, **limits) -> GraphSource:

@@ -7,10 +7,7 @@ and a user whose name holds a quote.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +17,7 @@ import pytest
 from bot.sources.demo import demo_data
 from tests.fakes.graph_fixtures import demo_as_graph
 from tests.fakes.graph_server import CallList, FakeMicrosoft, UniformTraffic, call_row
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.http.graph_helpers import run_bot
 
 
 @pytest.fixture
@@ -34,25 +30,8 @@ async def fake(trust_test_ca) -> AsyncIterator[FakeMicrosoft]:
 
 
 async def diagnose(fake: FakeMicrosoft, tmp_path: Path, *args: str) -> tuple[int, dict | None, str]:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GRAPH_", "Microsoft", "EIGHTBYEIGHT_", "DIAGNOSTICS_", "HELPDESK_"))
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "diagnose",
-        *args,
-        "--json",
-        cwd=tmp_path,
-        env={**inherited, "PYTHONPATH": str(REPO), **fake.env()},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=90)
-    return process.returncode, json.loads(out) if out.strip() else None, err.decode()
+    code, out, err = await run_bot("diagnose", *args, "--json", env=fake.env(), cwd=tmp_path, timeout=90)
+    return code, json.loads(out) if out.strip() else None, err
 
 
 def burst(start: datetime, calls: int) -> CallList:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -11,19 +10,19 @@ from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.model import Diagnosis
 from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.graph import GraphSource
-from bot.sources.http import HttpClient, RetryPolicy
-from tests.fakes.graph_fixtures import ADELE, DARA, NOLIC, NONUM, VOICE_DOMAINS, Clock, contoso, failed_call
-from tests.fakes.graph_server import CallList, FakeMicrosoft, FakeTenant, UniformTraffic, call_row
+from bot.sources.http import RetryPolicy
+from tests.fakes.graph_fixtures import ADELE, DARA, NOLIC, NONUM, VOICE_DOMAINS, contoso, failed_call
+from tests.fakes.graph_server import CallList, FakeTenant, UniformTraffic, call_row
+from tests.http.graph_helpers import NOW
 
-NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=10)
 CORRELATION = "3f2b8c1e-7d4a-4e9b-a6c2-5b8e1f0d9a47"
 FAST = RetryPolicy(attempts=4, total_seconds=60.0, request_timeout=5.0, base_backoff=0.01)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
+def retry_policy() -> RetryPolicy:
+    return FAST
 
 
 @pytest.fixture
@@ -35,17 +34,9 @@ def tenant() -> FakeTenant:
 
 
 @pytest.fixture
-async def fake(trust_test_ca, tenant) -> AsyncIterator[FakeMicrosoft]:
-    async with FakeMicrosoft(trust_test_ca, tenant) as server:
-        yield server
-
-
-@pytest.fixture
-async def engine(fake, clock) -> AsyncIterator[Engine]:
-    http = HttpClient(FAST, sleep=clock.sleep)
+def engine(fake, http, clock) -> Engine:
     source = GraphSource(fake.settings(), http, clock=clock)
-    yield Engine(source, NotConfiguredEightByEight(), NoPortal(), data_source="live", clock=clock)
-    await http.close()
+    return Engine(source, NotConfiguredEightByEight(), NoPortal(), data_source="live", clock=clock)
 
 
 async def diagnose(engine: Engine, **request) -> Diagnosis:

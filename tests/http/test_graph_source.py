@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,38 +28,19 @@ from tests.fakes.graph_fixtures import (
     TEAMS_ADMIN,
     TEMPORARY_USER_NAME,
     VOICE_DOMAINS,
-    Clock,
     contoso,
     failed_call,
     graph_user,
 )
-from tests.fakes.graph_server import CallList, FakeMicrosoft, FakeTenant, parse_filter
+from tests.fakes.graph_server import CallList, FakeMicrosoft, parse_filter
+from tests.http.graph_helpers import NOW
 
-NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
 FAST = RetryPolicy(attempts=4, total_seconds=60.0, request_timeout=2.0, base_backoff=0.01)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
-def tenant() -> FakeTenant:
-    return contoso(NOW)
-
-
-@pytest.fixture
-async def fake(trust_test_ca, tenant) -> AsyncIterator[FakeMicrosoft]:
-    async with FakeMicrosoft(trust_test_ca, tenant) as server:
-        yield server
-
-
-@pytest.fixture
-async def http(clock) -> AsyncIterator[HttpClient]:
-    client = HttpClient(FAST, sleep=clock.sleep)
-    yield client
-    await client.close()
+def retry_policy() -> RetryPolicy:
+    return FAST
 
 
 @pytest.fixture
