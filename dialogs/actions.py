@@ -26,7 +26,7 @@ from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
 from dialogs.presenter import tenant_of
-from dialogs.services import card_message, conversation_kind, send_card
+from dialogs.services import conversation_kind, send_card
 
 if TYPE_CHECKING:
     from bot.teams_bot import VoiceDoctorBot
@@ -323,13 +323,3 @@ def _tap(value: dict[str, Any]):
     from botbuilder.schema import CardAction
 
     return CardAction(type="invoke", value=value)
-
-
-__all__ = [
-    "execute",
-    "extension_query",
-    "extension_select",
-    "set_helpdesk_channel",
-    "show_cases",
-    "card_message",
-]

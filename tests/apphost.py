@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import itertools
 import tempfile
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +115,3 @@ async def running_app(settings: Settings, *, sources=None, clock=None) -> AsyncI
                 yield RunningApp(f"http://127.0.0.1:{port}", app, session)
             finally:
                 await runner.cleanup()
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())

@@ -80,20 +80,6 @@ class Turn:
     def all_cards(self) -> list[dict[str, Any]]:
         return self.cards + self.updated_cards
 
-    @property
-    def last_card(self) -> dict[str, Any]:
-        """The card the user ends up looking at: the newest update, else the newest message."""
-        cards = self.all_cards
-        assert cards, f"the bot sent no card (sent: {[a.text for a in self.sent]})"
-        updated, sent = self.updated_cards, self.cards
-        return updated[-1] if updated and (not sent or self._updated_last()) else sent[-1]
-
-    def _updated_last(self) -> bool:
-        return bool(self.updated)
-
-    def text(self) -> str:
-        return "\n".join(text_of(c) for c in self.all_cards) + "\n".join(a.text or "" for a in self.sent)
-
 
 class Harness:
     """The bot wired as app.py wires it; the state store opens on the first turn (`start()`)."""
