@@ -26,6 +26,7 @@ from botbuilder.schema import (
 )
 
 from bot.config import Settings
+from bot.diagnosis.portal_text import parse_portal_text
 from bot.invokes import (
     card_response,
     extension_text,
@@ -40,8 +41,16 @@ from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
 from dialogs.intents import Intent, first_phone_number, recognise
-from dialogs.presenter import Presenter, tenant_of
-from dialogs.services import ConversationServices, conversation_kind, send_card, send_typing, update_card
+from dialogs.presenter import Presenter
+from dialogs.services import (
+    ConversationServices,
+    caller_id,
+    conversation_kind,
+    send_card,
+    send_typing,
+    tenant_of,
+    update_card,
+)
 
 log = logging.getLogger("voice_doctor.bot")
 
@@ -244,8 +253,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
         are not for everyone in the conversation to read."""
         if conversation_kind(context.activity) == "personal":
             return False
-        sender = context.activity.from_property
-        if await self.services.access.is_helpdesk(getattr(sender, "aad_object_id", None)):
+        if await self.services.access.is_helpdesk(caller_id(context)):
             return False
         await send_card(
             context,
@@ -260,13 +268,10 @@ class VoiceDoctorBot(TeamsActivityHandler):
     def _options_for(self, context: TurnContext, intent: Intent) -> dict[str, Any]:
         options: dict[str, Any] = {"problem": intent.problem or "inbound-calls"}
         if intent.kind == "self-report":
-            sender = context.activity.from_property
-            options["userId"] = getattr(sender, "aad_object_id", None) or ""
+            options["userId"] = caller_id(context) or ""
             options["selfReport"] = conversation_kind(context.activity) == "personal"
         elif intent.kind == "paste":
             options["evidence"] = intent.text
-            from bot.diagnosis.portal_text import parse_portal_text
-
             called = parse_portal_text(intent.text or "").called_number or first_phone_number(
                 intent.text or ""
             )

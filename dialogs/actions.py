@@ -25,8 +25,7 @@ from bot.sources.base import SourceError
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
-from dialogs.presenter import tenant_of
-from dialogs.services import conversation_kind, send_card
+from dialogs.services import caller_id, caller_name, conversation_kind, send_card, tenant_of
 
 if TYPE_CHECKING:
     from bot.teams_bot import VoiceDoctorBot
@@ -34,16 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("voice_doctor.actions")
 
 MAX_EXTENSION_RESULTS = 10
-
-
-def _caller(context: TurnContext) -> str | None:
-    sender = context.activity.from_property
-    return getattr(sender, "aad_object_id", None) if sender else None
-
-
-def _caller_name(context: TurnContext) -> str:
-    sender = context.activity.from_property
-    return (getattr(sender, "name", None) or "A helpdesk member") if sender else "A helpdesk member"
 
 
 # --- Action.Execute ------------------------------------------------------------------------------------
@@ -89,8 +78,8 @@ def _gone() -> dict:
 
 async def _may_see(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> bool:
     if case.diagnosis.problem == "sync-error" or not case.subject_id:
-        return await bot.services.access.is_helpdesk(_caller(context))
-    return await bot.services.access.may_diagnose(_caller(context), case.subject_id)
+        return await bot.services.access.is_helpdesk(caller_id(context))
+    return await bot.services.access.may_diagnose(caller_id(context), case.subject_id)
 
 
 async def _recheck(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
@@ -106,9 +95,9 @@ async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data:
     if problem is None or (problem == "inbound-calls" and not user_id):
         return _gone()
     allowed = (
-        await bot.services.access.is_helpdesk(_caller(context))
+        await bot.services.access.is_helpdesk(caller_id(context))
         if problem == "sync-error"
-        else await bot.services.access.may_diagnose(_caller(context), user_id)
+        else await bot.services.access.may_diagnose(caller_id(context), user_id)
     )
     if not allowed:
         raise _Refused(await bot.presenter.refusal(context, problem))
@@ -125,13 +114,13 @@ async def _diagnose_as_case(
         diagnosis,
         request,
         tenant_id=tenant_of(context.activity),
-        reporter_id=_caller(context),
-        reporter_name=_caller_name(context),
+        reporter_id=caller_id(context),
+        reporter_name=caller_name(context),
     )
 
 
 async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
-    if not await bot.services.access.is_helpdesk(_caller(context)):
+    if not await bot.services.access.is_helpdesk(caller_id(context)):
         raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
     posted = await bot.presenter.post_to_helpdesk(context, case)
     await send_card(
@@ -150,23 +139,23 @@ async def _share(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) ->
 
 
 async def _assign(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
-    if not await bot.services.access.is_helpdesk(_caller(context)):
+    if not await bot.services.access.is_helpdesk(caller_id(context)):
         raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
-    name = _caller_name(context)
+    name = caller_name(context)
     await bot.services.cases.assign(case, name)
     await _notify_reporter(bot, context, case, f"{name} from the helpdesk is looking into your calls.")
     return bot.presenter.helpdesk_card(context, case)
 
 
 async def _resolve(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) -> dict:
-    if not await bot.services.access.is_helpdesk(_caller(context)):
+    if not await bot.services.access.is_helpdesk(caller_id(context)):
         raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
-    await bot.services.cases.resolve(case, _caller_name(context))
+    await bot.services.cases.resolve(case, caller_name(context))
     await _notify_reporter(
         bot,
         context,
         case,
-        f"{_caller_name(context)} marked your calling problem as resolved. If calls still don't ring, tell me again.",
+        f"{caller_name(context)} marked your calling problem as resolved. If calls still don't ring, tell me again.",
     )
     if any(r.get("kind") == "helpdesk" for r in case.references) and case.self_report:
         return bot.presenter.helpdesk_card(context, case)
@@ -194,7 +183,7 @@ async def _notify_reporter(bot: VoiceDoctorBot, context: TurnContext, case: Case
 
 
 async def show_cases(bot: VoiceDoctorBot, context: TurnContext) -> None:
-    if not await bot.services.access.is_helpdesk(_caller(context)):
+    if not await bot.services.access.is_helpdesk(caller_id(context)):
         await send_card(
             context,
             notice_card("Cases are for the helpdesk", "Type “my calls don't ring” to check your own calls."),
@@ -231,7 +220,7 @@ async def set_helpdesk_channel(bot: VoiceDoctorBot, context: TurnContext) -> Non
             ),
         )
         return
-    if not await bot.services.access.is_helpdesk(_caller(context)):
+    if not await bot.services.access.is_helpdesk(caller_id(context)):
         await send_card(
             context,
             notice_card(
@@ -257,7 +246,7 @@ async def extension_query(bot: VoiceDoctorBot, context: TurnContext, query) -> M
     """ "Diagnose a user": list matching people; picking one inserts the result card (select item)."""
     if getattr(query, "command_id", None) not in (None, MESSAGE_EXTENSION_COMMAND_ID):
         return _extension_message("Unknown command.")
-    if not await bot.services.access.is_helpdesk(_caller(context)):
+    if not await bot.services.access.is_helpdesk(caller_id(context)):
         return _extension_message(
             "Diagnosing others is for the helpdesk and Teams admins. Chat with Voice Doctor to check your own calls."
         )
@@ -296,7 +285,7 @@ async def extension_select(
     user_id = value.get("userId") if isinstance(value, dict) else None
     if not isinstance(user_id, str) or not user_id:
         return _extension_message("Pick a person from the list.")
-    if not await bot.services.access.may_diagnose(_caller(context), user_id):
+    if not await bot.services.access.may_diagnose(caller_id(context), user_id):
         return _extension_message("Diagnosing others is for the helpdesk and Teams admins.")
     case = await _diagnose_as_case(bot, context, DiagnosisRequest(problem="inbound-calls", user_id=user_id))
     ctx = bot.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at)

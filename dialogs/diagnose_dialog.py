@@ -35,7 +35,7 @@ from cards.conversation import (
     notice_card,
 )
 from dialogs.presenter import Presenter
-from dialogs.services import ConversationServices, card_message, send_card
+from dialogs.services import ConversationServices, caller_id, card_message, send_card
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -104,7 +104,7 @@ class DiagnoseDialog(ComponentDialog):
             query = (options.get("user") or "").strip()
             if not query:
                 return await self._ask(step, ask_user_card(_problem(options)))
-        caller = _caller_id(step.context)
+        caller = caller_id(step.context)
         if query.lower() in ME:
             options["userId"] = caller
             return await step.next(None)
@@ -146,7 +146,7 @@ class DiagnoseDialog(ComponentDialog):
         context = step.context
         subject_id = options.get("userId")
         if not await self.services.access.may_diagnose(
-            _caller_id(context), subject_id if subject_id else None
+            caller_id(context), subject_id if subject_id else None
         ):
             await send_card(context, await self.presenter.refusal(context, options.get("problem")))
             return await step.end_dialog(None)
@@ -238,11 +238,6 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _problem(options: dict) -> str:
     return options.get("problem") or "inbound-calls"
-
-
-def _caller_id(context: TurnContext) -> str | None:
-    sender = context.activity.from_property
-    return getattr(sender, "aad_object_id", None) if sender else None
 
 
 def _why(question: str) -> str:

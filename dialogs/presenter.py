@@ -20,7 +20,15 @@ from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import Diagnosis
 from cards.conversation import notice_card
 from cards.diagnosis import diagnosis_card, helpdesk_report_card, self_report_card
-from dialogs.services import ConversationServices, card_message, run_with_progress, send_card, update_card
+from dialogs.services import (
+    ConversationServices,
+    caller_id,
+    card_message,
+    run_with_progress,
+    send_card,
+    tenant_of,
+    update_card,
+)
 
 log = logging.getLogger("voice_doctor.presenter")
 
@@ -58,13 +66,13 @@ class Presenter:
         Someone who is not helpdesk can only have diagnosed themselves: that is always a self-report
         (plain words for them, the full diagnosis to the helpdesk channel)."""
         sender = context.activity.from_property
-        helpdesk = await self.services.access.is_helpdesk(getattr(sender, "aad_object_id", None))
+        helpdesk = await self.services.access.is_helpdesk(caller_id(context))
         self_report = self_report or not helpdesk
         case = await self.services.cases.open(
             diagnosis,
             request,
             tenant_id=tenant_of(context.activity),
-            reporter_id=getattr(sender, "aad_object_id", None),
+            reporter_id=caller_id(context),
             reporter_name=getattr(sender, "name", None),
             reporter_teams_id=getattr(sender, "id", None),
             self_report=self_report,
@@ -82,7 +90,7 @@ class Presenter:
         can_share = (
             kind == "personal"
             and bool(await self.helpdesk_channel(context))
-            and await self.services.access.is_helpdesk(_caller(context))
+            and await self.services.access.is_helpdesk(caller_id(context))
         )
         ctx = self.services.card_context(
             context, case_id=case.id, can_share_to_helpdesk=can_share, last_checked=case.diagnosis.checked_at
@@ -159,7 +167,7 @@ class Presenter:
             for r in case.references
         ):
             return self.helpdesk_card(context, case)
-        if case.self_report and not await self.services.access.is_helpdesk(_caller(context)):
+        if case.self_report and not await self.services.access.is_helpdesk(caller_id(context)):
             ctx = self.services.card_context(context, case_id=case.id, last_checked=diagnosis.checked_at)
             return self_report_card(
                 diagnosis, ctx, helpdesk_notified=any(r.get("kind") == "helpdesk" for r in case.references)
@@ -168,7 +176,7 @@ class Presenter:
 
     async def refusal(self, context: TurnContext, problem: str | None) -> dict:
         """The refusal for this caller: 'not allowed', or 'could not check' when Microsoft 365 is down."""
-        unchecked = await self.services.access.unchecked_reason(_caller(context))
+        unchecked = await self.services.access.unchecked_reason(caller_id(context))
         if unchecked:
             return notice_card(
                 "I couldn't check who you are",
@@ -203,21 +211,8 @@ class Presenter:
         return await send_card(context, card)
 
 
-def tenant_of(activity: Activity) -> str | None:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = (data.get("tenant") or {}).get("id") if isinstance(data.get("tenant"), dict) else None
-    if tenant:
-        return tenant
-    return getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
-
-
 def reference_of(context: TurnContext) -> dict[str, Any]:
     return TurnContext.get_conversation_reference(context.activity).serialize()
-
-
-def _caller(context: TurnContext) -> str | None:
-    sender = context.activity.from_property
-    return getattr(sender, "aad_object_id", None) if sender else None
 
 
 async def post_to_channel(

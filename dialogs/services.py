@@ -66,6 +66,26 @@ class CardAttachment(Attachment):
         return self
 
 
+def caller_id(context: TurnContext) -> str | None:
+    """The sender's Entra object id (Teams sends it as `from.aadObjectId`), if any."""
+    sender = context.activity.from_property
+    return getattr(sender, "aad_object_id", None) if sender else None
+
+
+def caller_name(context: TurnContext, default: str = "A helpdesk member") -> str:
+    sender = context.activity.from_property
+    return (getattr(sender, "name", None) or default) if sender else default
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant an activity comes from: Teams' channelData, else the conversation's tenantId."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (data.get("tenant") or {}).get("id") if isinstance(data.get("tenant"), dict) else None
+    if tenant:
+        return tenant
+    return getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
+
+
 def card_message(card: dict) -> Activity:
     return MessageFactory.attachment(
         CardAttachment(content_type=CardFactory.content_types.adaptive_card, content=card)
