@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
+from bot.diagnosis.phone import to_e164
 from bot.sources.base import (
     CallRecord,
     CallSearch,
@@ -35,6 +35,7 @@ from bot.sources.base import (
     PortalSource,
     VoiceConfig,
 )
+from bot.sources.graph_calls import match_callee
 
 DATA_FILE = Path(__file__).with_name("demo_tenant.json")
 MCOEV = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"
@@ -162,18 +163,11 @@ class DemoMicrosoft:
                     continue
                 if not (record.call_type or "").lower().startswith("byotin"):
                     continue
-                matched = self._match(record.callee_number or "", wanted)
+                matched = match_callee(record, wanted)
                 if matched is not None:
-                    calls.append(_with_partial(record, matched))
+                    calls.append(matched)
         calls.sort(key=lambda c: c.at or since, reverse=True)
         return CallSearch(calls=calls, window_start=since, window_end=until, pages_scanned=1, complete=True)
-
-    @staticmethod
-    def _match(callee: str, wanted: list[str]) -> bool | None:
-        """None: no match; False: exact match; True: partial (masked) match."""
-        if is_masked(callee):
-            return True if any(masked_prefix_match(callee, n) for n in wanted) else None
-        return False if to_e164(callee) in wanted else None
 
     def _call(self, raw: dict[str, Any], owner: dict[str, Any]) -> CallRecord:
         # A reverse-number-lookup failure never found the user: no userId (FACTS.md, inference).
@@ -226,12 +220,6 @@ class DemoMicrosoft:
         if raw and raw.get("helpdesk"):
             return HelpdeskStatus(True, raw["helpdesk"])
         return HelpdeskStatus(False, "")
-
-
-def _with_partial(record: CallRecord, partial: bool) -> CallRecord:
-    if not partial:
-        return record
-    return CallRecord(**{**record.__dict__, "partial_match": True})
 
 
 # ---------------------------------------------------------------------------------------------
