@@ -8,6 +8,7 @@ Without Chromium or Node these tests skip with a message naming what to install 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -162,20 +163,32 @@ def browser(e2e_ready):
             chromium.close()
 
 
-@pytest.fixture
-def page(browser, stack, request):
+@contextlib.contextmanager
+def client_page(browser, url: str, final_shot: str) -> Iterator:
+    """A fresh browser page on the Playground at `url`; its last state is kept as `final_shot`."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.goto(stack.url, wait_until="domcontentloaded")
-    yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"), full_page=True)
-    context.close()
+    page.goto(url, wait_until="domcontentloaded")
+    try:
+        yield page
+    finally:
+        screenshot(page, final_shot)
+        context.close()
 
 
-def screenshot(page, name: str) -> Path:
+@pytest.fixture
+def page(browser, stack, request):
+    with client_page(browser, stack.url, f"{request.node.name}-final") as page:
+        yield page
+
+
+def screenshot(target, name: str) -> Path:
+    """Save a PNG of a page (all of it) or of one element, such as a card, under artifacts/e2e/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    if hasattr(target, "goto"):
+        target.screenshot(path=str(path), full_page=True)
+    else:
+        target.screenshot(path=str(path))
     return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, Stack, screenshot
+from tests.e2e.conftest import ROOT, Stack, client_page, screenshot
 from tests.e2e.playground import CARD, open_chat, post_mentioning_bot, send, wait_for_card_with
 
 pytestmark = pytest.mark.e2e
@@ -21,11 +21,6 @@ CALL_DATA = (
 )
 
 
-def card_shot(card, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    card.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
 def test_inbound_calls_one_line_request(page):
     wait_for_card_with(page, "I find out why calls")
     send(page, "check calls for adele@contoso.example")
@@ -34,7 +29,7 @@ def test_inbound_calls_one_line_request(page):
     assert "+14255550102" in text and "+14255550120" in text
     assert "Solution 1" in text
     assert "Demo data" in text
-    card_shot(card, "conversation-inbound-number-mismatch")
+    screenshot(card, "conversation-inbound-number-mismatch")
 
 
 def test_sync_error(page):
@@ -42,19 +37,19 @@ def test_sync_error(page):
     send(page, "check sync")
     card = wait_for_card_with(page, "voice routing domains")
     assert "cnt0042-1.vt.8x8.example" in card.inner_text()
-    card_shot(card, "conversation-sync-error")
+    screenshot(card, "conversation-sync-error")
 
 
 def test_question_then_answer_in_the_card_then_recheck(page):
     wait_for_card_with(page, "I find out why calls")
     send(page, "calls don't ring")
     question = wait_for_card_with(page, "Who is affected?")
-    card_shot(question, "conversation-who-is-affected")
+    screenshot(question, "conversation-who-is-affected")
     question.locator("input[type=text], textarea").last.fill("dara.o'brien@contoso.example")
     question.get_by_role("button", name="Check").click()
     result = wait_for_card_with(page, "The Microsoft platform is out of sync")
     assert "Dara O'Brien" in result.inner_text()
-    card_shot(result, "conversation-out-of-sync")
+    screenshot(result, "conversation-out-of-sync")
     result.get_by_role("button", name="Re-check").click()
     page.get_by_text("invoke 200").first.wait_for()
     assert "out of sync" in page.locator(CARD, has_text="Dara O'Brien").last.inner_text()
@@ -65,7 +60,7 @@ def test_pasted_call_data(page):
     send(page, CALL_DATA)
     card = wait_for_card_with(page, "0f1e2d3c-4b5a-6978-8899-aabbccddeeff")
     assert "Dara O'Brien" in card.inner_text()
-    card_shot(card, "conversation-pasted-call-data")
+    screenshot(card, "conversation-pasted-call-data")
 
 
 def test_channel_mention(page):
@@ -90,20 +85,13 @@ def adele_stack(e2e_ready, tmp_path_factory):
 
 
 def test_self_report_reaches_the_helpdesk_channel(browser, adele_stack):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        page.goto(adele_stack.url, wait_until="domcontentloaded")
+    with client_page(browser, adele_stack.url, "self-report-final") as page:
         wait_for_card_with(page, "I find out why calls")
         send(page, "my calls don't ring")
         mine = wait_for_card_with(page, "What happens next")
-        card_shot(mine, "self-report-reporter")
+        screenshot(mine, "self-report-reporter")
         open_chat(page, "Calls")
         report = wait_for_card_with(page, "reported a problem")
         assert "Adele Vance" in report.inner_text()
         assert "Assign to me" in report.inner_text()
-        card_shot(report, "self-report-helpdesk-channel")
-    finally:
-        screenshot(page, "self-report-final")
-        context.close()
+        screenshot(report, "self-report-helpdesk-channel")
