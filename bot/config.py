@@ -101,13 +101,20 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | Path
 
     Real environment variables win over the file, as with python-dotenv's defaults.
     """
+    return _settings_from(read_environment(environ, env_file))
+
+
+def read_environment(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+) -> dict[str, str]:
+    """`environ` (default: the process environment) over an optional `.env` file, as one dict."""
     values: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         from dotenv import dotenv_values
 
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(os.environ if environ is None else environ)
-    return _settings_from(values)
+    return values
 
 
 def _settings_from(env: Mapping[str, str]) -> Settings:

@@ -13,11 +13,10 @@ reason is always one sentence on stderr.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, read_environment
 from bot.manifest import (
     DEFAULT_PACKAGE_PATH,
     ManifestError,
@@ -43,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        environ = _environment()
+        environ = read_environment()
         app_id = args.app_id if args.app_id is not None else load_settings(environ, env_file=None).app_id
         if not app_id.strip():
             raise ManifestError(NO_APP_ID)
@@ -67,14 +66,3 @@ def run(args: argparse.Namespace) -> int:
         )
     print(path)
     return 0
-
-
-def _environment() -> dict[str, str]:
-    """The process environment over `.env` in the working directory, as bot.config reads them."""
-    values: dict[str, str] = {}
-    if Path(".env").is_file():
-        from dotenv import dotenv_values
-
-        values.update({k: v for k, v in dotenv_values(".env").items() if v is not None})
-    values.update(os.environ)
-    return values
