@@ -17,10 +17,12 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
+
+from tests.fakes.graph_fixtures import Clock
 
 POSTGRES_ENV = "VOICE_DOCTOR_TEST_POSTGRES_URL"
 NO_POSTGRES = (
@@ -70,27 +72,16 @@ async def fresh_schema(base: str) -> AsyncIterator[str]:
             await conn.close()
 
 
-class FakeClock:
-    """An injectable clock whose `sleep` moves time on instead of waiting.
-
-    `sleep(seconds)` advances `now` by `seconds` and yields to the event loop once, so a scheduler
-    loop runs through hours of schedule at the speed of its database calls.
-    """
+class FakeClock(Clock):
+    """The tests' clock (`tests.fakes.graph_fixtures.Clock`) starting at a fixed morning, whose
+    `sleep` also yields to the event loop once, so a scheduler loop runs through hours of schedule
+    at the speed of its database calls."""
 
     def __init__(self, start: datetime | None = None):
-        self.now = start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
+        super().__init__(start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
 
     async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += timedelta(seconds=seconds)
+        await super().sleep(seconds)
         await asyncio.sleep(0)
 
 

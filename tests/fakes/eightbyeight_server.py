@@ -133,7 +133,23 @@ def problem(status: int, title: str, message: str | None = None, *, code: str = 
 
 
 # ---------------------------------------------------------------------------------------------
-# Faults and records
+# Time, faults and records
+
+
+class EpochClock:
+    """Epoch seconds (the fake's `clock`) that only move when told to or when someone sleeps:
+    waits are measured, never spent."""
+
+    def __init__(self, now: float = 1_900_000_000.0):
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 @dataclass

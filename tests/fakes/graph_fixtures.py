@@ -197,8 +197,9 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, **delta: float) -> None:
+    def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
+        return self.now
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

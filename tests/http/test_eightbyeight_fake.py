@@ -26,6 +26,7 @@ from bot.sources.eightbyeight import (
 from tests.fakes.eightbyeight_server import (
     MEDIA_TYPE,
     USERS_PATH,
+    EpochClock,
     FakeEightByEight,
     FilterError,
     RateLimit,
@@ -43,17 +44,9 @@ DARA = make_user(
 JANE = make_user("jane@contoso.com", user_id="u-jane", status="INACTIVE")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> EpochClock:
+    return EpochClock()
 
 
 @pytest.fixture

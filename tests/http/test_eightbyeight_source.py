@@ -19,6 +19,7 @@ from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.http import HttpClient, RetryPolicy
 from tests.fakes.eightbyeight_server import (
     USERS_PATH,
+    EpochClock,
     FakeEightByEight,
     Fault,
     RateLimit,
@@ -30,24 +31,9 @@ from tests.fakes.eightbyeight_server import (
 FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
 
 
-class FakeClock:
-    """Epoch seconds that only move when someone sleeps: waits are measured, never spent."""
-
-    def __init__(self, now: float = 1_900_000_000.0):
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> EpochClock:
+    return EpochClock()
 
 
 @pytest.fixture
@@ -61,7 +47,9 @@ def retry_policy() -> RetryPolicy:
     return FAST
 
 
-def source_for(fake: FakeEightByEight, http: HttpClient, clock: FakeClock, **kwargs) -> EightByEightApiSource:
+def source_for(
+    fake: FakeEightByEight, http: HttpClient, clock: EpochClock, **kwargs
+) -> EightByEightApiSource:
     settings = Settings(eightbyeight_api_key=fake.api_key, eightbyeight_api_base=fake.base_url)
     return EightByEightApiSource(settings, http, clock=clock, sleep=clock.sleep, **kwargs)
 
