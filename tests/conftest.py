@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
+from tests.fakes.connector import FakeConnector
 from tests.fakes.tls import TestCertificates, make_certificates
 
 
@@ -18,3 +21,11 @@ def trust_test_ca(test_certificates, monkeypatch) -> TestCertificates:
     monkeypatch.setenv("SSL_CERT_FILE", str(test_certificates.ca_file))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(test_certificates.ca_file))
     return test_certificates
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A fake Bot Connector to use as the activities' serviceUrl."""
+    fake = await FakeConnector().start()
+    yield fake
+    await fake.stop()

@@ -1,4 +1,4 @@
-"""Fixtures for tests that run the real app on loopback, and for those against the fake Microsoft.
+"""Fixtures for the tests against the fake Microsoft and the state stores (the fake Bot Connector is in tests/conftest.py).
 
 `clock`, `tenant`, `fake` and `http` serve the Graph tests: a module overrides any of them (its own
 tenant, an 8x8 fake), and one that uses `http` says which `retry_policy` its client follows.
@@ -11,19 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.sources.http import HttpClient, RetryPolicy
-from tests.fakes.connector import FakeConnector
 from tests.fakes.graph_fixtures import Clock, contoso
 from tests.fakes.graph_server import FakeMicrosoft, FakeTenant
 from tests.http.graph_helpers import NOW
 from tests.storage_backends import postgres_url, state_url  # noqa: F401  (fixtures for the state-store tests)
-
-
-@pytest.fixture
-async def connector():
-    """A fake Bot Connector to use as the activities' serviceUrl."""
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

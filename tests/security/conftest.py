@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -12,7 +12,6 @@ from botframework.connector.auth import (
     MicrosoftAppCredentials,
 )
 
-from tests.fakes.connector import FakeConnector
 from tests.fakes.tls import TestCertificates
 from tests.security.openid import OpenIdServer, SigningKey, TokenMinter
 
@@ -70,10 +69,3 @@ def bot_framework(openid_server, bot_framework_keys, trust_test_ca, monkeypatch)
         MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: OUTBOUND_TOKEN
     )
     return TokenMinter(APP_ID, bot_framework_keys.channel)
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = await FakeConnector().start()
-    yield fake
-    await fake.stop()
