@@ -20,7 +20,7 @@ import jsonschema
 SCHEMA_PATH = Path(__file__).parent / "data" / "adaptive-card-1.5.schema.json"
 MAX_CARD_BYTES = 40_000
 
-__all__ = ["MAX_CARD_BYTES", "assert_valid_card", "card_texts", "set_aside_teams_extensions"]
+__all__ = ["MAX_CARD_BYTES", "action_data", "assert_valid_card", "card_texts", "set_aside_teams_extensions"]
 
 
 @cache
@@ -90,3 +90,11 @@ def card_texts(card: dict[str, Any]) -> str:
         for key, value in node.items()
         if isinstance(value, str) and key != "type"
     )
+
+
+def action_data(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    """The `data` of the card's first Action.Execute with this verb (what pressing it sends)."""
+    for node in _walk(card):
+        if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+            return node.get("data") or {}
+    raise AssertionError(f"no {verb} action in the card")

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import load_settings
 from tests.apphost import ADELE, activity, running_app
-from tests.cardschema import assert_valid_card
+from tests.cardschema import action_data, assert_valid_card
 
 HELPDESK_CHANNEL = "19:helpdesk-calls@thread.tacv2"
 
@@ -24,6 +24,12 @@ async def app():
 
 def texts(card: dict) -> str:
     return json.dumps(card, ensure_ascii=False)
+
+
+def press(service_url: str, verb: str, case_id: str, **extra) -> dict:
+    """The invoke Teams sends when a card's Action.Execute button for this case is pressed."""
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": {"caseId": case_id}}}
+    return activity(service_url, type="invoke", name="adaptiveCard/action", value=value, **extra)
 
 
 async def test_progress_card_is_sent_at_once_then_replaced_by_the_result(app, connector):
@@ -46,14 +52,8 @@ async def test_recheck_invoke_returns_the_refreshed_card(app, connector):
     await app.post(activity(connector.url, text="check calls for nestorw@contoso.example"))
     await app.settle()
     final = [r for r in connector.received if r.method == "update"][-1].body["attachments"][0]["content"]
-    case_id = _execute_data(final, "recheck")["caseId"]
-    invoke = activity(
-        connector.url,
-        type="invoke",
-        name="adaptiveCard/action",
-        value={"action": {"type": "Action.Execute", "verb": "recheck", "data": {"caseId": case_id}}},
-        replyToId="activity-2",
-    )
+    case_id = action_data(final, "recheck")["caseId"]
+    invoke = press(connector.url, "recheck", case_id, replyToId="activity-2")
     status, body = await app.post(invoke)
     assert status == 200
     response = json.loads(body)
@@ -97,47 +97,18 @@ async def test_assign_updates_the_helpdesk_card_and_tells_the_reporter(app, conn
     card = next(r for r in connector.received if r.method == "create").body["activity"]["attachments"][0][
         "content"
     ]
-    case_id = _execute_data(card, "assign")["caseId"]
+    case_id = action_data(card, "assign")["caseId"]
     channel = {"id": f"{HELPDESK_CHANNEL};messageid=1", "conversationType": "channel", "isGroup": True}
-    status, body = await app.post(
-        activity(
-            connector.url,
-            type="invoke",
-            name="adaptiveCard/action",
-            conversation=channel,
-            value={"action": {"type": "Action.Execute", "verb": "assign", "data": {"caseId": case_id}}},
-        )
-    )
+    status, body = await app.post(press(connector.url, "assign", case_id, conversation=channel))
     assert status == 200
     assert "Megan Bowen" in texts(json.loads(body)["value"])
     await connector.wait_for(
         lambda received: any("is looking into your calls" in json.dumps(r.body) for r in received)
     )
     # ... and an ordinary user cannot resolve it.
-    status, body = await app.post(
-        activity(
-            connector.url,
-            type="invoke",
-            name="adaptiveCard/action",
-            sender=ADELE,
-            value={"action": {"type": "Action.Execute", "verb": "resolve", "data": {"caseId": case_id}}},
-        )
-    )
+    status, body = await app.post(press(connector.url, "resolve", case_id, sender=ADELE))
     assert status == 200
     assert "helpdesk" in texts(json.loads(body)["value"]).lower()
-
-
-def _execute_data(card: dict, verb: str) -> dict:
-    stack = [card]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                return node.get("data") or {}
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    raise AssertionError(f"no {verb} action in the card")
 
 
 @pytest.mark.parametrize(

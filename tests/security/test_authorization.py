@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 from botbuilder.core.serializer_helper import serializer_helper
-from botbuilder.schema import Activity, ActivityTypes, ConversationAccount
+from botbuilder.schema import ActivityTypes, ConversationAccount
 from msrest.serialization import Model
 
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
-from tests.dialog_harness import ADELE, BOT, MEGAN, TENANT, Harness, make_harness
+from tests.dialog_harness import ADELE, MEGAN, TENANT, Harness, make_harness
 from tests.security.leaks import Victim, diagnosis_shown
 
 DARA = Victim.from_demo("dara.o'brien@contoso.example")
@@ -63,17 +63,7 @@ async def attempt_invoke(harness: Harness, sender, name: str, value: Any) -> See
     adapter = harness.adapter
     before_sent, before_updated = len(adapter.activity_buffer), len(adapter.updated_activities)
     await adapter.receive_activity(
-        Activity(
-            type=ActivityTypes.invoke,
-            name=name,
-            value=value,
-            from_property=sender,
-            recipient=BOT,
-            conversation=harness.conversation,
-            channel_id="msteams",
-            channel_data={"tenant": {"id": TENANT}},
-            service_url="https://smba.example.test/",
-        )
+        harness.activity(ActivityTypes.invoke, sender, None, name=name, value=value)
     )
     new = adapter.activity_buffer[before_sent:] + adapter.updated_activities[before_updated:]
     responses = [a.value.body for a in new if a.type == "invokeResponse"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botbuilder.schema import ConversationAccount
 
-from tests.cardschema import assert_valid_card
+from tests.cardschema import action_data, assert_valid_card
 from tests.dialog_harness import ADELE, MEGAN, TENANT, make_harness, text_of
 
 ADELE_ID = "00000000-0000-0000-0000-00000000a002"
@@ -213,7 +213,7 @@ async def test_channel_mention_is_stripped(harness):
 
 async def test_recheck_action_returns_the_refreshed_card_and_refuses_others(harness):
     turn = await harness.say("check calls for adele@contoso.example")
-    case_id = _data_of(turn.updated_cards[-1], "recheck")["caseId"]
+    case_id = action_data(turn.updated_cards[-1], "recheck")["caseId"]
     body = await harness.invoke(
         "adaptiveCard/action",
         {"action": {"type": "Action.Execute", "verb": "recheck", "data": {"caseId": case_id}}},
@@ -262,29 +262,11 @@ def _plain(body):
     return body if isinstance(body, dict) else serializer_helper(body)
 
 
-def _data_of(card: dict, verb: str) -> dict:
-    found: list[dict] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                found.append(node.get("data") or {})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    assert found, f"no {verb} action"
-    return found[0]
-
-
 async def test_cases_buttons_refresh_the_list_in_place(harness):
     await harness.say("check calls for adele@contoso.example")
     turn = await harness.say("cases")
     listing = turn.cards[-1]
-    resolve = _data_of(listing, "resolve")
+    resolve = action_data(listing, "resolve")
     assert resolve["view"] == "cases"
     body = _plain(
         await harness.invoke(
