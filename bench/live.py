@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bench.measure import median
-from bench.turns import DIAGNOSED_USERS, TimedConnector, diagnosis_requests, http_turn, voice_doctor
+from bench.turns import DIAGNOSED_USERS, TimedConnector, diagnosis_requests, http_turn
 from bot.config import Settings, load_settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.sources.base import NoPortal
 from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.graph import GraphSource
 from bot.sources.http import HttpClient
+from tests.apphost import running_app
 from tests.fakes.eightbyeight_server import FakeEightByEight
 from tests.fakes.graph_fixtures import Clock, demo_as_eightbyeight, demo_as_graph
 from tests.fakes.graph_server import FakeMicrosoft
@@ -158,14 +159,11 @@ async def first_responses(
     now = datetime.now(UTC).replace(microsecond=0)
     connector = await TimedConnector().start()
     try:
-        async with slow_fakes(certificates, now, delay) as fakes, voice_doctor(fakes.settings) as bot:
-            texts, tenant = (
-                diagnosis_requests(),
-                fakes.microsoft.tenant.tenant_id,
-            )  # a live bot serves its own
-            cold = await http_turn(
-                bot, connector, next(texts), tenant=tenant
-            )  # signs in, asks who is helpdesk
+        async with slow_fakes(certificates, now, delay) as fakes, running_app(fakes.settings) as bot:
+            texts = diagnosis_requests()
+            tenant = fakes.microsoft.tenant.tenant_id  # a live bot serves its own
+            # the cold turn signs in and asks who is helpdesk
+            cold = await http_turn(bot, connector, next(texts), tenant=tenant)
             measured = [await http_turn(bot, connector, next(texts), tenant=tenant) for _ in range(turns)]
     finally:
         await connector.stop()

@@ -30,10 +30,10 @@ from aiohttp import web
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 
-from app import SERVICES, TURN_FAILED_TEXT, create_app, open_services
+from app import TURN_FAILED_TEXT, create_app, open_services
 from bench.measure import median, percentile
 from bot.config import Settings
-from tests.apphost import DEMO_TENANT, activity, running_app
+from tests.apphost import DEMO_TENANT, RunningApp, activity, running_app
 from tests.dialog_harness import Harness, make_harness
 from tests.fakes.connector import FakeConnector, Received
 
@@ -147,31 +147,8 @@ class TimedConnector(FakeConnector):
         ]
 
 
-@dataclass
-class Served:
-    url: str
-    app: web.Application
-    session: aiohttp.ClientSession
-
-    async def post(self, body: dict[str, Any]) -> int:
-        async with self.session.post(f"{self.url}/api/messages", json=body) as response:
-            await response.read()
-            return response.status
-
-    async def settle(self) -> None:
-        background = self.app[SERVICES].background
-        while background:
-            await asyncio.wait(set(background), timeout=60)
-
-
 @contextlib.asynccontextmanager
-async def voice_doctor(settings: Settings, **kwargs: Any) -> AsyncIterator[Served]:
-    async with running_app(settings, **kwargs) as running:
-        yield Served(running.url, running.app, running.session)
-
-
-@contextlib.asynccontextmanager
-async def echo_app(settings: Settings) -> AsyncIterator[Served]:
+async def echo_app(settings: Settings) -> AsyncIterator[RunningApp]:
     """The echo bot behind the very same app.py routes, adapter and background turns."""
     services = await open_services(settings)
     app = create_app(settings, dataclasses.replace(services, bot=EchoBot(), scheduler=None))
@@ -180,7 +157,7 @@ async def echo_app(settings: Settings) -> AsyncIterator[Served]:
 
 
 @contextlib.asynccontextmanager
-async def _serving(app: web.Application) -> AsyncIterator[Served]:
+async def _serving(app: web.Application) -> AsyncIterator[RunningApp]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -189,7 +166,7 @@ async def _serving(app: web.Application) -> AsyncIterator[Served]:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         try:
-            yield Served(f"http://127.0.0.1:{port}", app, session)
+            yield RunningApp(f"http://127.0.0.1:{port}", app, session)
         finally:
             await runner.cleanup()
 
@@ -201,7 +178,12 @@ class HttpTurn:
 
 
 async def http_turn(
-    served: Served, connector: TimedConnector, text: str, *, tenant: str = DEMO_TENANT, diagnosis: bool = True
+    served: RunningApp,
+    connector: TimedConnector,
+    text: str,
+    *,
+    tenant: str = DEMO_TENANT,
+    diagnosis: bool = True,
 ) -> HttpTurn:
     """One message in a conversation of its own, timed at the fake connector.
 
@@ -211,7 +193,7 @@ async def http_turn(
     conversation = _personal_conversation(tenant)
     body = activity(connector.url, text=text, conversation=conversation, tenant=tenant)
     started = time.perf_counter()
-    status = await served.post(body)
+    status, _ = await served.post(body)
     await served.settle()
     if status != 202:
         raise RuntimeError(f"POST /api/messages answered {status} for {text!r}")
@@ -240,7 +222,7 @@ async def over_http(settings: Settings, turns: int, *, diagnose: bool = False) -
     turns unless `diagnose`, as in `in_process`)."""
     connector = await TimedConnector().start()
     try:
-        async with voice_doctor(settings) as bot, echo_app(settings) as echo:
+        async with running_app(settings) as bot, echo_app(settings) as echo:
             texts = diagnosis_requests() if diagnose else itertools.repeat(HELP_TEXT)
             for _ in range(len(DIAGNOSED_USERS)):
                 await http_turn(bot, connector, next(texts), diagnosis=diagnose)
@@ -275,19 +257,20 @@ async def concurrent(settings: Settings, count: int) -> Concurrent:
     """`count` diagnoses posted at once; time to each result card at the connector, and errors."""
     connector = await TimedConnector().start()
     try:
-        async with voice_doctor(settings) as bot:
+        async with running_app(settings) as bot:
             texts = diagnosis_requests()
             await http_turn(bot, connector, next(texts))  # warm-up, not counted
             conversations = [_personal_conversation() for _ in range(count)]
             bodies = [activity(connector.url, text=next(texts), conversation=c) for c in conversations]
             started = time.perf_counter()
-            statuses = await asyncio.gather(*(bot.post(b) for b in bodies), return_exceptions=True)
+            answers = await asyncio.gather(*(bot.post(b) for b in bodies), return_exceptions=True)
             await bot.settle()
     finally:
         await connector.stop()
     problems: list[str] = []
     times: list[float] = []
-    for conversation, status in zip(conversations, statuses, strict=True):
+    for conversation, answer in zip(conversations, answers, strict=True):
+        status = answer[0] if isinstance(answer, tuple) else answer  # (status, body) or what was raised
         if status != 202:
             problems.append(f"POST answered {status!r}")
             continue
