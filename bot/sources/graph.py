@@ -45,7 +45,15 @@ from bot.sources.base import (
 )
 from bot.sources.graph_auth import GraphTokenProvider, SignInFailed
 from bot.sources.graph_calls import CallLogLimits, CallLogSearch, WindowCache
-from bot.sources.graph_odata import graph_url, is_guid, key_insensitive, odata_string, parse_time, segment
+from bot.sources.graph_odata import (
+    graph_url,
+    is_guid,
+    key_insensitive,
+    odata_string,
+    parse_time,
+    same_origin,
+    segment,
+)
 from bot.sources.http import HttpClient, HttpResponse
 
 log = logging.getLogger(__name__)
@@ -395,15 +403,13 @@ class GraphSource:
         link = key_insensitive(body, "@odata.nextLink")
         if not link:
             return None
-        endpoint = URL(self._settings.graph_endpoint)
         if not isinstance(link, str):
             raise SourceUnavailable(
                 f"Microsoft Graph sent an unreadable next link for {thing}.", source="graph"
             )
-        url = URL(link, encoded=True)
-        if (url.scheme, url.host, url.port) != (endpoint.scheme, endpoint.host, endpoint.port):
+        if not same_origin(link, self._settings.graph_endpoint):
             raise SourceUnavailable(f"Microsoft Graph linked {thing} to another host.", source="graph")
-        return url
+        return URL(link, encoded=True)
 
     async def _send(
         self,

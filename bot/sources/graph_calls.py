@@ -46,7 +46,7 @@ from yarl import URL
 
 from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
 from bot.sources.base import CallRecord, CallSearch, SourceUnavailable
-from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time
+from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -448,7 +448,7 @@ class CallLogSearch:
         """`@odata.nextLink`, passed on exactly as sent, and only to the Graph host we trust."""
         if not link:
             return None
-        if not isinstance(link, str) or not _same_origin(link, self._endpoint):
+        if not isinstance(link, str) or not same_origin(link, self._endpoint):
             raise SourceUnavailable("the call log linked to a page outside Microsoft Graph", source="graph")
         return URL(link, encoded=True)
 
@@ -537,11 +537,3 @@ def _ceil_minute(value: datetime) -> datetime:
     """Window ends on whole minutes, so searches started within the same minute share windows."""
     floor = value.replace(second=0, microsecond=0)
     return floor if floor == value else floor + timedelta(minutes=1)
-
-
-def _same_origin(link: str, endpoint: str) -> bool:
-    try:
-        left, right = URL(link, encoded=True), URL(endpoint)
-    except ValueError:
-        return False
-    return (left.scheme, left.host, left.port) == (right.scheme, right.host, right.port)

@@ -80,3 +80,12 @@ def key_insensitive(mapping: dict, key: str) -> object:
         if isinstance(name, str) and name.lower() == lowered:
             return value
     return None
+
+
+def same_origin(link: str, endpoint: str) -> bool:
+    """Does `link` (a server's next link, taken as already encoded) point at `endpoint`'s scheme, host and port?"""
+    try:
+        left, right = URL(link, encoded=True), URL(endpoint)
+    except ValueError:
+        return False
+    return (left.scheme, left.host, left.port) == (right.scheme, right.host, right.port)
