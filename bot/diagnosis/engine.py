@@ -30,6 +30,7 @@ from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
 from bot.diagnosis.rules import inbound_calls, sync_error
 from bot.diagnosis.rules.common import Answer, join_names, sentence
+from bot.diagnosis.times import as_utc
 from bot.sources.base import (
     DirectoryUser,
     EightByEightSource,
@@ -88,7 +89,7 @@ class Engine:
         problem = request.problem or (infer_problem(request.evidence_text or "")) or "inbound-calls"
         if problem not in PROBLEMS:
             raise InputError(f"{problem!r} is not a problem I know: use {' or '.join(PROBLEMS)}.")
-        now = _aware(self._clock())
+        now = as_utc(self._clock())
         emit = _Emitter(on_check)
         if problem == "sync-error":
             return await self._sync_error(request, pasted, now, emit)
@@ -132,7 +133,7 @@ class Engine:
         facts.call_data = call_data
         facts.window = (now - inbound_calls.CALL_LOG_WINDOW, now)
         if request.first_sync_at is not None:
-            facts.first_sync_at, facts.first_sync_source = _aware(request.first_sync_at), "admin"
+            facts.first_sync_at, facts.first_sync_source = as_utc(request.first_sync_at), "admin"
         elif pasted and pasted.first_complete_sync_at:
             facts.first_sync_at, facts.first_sync_source = pasted.first_complete_sync_at, "portal"
             facts.first_sync_zone_assumed = pasted.zone_assumed_utc
@@ -151,7 +152,7 @@ class Engine:
             )
             searched = facts.calls.value
             if searched is not None and searched.window_start is not None:
-                facts.window = (_aware(searched.window_start), _aware(searched.window_end or end))
+                facts.window = (as_utc(searched.window_start), as_utc(searched.window_end or end))
         else:
             facts.calls = Answer.not_asked(
                 "Microsoft's call log was not searched: no number is known for the user."
@@ -215,7 +216,7 @@ class Engine:
         if "first-sync" in results:
             answer = results["first-sync"]
             if answer.ok and answer.value is not None:
-                facts.first_sync_at, facts.first_sync_source = _aware(answer.value), "portal"
+                facts.first_sync_at, facts.first_sync_source = as_utc(answer.value), "portal"
             elif not answer.ok:
                 facts.first_sync_error = answer.error
         if "call-data" in results:
@@ -333,10 +334,6 @@ class _Emitter:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _directory_query(query: str) -> str:

@@ -7,8 +7,10 @@ Fields are only ever added, never renamed. Nothing here knows Bot Framework, HTT
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
+
+from bot.diagnosis.times import as_utc
 
 SCHEMA_VERSION = 1
 
@@ -44,7 +46,7 @@ def parse_iso(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return as_utc(parsed)
 
 
 def _int(value: Any) -> int | None:
@@ -63,9 +65,7 @@ def iso(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a `Z`, seconds precision; None stays None."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return as_utc(value).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 @dataclass

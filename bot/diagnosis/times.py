@@ -84,6 +84,11 @@ TIMESTAMP = re.compile(
 )
 
 
+def as_utc(value: datetime) -> datetime:
+    """The same instant in UTC; a naive datetime is read as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def find_timestamps(text: str) -> list[tuple[datetime, bool]]:
     """Every readable timestamp in `text`, in order, as (UTC datetime, had_zone)."""
     found: list[tuple[datetime, bool]] = []

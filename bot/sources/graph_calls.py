@@ -45,6 +45,7 @@ import msgspec
 from yarl import URL
 
 from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
+from bot.diagnosis.times import as_utc
 from bot.sources.base import CallRecord, CallSearch, SourceUnavailable
 from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time, same_origin
 
@@ -366,7 +367,7 @@ class CallLogSearch:
 
     async def failed_inbound(self, numbers: Iterable[str], since: datetime, until: datetime) -> CallSearch:
         targets = sorted({n for n in (to_e164(raw) for raw in numbers if raw) if n})
-        since, until = _utc(since), _utc(until)
+        since, until = as_utc(since), as_utc(until)
         since = max(since, until - self.limits.max_span)
         if not targets or since >= until:
             return CallSearch(window_start=since, window_end=until, pages_scanned=0, complete=True)
@@ -527,10 +528,6 @@ class _Kept:
     def scan(self, start: datetime, end: datetime, rows: int, pages: int, *, complete: bool) -> WindowScan:
         kept_for = frozenset(self.targets) if self.crowded else None
         return WindowScan(start, end, rows, pages, tuple(self.rows), complete, kept_for)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _ceil_minute(value: datetime) -> datetime:
