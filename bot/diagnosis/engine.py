@@ -212,7 +212,7 @@ class Engine:
             why_not = f"Not asked: {facts.user.error}"
         facts.assignments = results.get("assignments", Answer.not_asked(why_not))
         facts.voice = results.get("voice", Answer.not_asked(why_not))
-        facts.eightbyeight = results.get("8x8", Answer.not_asked("Not asked: the 8x8 number was given."))
+        facts.eightbyeight = results.get("8x8", Answer.not_asked(_why_8x8_not_asked(facts)))
         if "first-sync" in results:
             answer = results["first-sync"]
             if answer.ok and answer.value is not None:
@@ -366,3 +366,9 @@ def _told_number(raw: str | None) -> str | None:
 def _same_person(user: DirectoryUser, query: str) -> bool:
     q = query.strip().lower()
     return q in (user.user_principal_name.lower(), (user.mail or "").lower(), user.id.lower())
+
+
+def _why_8x8_not_asked(facts: inbound_calls.InboundFacts) -> str:
+    if facts.told_8x8_number is not None:
+        return "Not asked: the 8x8 number was given."
+    return "Not asked: with no Microsoft 365 account or e-mail address, there was nothing to look up in 8x8."

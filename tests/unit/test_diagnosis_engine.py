@@ -605,3 +605,14 @@ async def test_sync_error_with_a_named_user_has_a_subject() -> None:
     )
     valid(diagnosis)
     assert diagnosis.subject.user_principal_name == "adele@contoso.example"
+
+
+async def test_an_unknown_user_does_not_claim_the_8x8_number_was_given():
+    from bot.diagnosis.engine import DiagnosisRequest, Engine
+    from bot.sources.demo import DemoTenant
+
+    tenant = DemoTenant.load()
+    engine = Engine(tenant.microsoft, tenant.eightbyeight, tenant.portal, data_source="demo")
+    diagnosis = await engine.diagnose(DiagnosisRequest(problem="inbound-calls", user="nobody"))
+    assert diagnosis.cause == "user-not-found"
+    assert "was given" not in diagnosis.check("8x8-number").detail
