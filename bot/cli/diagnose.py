@@ -78,9 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error), 2)
     try:
         diagnosis = asyncio.run(_diagnose(settings, request))
-    except (InputError, ConfigError) as error:
-        return _fail(str(error), 2)
-    except _LiveUnavailable as error:
+    except (InputError, ConfigError, _LiveUnavailable) as error:
         return _fail(str(error), 2)
     except Exception as error:  # anything else: say so in one line, exit 1
         log.debug("diagnose failed", exc_info=True)
