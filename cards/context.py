@@ -8,12 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-__all__ = ["CardContext", "CaseStatus", "CaseSummary", "ConversationType"]
-
-ConversationType = Literal["personal", "channel", "groupChat"]
-CaseStatus = Literal["open", "waiting", "resolved"]
+__all__ = ["CardContext", "CaseSummary"]
 
 
 @dataclass(frozen=True)

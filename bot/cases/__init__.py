@@ -11,7 +11,6 @@ from bot.cases.followup import FollowUpOutcome, describe_followup
 from bot.cases.model import (
     ACTIVE_STATUSES,
     CASE_STATUSES,
-    WAIT_CAUSES,
     Case,
     CaseStatus,
     new_case,
@@ -23,7 +22,6 @@ from bot.cases.store import CaseExistsError, CaseNotFoundError, CaseStore, CaseS
 __all__ = [
     "ACTIVE_STATUSES",
     "CASE_STATUSES",
-    "WAIT_CAUSES",
     "Case",
     "CaseExistsError",
     "CaseNotFoundError",

@@ -22,8 +22,6 @@ from bot.diagnosis.model import Diagnosis, parse_iso
 CaseStatus = Literal["open", "waiting", "resolved"]
 CASE_STATUSES: tuple[str, ...] = ("open", "waiting", "resolved")
 ACTIVE_STATUSES: tuple[str, ...] = ("open", "waiting")
-# Causes whose answer is "wait": their diagnosis carries `recheckAt`.
-WAIT_CAUSES = frozenset({"sync-too-recent", "gateway-activation-pending"})
 NO_FAULT_CAUSE = "no-failure-found"
 
 

@@ -17,7 +17,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.cases.model import Case, as_utc
+from bot.cases.model import CASE_STATUSES, Case, as_utc
 
 SCHEMA_VERSION = 1
 STATE_TABLE = "voice_doctor_state"
@@ -34,7 +34,7 @@ def case_from_row(
 ) -> Case:
     data = json.loads(document) if isinstance(document, str) else document
     case = Case.from_json(data)
-    case.status = status if status in ("open", "waiting", "resolved") else case.status  # type: ignore[assignment]
+    case.status = status if status in CASE_STATUSES else case.status  # type: ignore[assignment]
     case.recheck_at = as_utc(recheck_at) if recheck_at else None
     case.followup_attempts = int(attempts or 0)
     return case
