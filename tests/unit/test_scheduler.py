@@ -140,8 +140,10 @@ async def test_two_instances_on_one_database_send_each_follow_up_once(open_insta
     stores = [await open_instance(), await open_instance()]
     cases = [await johanna_case(stores[0], clock, wait=timedelta(minutes=1 + n % 3)) for n in range(12)]
     apps = [FollowUps(store, clock, name=f"app-{n}", pause=0.002) for n, store in enumerate(stores)]
+    # One fake clock for both: an idle instance's sleep moves it on while the other is mid-follow-up,
+    # so a real-sized lease could run out in fake time and let the other instance claim the case too.
     schedulers = [
-        scheduler(store, app, clock, owner=app.name, batch_size=2)
+        scheduler(store, app, clock, owner=app.name, batch_size=2, lease_seconds=24 * 3600)
         for store, app in zip(stores, apps, strict=True)
     ]
     for running in schedulers:
