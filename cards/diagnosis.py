@@ -31,6 +31,7 @@ from microsoft_teams.cards.core import (
 )
 
 from bot.diagnosis.model import CHECK_STATUSES, Action, Check, Diagnosis, FailedCall
+from bot.diagnosis.times import as_utc
 from cards.context import CardContext
 from cards.elements import (
     banner,
@@ -47,7 +48,7 @@ from cards.elements import (
     to_dict,
     without_none,
 )
-from cards.time import absolute, relative, utc, when
+from cards.time import absolute, relative, when
 from cards.words import (
     CHECK_COLORS,
     CHECK_ICONS,
@@ -414,7 +415,7 @@ def _calls_list(d: Diagnosis, now: datetime, fit: Fit) -> list[CardElement]:
 
 
 def _call_time(call: FailedCall) -> datetime:
-    return utc(call.at) if call.at else _NEVER
+    return as_utc(call.at) if call.at else _NEVER
 
 
 def _call_line(call: FailedCall, now: datetime) -> str:
@@ -461,7 +462,7 @@ def _wait_block(d: Diagnosis, ctx: CardContext) -> Container:
     """'Wait until …, then re-check': the date to put in a calendar and the button that re-checks."""
     if d.recheck_at is None:
         line = "Wait, then press Re-check. Nothing else speeds this up."
-    elif utc(d.recheck_at) > utc(ctx.now):
+    elif as_utc(d.recheck_at) > as_utc(ctx.now):
         line = f"Wait until {_wait_phrase(d, ctx.now)}, then press Re-check."
     else:
         ended = f"{relative(d.recheck_at, ctx.now)} ({absolute(d.recheck_at, ctx.now)})"

@@ -7,22 +7,17 @@ time zone, so the absolute part is UTC and says so.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-__all__ = ["absolute", "relative", "utc", "when"]
+from bot.diagnosis.times import as_utc
+
+__all__ = ["absolute", "relative", "when"]
 
 _MINUTE = 60
 _HOUR = 60 * _MINUTE
 _DAY = 24 * _HOUR
 # Up to two days, hours read better than "1 day" or "2 days" (which hide up to 11 hours).
 _HOURS_UNTIL = 48
-
-
-def utc(value: datetime) -> datetime:
-    """The same instant in UTC; a naive datetime is taken to be UTC already (as the portal's times are)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def _count(n: int, unit: str) -> str:
@@ -36,7 +31,7 @@ def _nearest(value: float) -> int:
 
 def relative(dt: datetime, now: datetime) -> str:
     """'in 5 minutes', '3 hours ago', 'in 4 days', 'just now': rounded to the nearest unit."""
-    seconds = (utc(dt) - utc(now)).total_seconds()
+    seconds = (as_utc(dt) - as_utc(now)).total_seconds()
     future = seconds > 0
     span = abs(seconds)
     minutes = _nearest(span / _MINUTE)
@@ -53,7 +48,7 @@ def relative(dt: datetime, now: datetime) -> str:
 
 def absolute(dt: datetime, now: datetime) -> str:
     """'Tue 14:00 UTC' within six days of now, '12 Mar 14:00 UTC' further off, with the year if not now's."""
-    moment, today = utc(dt), utc(now)
+    moment, today = as_utc(dt), as_utc(now)
     clock = moment.strftime("%H:%M")
     if abs(moment - today) < timedelta(days=6):
         return f"{moment.strftime('%a')} {clock} UTC"

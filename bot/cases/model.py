@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from bot.diagnosis.model import Diagnosis, parse_iso
+from bot.diagnosis.times import as_utc
 
 CaseStatus = Literal["open", "waiting", "resolved"]
 CASE_STATUSES: tuple[str, ...] = ("open", "waiting", "resolved")
@@ -35,11 +36,6 @@ def iso_us(value: datetime | None) -> str | None:
     if value is None:
         return None
     return as_utc(value).isoformat().replace("+00:00", "Z")
-
-
-def as_utc(value: datetime) -> datetime:
-    """Aware UTC; a naive time is read as UTC (as DESIGN.md reads zone-less timestamps)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def status_for(diagnosis: Diagnosis | dict[str, Any]) -> CaseStatus:

@@ -17,7 +17,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.cases.model import CASE_STATUSES, Case, as_utc
+from bot.cases.model import CASE_STATUSES, Case
+from bot.diagnosis.times import as_utc
 
 SCHEMA_VERSION = 1
 STATE_TABLE = "voice_doctor_state"

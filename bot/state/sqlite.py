@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.cases.model import Case, as_utc
+from bot.cases.model import Case
 from bot.cases.store import CaseExistsError, CaseNotFoundError, utc_now
+from bot.diagnosis.times import as_utc
 from bot.state.common import DatabaseCaseStore, DatabaseStorage, SharedDatabase, changed, error_text
 from bot.state.errors import ETagConflictError, StateStoreError
 from bot.state.schema import (
