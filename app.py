@@ -28,7 +28,6 @@ from bot.access import Access
 from bot.case_service import CaseService
 from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
-from bot.diagnosis.engine import Engine
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
 from bot.sources.factory import Sources, build_sources
@@ -75,9 +74,7 @@ def build_services(
     clock = clock or (lambda: datetime.now(UTC))
     http = HttpClient()
     sources = sources or build_sources(settings, http)
-    engine = Engine(
-        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
-    )
+    engine = sources.engine(clock)
     cases = CaseService(case_store, clock=clock)
     conversation = ConversationServices(
         settings=settings,

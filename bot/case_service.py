@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.cases.model import ACTIVE_STATUSES, Case, new_case
-from bot.cases.store import CaseStore
+from bot.cases.store import CaseStore, utc_now
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import Diagnosis, iso, parse_iso
 
@@ -54,7 +54,7 @@ class CaseRecord:
 
     @classmethod
     def of(cls, case: Case) -> CaseRecord:
-        return cls(case, Diagnosis.from_json(case.diagnosis))
+        return cls(case, case.diagnosis_model())
 
     def __getattr__(self, name: str) -> Any:  # id, request, status, references, reporter_*, ...
         return getattr(self.case, name)
@@ -69,7 +69,7 @@ class CaseService:
         self,
         store: CaseStore,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         on_recheck_scheduled: Callable[[datetime], None] | None = None,
     ):
         self.store = store

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.config import Settings
+from bot.diagnosis.engine import Engine
 from bot.sources.base import (
     EightByEightSource,
     MicrosoftSource,
@@ -21,6 +24,11 @@ class Sources:
     eightbyeight: EightByEightSource
     portal: PortalSource
     data_source: str  # "demo" or "live"
+
+    def engine(self, clock: Callable[[], datetime] | None = None) -> Engine:
+        """The diagnosis engine over these sources."""
+        extra = {"clock": clock} if clock else {}
+        return Engine(self.microsoft, self.eightbyeight, self.portal, data_source=self.data_source, **extra)
 
 
 def build_sources(settings: Settings, http: HttpClient) -> Sources:

@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 
 from bot.cli import diagnose
+from bot.diagnosis.engine import Engine
 from bot.sources.demo import demo_users
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,7 +236,7 @@ def test_anything_else_exits_1_with_one_line(monkeypatch, tmp_path: Path, capsys
     async def broken(self, request, on_check=None):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(diagnose.Engine, "diagnose", broken)
+    monkeypatch.setattr(Engine, "diagnose", broken)
     assert diagnose.run(args(user="adele@contoso.example")) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
