@@ -28,6 +28,7 @@ from bot.access import Access
 from bot.case_service import CaseService
 from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
+from bot.diagnosis.engine import Engine
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
 from bot.sources.factory import Sources, build_sources
@@ -74,7 +75,9 @@ def build_services(
     clock = clock or (lambda: datetime.now(UTC))
     http = HttpClient()
     sources = sources or build_sources(settings, http)
-    engine = sources.engine(clock)
+    engine = Engine(
+        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
+    )
     cases = CaseService(case_store, clock=clock)
     conversation = ConversationServices(
         settings=settings,

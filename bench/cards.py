@@ -4,7 +4,7 @@ Worst case, made of everything that makes a card long: display names and UPNs at
 (256 and 113 characters), the name in non-ASCII letters (each one 6 bytes once JSON-escaped, as
 Bot Framework sends it), 50 failed calls with long trunk names and correlation ids, 20 voice routing domains of
 long FQDNs with a "Temporary Domain Voice Activation User" on each. The data goes through the real
-engine (in-memory sources speaking the `bot.sources.base` Protocols), so the diagnoses carry every
+engine (in-memory sources speaking the `bot.diagnosis.evidence` Protocols), so the diagnoses carry every
 check, action and support request the rules write for it; then through every card builder that
 shows a diagnosis. The size is that of the JSON the bot sends (`json.dumps`, ASCII-escaped).
 """
@@ -18,8 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
-from bot.diagnosis.model import Diagnosis
-from bot.sources.base import (
+from bot.diagnosis.evidence import (
     CallRecord,
     CallSearch,
     DirectoryUser,
@@ -29,6 +28,7 @@ from bot.sources.base import (
     NumberAssignment,
     VoiceConfig,
 )
+from bot.diagnosis.model import Diagnosis
 from cards.context import CardContext
 from cards.diagnosis import diagnosis_card, helpdesk_report_card, progress_card, result_card, self_report_card
 

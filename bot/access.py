@@ -12,7 +12,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.sources.base import HelpdeskStatus, MicrosoftSource, SourceError
+from bot.diagnosis.errors import SourceError
+from bot.diagnosis.evidence import HelpdeskStatus, MicrosoftSource
 
 log = logging.getLogger("voice_doctor.access")
 

@@ -26,7 +26,7 @@ from microsoft_teams.cards.core import (
     TimeInput,
 )
 
-from bot.sources.base import DirectoryUser
+from bot.diagnosis.evidence import DirectoryUser
 from cards import elements
 from cards.context import CardContext, CaseSummary
 from cards.elements import CONTAINER_STYLES, banner, card, facts, text, to_dict

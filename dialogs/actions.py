@@ -19,9 +19,8 @@ from botbuilder.schema.teams import (
 
 from bot.case_service import CaseRecord
 from bot.diagnosis.engine import DiagnosisRequest
-from bot.diagnosis.errors import InputError
+from bot.diagnosis.errors import InputError, SourceError
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
-from bot.sources.base import SourceError
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card

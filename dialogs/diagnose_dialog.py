@@ -23,10 +23,9 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import Prompt, PromptRecognizerResult
 
 from bot.diagnosis.engine import DiagnosisRequest
-from bot.diagnosis.errors import InputError
+from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.phone import to_e164
 from bot.diagnosis.times import parse_timestamp
-from bot.sources.base import SourceError
 from cards.conversation import (
     ask_8x8_number_card,
     ask_first_sync_card,

@@ -73,7 +73,7 @@ def sample_cards() -> dict[str, dict[str, Any]]:
     """One card of each kind, built from the test samples (every cause, the worst case)."""
     from datetime import timedelta
 
-    from bot.sources.base import DirectoryUser
+    from bot.diagnosis.evidence import DirectoryUser
     from cards import (
         CardContext,
         CaseSummary,

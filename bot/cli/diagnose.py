@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.diagnosis.engine import DiagnosisRequest
+from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
 from bot.diagnosis.model import PROBLEMS, Diagnosis
 from bot.diagnosis.portal_text import MAX_PASTE_BYTES
@@ -159,7 +159,9 @@ async def _diagnose(settings: Settings, request: DiagnosisRequest) -> Diagnosis:
                 f"Live diagnostics are not available in this installation ({error.name or 'a module'} could "
                 "not be loaded): set DIAGNOSTICS_SOURCE=demo to use the demo tenant."
             ) from None
-        engine = sources.engine()
+        engine = Engine(
+            sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source
+        )
         return await engine.diagnose(request)
     finally:
         await http.close()

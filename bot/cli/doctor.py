@@ -112,7 +112,7 @@ def configuration_row(settings: Settings) -> Row:
 
 
 async def graph_rows(settings: Settings) -> list[Row]:
-    from bot.sources.base import SourceError
+    from bot.diagnosis.errors import SourceError
     from bot.sources.graph import GraphSource
 
     http = _probe_http()

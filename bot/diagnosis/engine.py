@@ -10,7 +10,7 @@ Why it is built this way:
   those numbers. After each round the checks it settles are reported through `on_check`, so a
   "Checking…" card can fill in while the call log is still being searched.
 - Nothing here knows Bot Framework, HTTP or cards: sources come in through the Protocols of
-  `bot.sources.base`, words come from the playbooks.
+  `bot.diagnosis.evidence`, words come from the playbooks.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from bot.diagnosis.errors import InputError
+from bot.diagnosis.errors import InputError, SourceError
+from bot.diagnosis.evidence import DirectoryUser, EightByEightSource, MicrosoftSource, PortalSource
 from bot.diagnosis.model import PROBLEMS, Check, Diagnosis, Subject
 from bot.diagnosis.phone import looks_like_phone, to_e164
 from bot.diagnosis.playbook import load_playbook
@@ -31,13 +32,6 @@ from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_porta
 from bot.diagnosis.rules import inbound_calls, sync_error
 from bot.diagnosis.rules.common import Answer, join_names, sentence
 from bot.diagnosis.times import as_utc
-from bot.sources.base import (
-    DirectoryUser,
-    EightByEightSource,
-    MicrosoftSource,
-    PortalSource,
-    SourceError,
-)
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ tenant or an 8x8 account, and the tests have a realistic tenant to run against. 
 in `demo_tenant.json` next to this module. Times there are relative ("hoursAgo") and are turned
 into absolute ones with the clock when asked, so the demo never goes stale.
 
-The demo answers through the same Protocols as the live sources (`bot.sources.base`), with the
+The demo answers through the same Protocols as the live sources (`bot.diagnosis.evidence`), with the
 same shapes and the same matching rules (numbers compared as E.164, masked numbers on their
 visible digits), so the engine cannot tell the difference; every diagnosis still says
 `"dataSource": "demo"`.
@@ -21,8 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.diagnosis.phone import to_e164
-from bot.sources.base import (
+from bot.diagnosis.evidence import (
     CallRecord,
     CallSearch,
     DirectoryUser,
@@ -35,6 +34,7 @@ from bot.sources.base import (
     PortalSource,
     VoiceConfig,
 )
+from bot.diagnosis.phone import to_e164
 from bot.sources.graph_calls import match_callee
 
 DATA_FILE = Path(__file__).with_name("demo_tenant.json")

@@ -26,13 +26,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.config import Settings
+from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.evidence import EightByEightUser
 from bot.diagnosis.phone import to_e164
-from bot.sources.base import (
-    EightByEightUser,
-    PermissionMissing,
-    SourceNotConfigured,
-    SourceUnavailable,
-)
 from bot.sources.http import HttpClient, HttpResponse, retry_after_seconds
 
 log = logging.getLogger(__name__)

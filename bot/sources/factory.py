@@ -1,20 +1,14 @@
-"""Chooses the sources for the engine from Settings: the embedded demo tenant or the live services."""
+"""Chooses the sources for the engine from Settings: the embedded demo tenant or the live services.
+
+The engine itself is built by the composition roots (`app.py`, `python -m bot`) over these sources."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.config import Settings
-from bot.diagnosis.engine import Engine
-from bot.sources.base import (
-    EightByEightSource,
-    MicrosoftSource,
-    NoPortal,
-    NotConfiguredEightByEight,
-    PortalSource,
-)
+from bot.diagnosis.evidence import EightByEightSource, MicrosoftSource, PortalSource
+from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.http import HttpClient
 
 
@@ -24,11 +18,6 @@ class Sources:
     eightbyeight: EightByEightSource
     portal: PortalSource
     data_source: str  # "demo" or "live"
-
-    def engine(self, clock: Callable[[], datetime] | None = None) -> Engine:
-        """The diagnosis engine over these sources."""
-        extra = {"clock": clock} if clock else {}
-        return Engine(self.microsoft, self.eightbyeight, self.portal, data_source=self.data_source, **extra)
 
 
 def build_sources(settings: Settings, http: HttpClient) -> Sources:

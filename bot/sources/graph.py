@@ -31,18 +31,16 @@ from typing import Any
 from yarl import URL
 
 from bot.config import Settings
-from bot.diagnosis.phone import to_e164
-from bot.sources.base import (
+from bot.diagnosis.errors import PermissionMissing, SourceError, SourceUnavailable
+from bot.diagnosis.evidence import (
     CallSearch,
     DirectoryUser,
     Domain,
     HelpdeskStatus,
     NumberAssignment,
-    PermissionMissing,
-    SourceError,
-    SourceUnavailable,
     VoiceConfig,
 )
+from bot.diagnosis.phone import to_e164
 from bot.sources.graph_auth import GraphTokenProvider, SignInFailed
 from bot.sources.graph_calls import CallLogLimits, CallLogSearch, WindowCache
 from bot.sources.graph_odata import (

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.config import Settings
-from bot.sources.base import SourceError, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.errors import SourceError, SourceNotConfigured, SourceUnavailable
 
 log = logging.getLogger(__name__)
 

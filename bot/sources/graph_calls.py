@@ -44,9 +44,10 @@ from typing import Any
 import msgspec
 from yarl import URL
 
+from bot.diagnosis.errors import SourceUnavailable
+from bot.diagnosis.evidence import CallRecord, CallSearch
 from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
 from bot.diagnosis.times import as_utc
-from bot.sources.base import CallRecord, CallSearch, SourceUnavailable
 from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time, same_origin
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.sources.base import SourceUnavailable
+from bot.diagnosis.errors import SourceUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from bot.sources.base import (
-    EightByEightSource,
-    PermissionMissing,
-    SourceNotConfigured,
-    SourceUnavailable,
-)
+from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.evidence import EightByEightSource
 from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.http import HttpClient, RetryPolicy
 from tests.fakes.eightbyeight_server import (

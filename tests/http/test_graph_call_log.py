@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.sources.base import SourceUnavailable
+from bot.diagnosis.errors import SourceUnavailable
 from bot.sources.graph import GraphSource
 from bot.sources.graph_calls import CallLogLimits
 from bot.sources.http import HttpClient, RetryPolicy

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
+from bot.diagnosis.evidence import DirectoryUser
 from bot.diagnosis.model import Diagnosis
-from bot.sources.base import DirectoryUser, NoPortal
+from bot.sources.base import NoPortal
 from bot.sources.demo import DemoTenant, demo_data, demo_users
 from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.graph import GraphSource

@@ -8,13 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sources.base import (
-    MicrosoftSource,
-    PermissionMissing,
-    SourceError,
-    SourceNotConfigured,
-    SourceUnavailable,
-)
+from bot.diagnosis.errors import PermissionMissing, SourceError, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.evidence import MicrosoftSource
 from bot.sources.graph import GraphSource
 from bot.sources.graph_auth import SignInFailed
 from bot.sources.http import HttpClient, RetryPolicy

@@ -29,7 +29,7 @@ from botbuilder.schema import Activity
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.diagnosis.errors import InputError
+from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.phone import masked_prefix_match, same_number, to_e164
 from bot.diagnosis.portal_text import (
     MAX_PASTE_BYTES,
@@ -38,7 +38,6 @@ from bot.diagnosis.portal_text import (
     parse_portal_text,
 )
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
-from bot.sources.base import SourceError
 from bot.sources.graph import GraphSource
 from bot.sources.graph_odata import graph_url, odata_string, query, segment
 from bot.sources.http import HttpClient, RetryPolicy

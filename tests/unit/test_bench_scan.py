@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.diagnosis.errors import SourceUnavailable
 from bot.sources import graph_calls
-from bot.sources.base import SourceUnavailable
 from bot.sources.graph import GraphSource
 from bot.sources.graph_calls import CallLogLimits, call_record, decode_page
 from bot.sources.http import HttpClient, RetryPolicy

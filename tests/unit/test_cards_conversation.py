@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.sources.base import DirectoryUser
+from bot.diagnosis.evidence import DirectoryUser
 from cards import (
     CardContext,
     CaseSummary,

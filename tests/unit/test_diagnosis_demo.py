@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.diagnosis.evidence import EightByEightSource, MicrosoftSource, PortalSource
 from bot.diagnosis.model import CAUSES
 from bot.diagnosis.portal_text import parse_portal_text
-from bot.sources.base import EightByEightSource, MicrosoftSource, PortalSource
 from bot.sources.demo import DemoTenant, demo_data, demo_users
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

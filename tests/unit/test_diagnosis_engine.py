@@ -12,17 +12,10 @@ import jsonschema
 import pytest
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
-from bot.diagnosis.errors import InputError
+from bot.diagnosis.errors import InputError, PermissionMissing, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.evidence import CallSearch, DirectoryUser
 from bot.diagnosis.model import CAUSES, Check, Diagnosis
-from bot.sources.base import (
-    CallSearch,
-    DirectoryUser,
-    NoPortal,
-    NotConfiguredEightByEight,
-    PermissionMissing,
-    SourceNotConfigured,
-    SourceUnavailable,
-)
+from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.demo import DemoTenant, demo_data, demo_users
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -6,13 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY
-from bot.diagnosis.portal_text import parse_portal_text
-from bot.diagnosis.rules.common import Answer, choose_cause, join_names, sentence
-from bot.diagnosis.rules.inbound_calls import InboundFacts, assemble, build_checks, decide
-from bot.diagnosis.rules.sync_error import SyncFacts
-from bot.diagnosis.rules.sync_error import decide as decide_sync
-from bot.sources.base import (
+from bot.diagnosis.evidence import (
     CallRecord,
     CallSearch,
     DirectoryUser,
@@ -21,6 +15,12 @@ from bot.sources.base import (
     NumberAssignment,
     VoiceConfig,
 )
+from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY
+from bot.diagnosis.portal_text import parse_portal_text
+from bot.diagnosis.rules.common import Answer, choose_cause, join_names, sentence
+from bot.diagnosis.rules.inbound_calls import InboundFacts, assemble, build_checks, decide
+from bot.diagnosis.rules.sync_error import SyncFacts
+from bot.diagnosis.rules.sync_error import decide as decide_sync
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 USER = DirectoryUser("u1", "pat@contoso.example", "Pat Doe", phone_plan_enabled=True)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bot.sources.base import SourceUnavailable
+from bot.diagnosis.errors import SourceUnavailable
 from bot.sources.http import HttpClient, RetryPolicy
 
 FAST = RetryPolicy(attempts=3, total_seconds=10.0, request_timeout=5.0, base_backoff=0.01)

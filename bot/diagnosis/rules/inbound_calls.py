@@ -13,6 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.diagnosis.evidence import (
+    CallRecord,
+    CallSearch,
+    DirectoryUser,
+    EightByEightUser,
+    NumberAssignment,
+    VoiceConfig,
+)
 from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY, Check, Diagnosis, Evidence, FailedCall, Subject
 from bot.diagnosis.phone import to_e164
 from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
@@ -32,14 +40,6 @@ from bot.diagnosis.rules.common import (
     verdict_diagnosis,
 )
 from bot.diagnosis.times import format_utc, human_age, human_duration, human_until
-from bot.sources.base import (
-    CallRecord,
-    CallSearch,
-    DirectoryUser,
-    EightByEightUser,
-    NumberAssignment,
-    VoiceConfig,
-)
 
 PROBLEM = "inbound-calls"
 SYNC_WAIT = timedelta(hours=72)

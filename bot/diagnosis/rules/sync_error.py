@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.diagnosis.evidence import DirectoryUser, Domain
 from bot.diagnosis.model import SYNC_CAUSES, Check, Diagnosis, Evidence, Subject
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence
@@ -29,7 +30,6 @@ from bot.diagnosis.rules.common import (
     verdict_diagnosis,
 )
 from bot.diagnosis.times import format_utc, human_age, human_until
-from bot.sources.base import DirectoryUser, Domain
 
 PROBLEM = "sync-error"
 ACTIVATION_WAIT = timedelta(hours=24)

@@ -1,0 +1,180 @@
+"""What the diagnosis engine asks its sources, and the shapes they answer in.
+
+The domain owns these: `bot.sources` implements the Protocols (Graph, the 8x8 Administration API,
+the embedded demo tenant), and nothing above the sources imports them. Three kinds of source:
+
+- `MicrosoftSource`: what Microsoft holds (Graph live, or the embedded demo tenant);
+- `EightByEightSource`: what 8x8 holds (the 8x8 Administration API, or the demo tenant);
+- `PortalSource`: what only the 8x8 Voice for Teams admin portal shows (it has no public API, so
+  live this is empty and the admin pastes or tells it; the demo tenant simulates it).
+
+A source that cannot answer raises a `SourceError` (`bot.diagnosis.errors`) whose message is one
+sentence saying which source and why; the engine turns it into `unknown` checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+# ---------------------------------------------------------------------------------------------
+# Shapes
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    id: str
+    user_principal_name: str
+    display_name: str
+    mail: str | None = None
+    account_enabled: bool = True
+    # Teams Phone (MCOEV, servicePlanId 4828c8ec-dc2e-4779-b502-87ac9ce28ab7) enabled in assignedPlans.
+    phone_plan_enabled: bool = False
+    phone_plan_since: datetime | None = None
+    business_phones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NumberAssignment:
+    """Graph `numberAssignment`; `telephone_number` always has its `+`."""
+
+    telephone_number: str
+    number_type: str | None = None  # directRouting, callingPlan, operatorConnect, ...
+    activation_state: str | None = None  # activated, assignmentPending, assignmentFailed, ...
+    assignment_status: str | None = None  # unassigned, userAssigned, ...
+    assignment_category: str | None = None  # primary, private, alternate
+    assignment_target_id: str | None = None
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """Graph `teamsUserConfiguration` (the parts the rules use)."""
+
+    enterprise_voice_enabled: bool | None = None
+    telephone_numbers: tuple[str, ...] = ()
+    account_type: str | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One Direct Routing call (Graph `directRoutingLogRow`), failed and inbound for our purposes."""
+
+    correlation_id: str | None
+    at: datetime | None  # failureDateTime, else inviteDateTime (0001-01-01 means unset -> None)
+    call_type: str | None
+    successful: bool
+    caller_number: str | None
+    callee_number: str | None
+    sip_code: int | None
+    sub_code: int | None
+    phrase: str | None = None
+    trunk_fqdn: str | None = None
+    user_id: str | None = None
+    user_principal_name: str | None = None
+    partial_match: bool = False  # callee number masked: matched on its visible prefix
+
+
+@dataclass
+class CallSearch:
+    """Failed inbound calls to some numbers within a window, newest first.
+
+    `complete` is False when the search stopped early (time budget, throttling): a missing row is
+    then even less proof than usual. Records can appear 24-48 h late in any case.
+    """
+
+    calls: list[CallRecord] = field(default_factory=list)
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    pages_scanned: int = 0
+    complete: bool = True
+
+
+@dataclass(frozen=True)
+class Domain:
+    id: str  # the FQDN
+    is_verified: bool = False
+    is_default: bool = False
+    is_initial: bool = False
+    supported_services: tuple[str, ...] = ()
+    state_status: str | None = None  # Scheduled, InProgress, Failed
+    state_operation: str | None = None
+    state_last_action_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class EightByEightUser:
+    user_id: str
+    user_name: str
+    primary_email: str | None = None
+    status: str | None = None  # ACTIVE, INACTIVE
+    display_name: str | None = None
+    primary_number: str | None = None  # E.164
+    numbers: tuple[str, ...] = ()  # every number on every extension, E.164
+    ms_teams_enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class HelpdeskStatus:
+    is_helpdesk: bool
+    reason: str = ""  # "member of the helpdesk group", "Teams Administrator", ...
+    checked: bool = True  # False: the source could not answer (then is_helpdesk is False: fail closed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Protocols
+
+
+@runtime_checkable
+class MicrosoftSource(Protocol):
+    name: str  # "graph" or "demo": shown as a check's source
+
+    async def find_users(self, query: str) -> list[DirectoryUser]:
+        """Users matching a UPN/e-mail, an object id, a phone number (any common format), or a
+        display-name prefix. Empty list when none."""
+        ...
+
+    async def get_user(self, user_id: str) -> DirectoryUser | None: ...
+
+    async def number_assignments(self, user_id: str) -> list[NumberAssignment]: ...
+
+    async def voice_config(self, user_id: str) -> VoiceConfig | None: ...
+
+    async def failed_inbound_calls(
+        self, numbers: Sequence[str], since: datetime, until: datetime
+    ) -> CallSearch:
+        """Failed inbound (ByotIn*) Direct Routing calls whose callee is one of `numbers` (E.164)."""
+        ...
+
+    async def domains(self) -> list[Domain]: ...
+
+    async def users_on_domain(self, fqdn: str) -> list[DirectoryUser]: ...
+
+    async def users_named(self, display_name: str) -> list[DirectoryUser]: ...
+
+    async def helpdesk_status(self, user_id: str) -> HelpdeskStatus: ...
+
+
+@runtime_checkable
+class EightByEightSource(Protocol):
+    name: str  # "8x8" or "demo"
+
+    async def find_user(self, user_principal_name: str, mail: str | None = None) -> EightByEightUser | None:
+        """The 8x8 user by `basicInfo.userName`, then by `basicInfo.primaryEmail`."""
+        ...
+
+
+@runtime_checkable
+class PortalSource(Protocol):
+    """What only the Voice for Teams admin portal knows. Live: nothing (returns None)."""
+
+    name: str
+
+    async def first_complete_sync(self, user: DirectoryUser | None) -> datetime | None: ...
+
+    async def call_data_text(self, user: DirectoryUser) -> str | None:
+        """Text of the user's latest failed call's Call Data page, as an admin would paste it."""
+        ...
+
+    async def sync_history_text(self) -> str | None: ...
