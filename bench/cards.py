@@ -12,13 +12,13 @@ shows a diagnosis. The size is that of the JSON the bot sends (`json.dumps`, ASC
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.evidence import (
+    CallQuery,
     CallRecord,
     CallSearch,
     DirectoryUser,
@@ -77,9 +77,8 @@ class WorstMicrosoft:
     async def voice_config(self, user_id: str) -> VoiceConfig | None:
         return VoiceConfig(True, (self.teams_number,), "user")
 
-    async def failed_inbound_calls(
-        self, numbers: Sequence[str], since: datetime, until: datetime
-    ) -> CallSearch:
+    async def user_calls(self, query: CallQuery) -> CallSearch:
+        since, until, numbers = query.since, query.until, query.numbers
         calls = [
             CallRecord(
                 correlation_id=f"{i:08x}-7d4a-4e9b-a6c2-5b8e1f0d9a47",
@@ -95,7 +94,10 @@ class WorstMicrosoft:
             )
             for i in range(FAILED_CALLS)
         ]
-        return CallSearch(calls=calls, window_start=since, window_end=until, pages_scanned=700)
+        search = CallSearch(calls=calls, window_start=since, window_end=until, pages_scanned=700)
+        for call in calls:
+            search.tally(call)
+        return search
 
     async def domains(self) -> list[Domain]:
         return [Domain(id=_domain(i), is_verified=True) for i in range(DOMAINS)]

@@ -6,7 +6,8 @@
   and the peak RSS; the growth is the top size's peak minus the smallest size's.
 - Pages: a full diagnosis (engine + `GraphSource`) of a user whose failed call was two hours ago,
   in a tenant with 100,000 Direct Routing calls a day and seven days of log, against the strict
-  fake. The floor is the pages that hold just the calls from the failure to now.
+  fake. The floor is the pages that hold just the calls the search must read: from 24 hours before
+  the failure (so that counts are representative) to now.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.graph import GraphSource
+from bot.sources.graph_calls import REPRESENTATIVE_SPAN
 from bot.sources.http import HttpClient, RetryPolicy
 from tests.fakes.graph_fixtures import ADELE, Clock, contoso, failed_call
 from tests.fakes.graph_server import CallList, FakeMicrosoft, UniformTraffic
@@ -124,7 +126,7 @@ async def pages_fetched(certificates: TestCertificates, *, hours_ago: float = 2.
         fetched = len(fake.call_log_pages())
     if diagnosis.evidence.correlation_id != "the-one":
         raise RuntimeError(f"the busy-tenant diagnosis missed the failed call ({diagnosis.cause})")
-    floor = math.ceil((traffic.count(failure_at, NOW) + 1) / PAGE_ROWS)
+    floor = math.ceil((traffic.count(failure_at - REPRESENTATIVE_SPAN, NOW) + 1) / PAGE_ROWS)
     return PagesResult(fetched=fetched, floor=floor, cause=diagnosis.cause)
 
 

@@ -36,6 +36,7 @@ from typing import Any
 from bench.measure import peak_rss_mb, quiet_logs
 from bench.scan_server import rows_in, window_for
 from bot.config import load_settings
+from bot.diagnosis.evidence import CallQuery
 from bot.sources.graph import GraphSource
 from bot.sources.graph_auth import GraphTokenProvider
 from bot.sources.graph_calls import CallLogLimits
@@ -87,7 +88,7 @@ async def scan_once(settings, tokens: GraphTokenProvider, http: HttpClient, rows
     if isinstance(http, PairedHttp):
         http.loads_cpu = 0.0
     started, cpu_started = time.perf_counter(), time.process_time()
-    search = await source.failed_inbound_calls([TARGET], since, until)
+    search = await source.user_calls(CallQuery("inbound", (TARGET,), since, until))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     found = [c.correlation_id for c in search.calls]
     if found != ["the-one"] or not search.complete:

@@ -1,7 +1,8 @@
 """`python -m bot diagnose`: one diagnosis from the command line (DESIGN.md, "Command line").
 
-    python -m bot diagnose [--user USER] [--problem inbound-calls|sync-error] [--evidence FILE|-]
-                           [--first-sync-at ISO8601] [--8x8-number NUMBER] [--json]
+    python -m bot diagnose [--user USER] [--problem inbound-calls|outbound-calls|sync-error]
+                           [--since DURATION] [--evidence FILE|-] [--first-sync-at ISO8601]
+                           [--8x8-number NUMBER] [--json]
 
 Why a command line at all: admins and scripts can diagnose without Teams, and it is the quickest
 way to try the demo tenant. `--json` prints the Diagnosis object of DESIGN.md; without it, a short
@@ -20,7 +21,7 @@ import logging
 import shutil
 import sys
 import textwrap
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -29,9 +30,9 @@ from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
 from bot.diagnosis.model import PROBLEMS, Diagnosis
 from bot.diagnosis.portal_text import MAX_PASTE_BYTES
-from bot.diagnosis.times import format_utc, human_until, parse_exact
+from bot.diagnosis.times import format_utc, human_until, parse_duration, parse_exact
 
-HELP = "diagnose a user's inbound calls, or the tenant's sync error, and say what to do"
+HELP = "diagnose a user's inbound or outbound calls, or the tenant's sync error, and say what to do"
 STATUS_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "unknown": "?"}
 NEEDS_WORDS = {
     "firstSyncAt": "when the first complete sync finished (--first-sync-at, or --evidence with the Sync History)",
@@ -51,8 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--problem",
-        metavar="{inbound-calls,sync-error}",
+        metavar="{inbound-calls,outbound-calls,sync-error}",
         help="the problem; inferred from --evidence when absent, else inbound-calls",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="DURATION",
+        help="how far back to read Microsoft's call log: 48h, 7d, 90m (default 7d, at most 90d)",
     )
     parser.add_argument("--evidence", metavar="FILE|-", help="text pasted from the 8x8 portal; - reads stdin")
     parser.add_argument(
@@ -103,6 +109,7 @@ def build_request(args: argparse.Namespace, stdin: TextIO | None = None) -> Diag
         evidence_text=read_evidence(args.evidence, stdin) if args.evidence else None,
         first_sync_at=_first_sync(args.first_sync_at),
         eightbyeight_number=(args.eightbyeight_number or "").strip() or None,
+        since=_since(getattr(args, "since", None)),
     )
 
 
@@ -129,6 +136,15 @@ def read_evidence(path: str, stdin: TextIO | None = None) -> str:
             "give only the Call Data page or the Sync History."
         )
     return data.decode("utf-8", errors="replace")
+
+
+def _since(value: str | None) -> timedelta | None:
+    if value is None or not value.strip():
+        return None
+    duration = parse_duration(value)
+    if duration is None:
+        raise InputError(f"--since {value.strip()!r} is not a duration I can read: use e.g. 48h, 7d or 90m.")
+    return duration
 
 
 def _first_sync(value: str | None) -> datetime | None:
@@ -208,7 +224,8 @@ def report(d: Diagnosis, width: int = 100) -> str:
             add(f"Note: {note}", indent=2, hang=4)
     if d.support_request:
         out.append("")
-        out.append(f"Support request for Microsoft: {d.support_request.title}")
+        vendor = "8x8" if d.support_request.to == "8x8" else "Microsoft"
+        out.append(f"Support request for {vendor}: {d.support_request.title}")
         out.append("  Description (copy it into the request):")
         for line in d.support_request.description.splitlines():
             out.append(f"    {line}" if line else "")

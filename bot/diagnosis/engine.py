@@ -7,7 +7,7 @@ Why it is built this way:
   diagnosis. Only bad input (`InputError`) stops a diagnosis.
 - Questions are asked in three rounds because later ones need earlier answers: who the user is;
   then (at once) their numbers, voice settings, 8x8 account and first sync; then the call log for
-  those numbers. After each round the checks it settles are reported through `on_check`, so a
+  that user and those numbers, in the direction of the problem, over the period asked about. After each round the checks it settles are reported through `on_check`, so a
   "Checking…" card can fill in while the call log is still being searched.
 - Nothing here knows Bot Framework, HTTP or cards: sources come in through the Protocols of
   `bot.diagnosis.evidence`, words come from the playbooks.
@@ -20,16 +20,17 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.diagnosis.errors import InputError, SourceError
-from bot.diagnosis.evidence import DirectoryUser, EightByEightSource, MicrosoftSource, PortalSource
+from bot.diagnosis.evidence import CallQuery, DirectoryUser, EightByEightSource, MicrosoftSource, PortalSource
 from bot.diagnosis.model import PROBLEMS, Check, Diagnosis, Subject
 from bot.diagnosis.phone import looks_like_phone, to_e164
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
-from bot.diagnosis.rules import inbound_calls, sync_error
+from bot.diagnosis.rules import inbound_calls, outbound_calls, sync_error
 from bot.diagnosis.rules.common import Answer, join_names, sentence
 from bot.diagnosis.times import as_utc
 
@@ -39,6 +40,9 @@ T = TypeVar("T")
 OnCheck = Callable[[Check], Awaitable[None]]
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 MAX_QUERY = 256
+DEFAULT_PERIOD = timedelta(days=7)
+MAX_PERIOD = timedelta(days=90)  # Graph's longest call-log window
+RULES = {"inbound-calls": inbound_calls, "outbound-calls": outbound_calls, "sync-error": sync_error}
 
 
 def utc_now() -> datetime:
@@ -55,6 +59,8 @@ class DiagnosisRequest:
     first_sync_at: datetime | None = None  # told by the admin (or from pasted sync history)
     eightbyeight_number: str | None = None  # told by the admin when 8x8 cannot be read
     user_id: str | None = None  # an already-resolved Entra object id (people picker) wins over `user`
+    since: timedelta | None = None  # how far back to read the call log (default 7 days, at most 90)
+    time_zone: str | None = None  # the reader's IANA time zone ("Europe/London"): "3 calls today" is theirs
 
 
 class Engine:
@@ -87,7 +93,10 @@ class Engine:
         emit = _Emitter(on_check)
         if problem == "sync-error":
             return await self._sync_error(request, pasted, now, emit)
-        return await self._inbound_calls(request, pasted, now, emit)
+        period = (now - _period(request.since), now)
+        if problem == "outbound-calls":
+            return await self._outbound_calls(request, period, now, emit)
+        return await self._inbound_calls(request, pasted, period, now, emit)
 
     async def find_users(self, query: str) -> list[DirectoryUser]:
         """Users matching a UPN/e-mail, an object id, a phone number or a name prefix (0, 1 or many).
@@ -100,7 +109,7 @@ class Engine:
         """The checks a diagnosis of `problem` will run, all `unknown` and "Checking…"."""
         if problem not in PROBLEMS:
             raise InputError(f"{problem!r} is not a problem I know: use {' or '.join(PROBLEMS)}.")
-        rules = inbound_calls if problem == "inbound-calls" else sync_error
+        rules = RULES[problem]
         playbook = load_playbook(problem)
         return [
             Check(cid, playbook.check_title(cid), "unknown", "Checking…", source)
@@ -110,7 +119,12 @@ class Engine:
     # -- inbound calls ---------------------------------------------------------------------------
 
     async def _inbound_calls(
-        self, request: DiagnosisRequest, pasted: PortalEvidence | None, now: datetime, emit: _Emitter
+        self,
+        request: DiagnosisRequest,
+        pasted: PortalEvidence | None,
+        period: tuple[datetime, datetime],
+        now: datetime,
+        emit: _Emitter,
     ) -> Diagnosis:
         told_number = _told_number(request.eightbyeight_number)
         query = (request.user or "").strip() or None
@@ -122,10 +136,12 @@ class Engine:
                 raise InputError(
                     "Name the affected user: their e-mail address (UPN), Entra object id or phone number."
                 )
-        facts = inbound_calls.InboundFacts(now=now, query=query or request.user_id, user=Answer())
+        facts = inbound_calls.InboundFacts(
+            now=now, query=query or request.user_id, user=Answer(), zone=_zone(request.time_zone)
+        )
         facts.told_8x8_number = told_number
         facts.call_data = call_data
-        facts.window = (now - inbound_calls.CALL_LOG_WINDOW, now)
+        facts.window = facts.period = period
         if request.first_sync_at is not None:
             facts.first_sync_at, facts.first_sync_source = as_utc(request.first_sync_at), "admin"
         elif pasted and pasted.first_complete_sync_at:
@@ -139,21 +155,63 @@ class Engine:
         await self._inbound_round_two(facts, query)
         await emit(inbound_calls.build_checks(2, facts))
 
-        if facts.numbers:
-            start, end = facts.window
-            facts.calls = await self._ask(
-                self._label(self.microsoft), self.microsoft.failed_inbound_calls(facts.numbers, start, end)
-            )
-            searched = facts.calls.value
-            if searched is not None and searched.window_start is not None:
-                facts.window = (as_utc(searched.window_start), as_utc(searched.window_end or end))
-        else:
-            facts.calls = Answer.not_asked(
-                "Microsoft's call log was not searched: no number is known for the user."
-            )
+        facts.calls = await self._user_calls("inbound", facts.numbers, facts.user_id, period)
+        searched = facts.calls.value
+        if searched is not None and searched.window_start is not None:
+            facts.window = (as_utc(searched.window_start), as_utc(searched.window_end or period[1]))
         checks = inbound_calls.build_checks(3, facts)
         await emit(checks)
         return inbound_calls.assemble(facts, emit.ordered(inbound_calls.CHECKS), self.data_source)
+
+    async def _user_calls(
+        self, direction: str, numbers: list[str], user_id: str | None, period: tuple[datetime, datetime]
+    ) -> Answer[Any]:
+        if not numbers and not user_id:
+            return Answer.not_asked(
+                "Microsoft's call log was not searched: neither the user nor a number of theirs is known."
+            )
+        query = CallQuery(direction, tuple(numbers), period[0], period[1], user_id)  # type: ignore[arg-type]
+        return await self._ask(self._label(self.microsoft), self.microsoft.user_calls(query))
+
+    # -- outbound calls --------------------------------------------------------------------------
+
+    async def _outbound_calls(
+        self, request: DiagnosisRequest, period: tuple[datetime, datetime], now: datetime, emit: _Emitter
+    ) -> Diagnosis:
+        query = (request.user or "").strip() or None
+        if not request.user_id and not query:
+            raise InputError(
+                "Name the affected user: their e-mail address (UPN), Entra object id or phone number."
+            )
+        facts = outbound_calls.OutboundFacts(
+            now=now,
+            query=query or request.user_id,
+            user=Answer(),
+            zone=_zone(request.time_zone),
+            period=period,
+        )
+        facts.user, facts.matches = await self._resolve_user(request.user_id, query)
+        await emit(outbound_calls.build_checks(1, facts))
+        user = facts.found_user
+        if user is None:
+            why = "Not asked: the user was not found in Microsoft 365."
+            if not facts.user.ok:
+                why = f"Not asked: {facts.user.error}"
+            facts.assignments = facts.voice = Answer.not_asked(why)
+        else:
+            ms = self._label(self.microsoft)
+            facts.assignments, facts.voice = await asyncio.gather(
+                self._ask(ms, self.microsoft.number_assignments(user.id)),
+                self._ask(ms, self.microsoft.voice_config(user.id)),
+            )
+        await emit(outbound_calls.build_checks(2, facts))
+        if user is None:
+            facts.calls = Answer.not_asked("Microsoft's call log was not searched: the user is not known.")
+        else:
+            facts.calls = await self._user_calls("outbound", facts.numbers, user.id, period)
+        checks = outbound_calls.build_checks(3, facts)
+        await emit(checks)
+        return outbound_calls.assemble(facts, emit.ordered(outbound_calls.CHECKS), self.data_source)
 
     async def _resolve_user(
         self, user_id: str | None, query: str | None
@@ -346,6 +404,27 @@ def _directory_query(query: str) -> str:
     if looks_like_phone(text):
         return to_e164(text) or text
     return text
+
+
+def _period(since: timedelta | None) -> timedelta:
+    """How far back the call log is read: 7 days unless asked, never more than Graph allows."""
+    if since is None:
+        return DEFAULT_PERIOD
+    if since <= timedelta(0):
+        raise InputError("The period must be longer than zero: say e.g. 48h or 7d.")
+    if since > MAX_PERIOD:
+        raise InputError("Microsoft keeps the call log for a limited time: ask about 90 days (90d) at most.")
+    return since
+
+
+def _zone(name: str | None) -> tzinfo:
+    """The reader's time zone by its IANA name; UTC when not given or not known."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def _told_number(raw: str | None) -> str | None:

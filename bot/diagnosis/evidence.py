@@ -14,10 +14,21 @@ sentence saying which source and why; the engine turns it into `unknown` checks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
+
+from bot.diagnosis.catalogue import Direction, direction_of
+
+# Licences, as Graph's `assignedPlans` name them: by service plan id.
+MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
+# Microsoft Calling Plans (service plans MCOPSTN*). Communications Credits (MCOPSTNC) is not one.
+CALLING_PLAN_IDS: dict[str, str] = {
+    "4ed3ff63-69d7-4fb7-b984-5aec7f605ca8": "MCOPSTN1",
+    "3c8a8792-7866-409b-bb61-1b20ace0368b": "MCOPSTN1_GOV",
+    "5a10155d-f5c1-411a-a8ec-e99aae125390": "MCOPSTN2",
+    "54a152dc-90de-4996-93d2-bc47e670fc06": "MCOPSTN5",
+}
 
 # ---------------------------------------------------------------------------------------------
 # Shapes
@@ -34,6 +45,8 @@ class DirectoryUser:
     phone_plan_enabled: bool = False
     phone_plan_since: datetime | None = None
     business_phones: tuple[str, ...] = ()
+    # Enabled Microsoft Calling Plans (service plans MCOPSTN*), by name: 8x8 does not sync such users.
+    calling_plans: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,17 +62,31 @@ class NumberAssignment:
 
 
 @dataclass(frozen=True)
+class PolicyAssignment:
+    """One of `effectivePolicyAssignments`: a policy's type and name, not its settings."""
+
+    policy_type: str  # TeamsCallingPolicy, TeamsMeetingPolicy, ... (Graph does not document the list)
+    display_name: str | None = None  # "Global" (the default) or the policy's name
+    assignment_type: str | None = None  # direct, group, ...
+    group_id: str | None = None
+
+
+@dataclass(frozen=True)
 class VoiceConfig:
-    """Graph `teamsUserConfiguration` (the parts the rules use)."""
+    """Graph `teamsUserConfiguration` (the parts the rules use).
+
+    `policies` is None when Graph gave no `effectivePolicyAssignments` at all (not the same as none).
+    """
 
     enterprise_voice_enabled: bool | None = None
     telephone_numbers: tuple[str, ...] = ()
     account_type: str | None = None
+    policies: tuple[PolicyAssignment, ...] | None = None
 
 
 @dataclass(frozen=True)
 class CallRecord:
-    """One Direct Routing call (Graph `directRoutingLogRow`), failed and inbound for our purposes."""
+    """One Direct Routing call (Graph `directRoutingLogRow`): an unsuccessful one, for our purposes."""
 
     correlation_id: str | None
     at: datetime | None  # failureDateTime, else inviteDateTime (0001-01-01 means unset -> None)
@@ -73,15 +100,54 @@ class CallRecord:
     trunk_fqdn: str | None = None
     user_id: str | None = None
     user_principal_name: str | None = None
-    partial_match: bool = False  # callee number masked: matched on its visible prefix
+    partial_match: bool = False  # the user's number masked: matched on its visible prefix
+
+    @property
+    def direction(self) -> Direction | None:
+        return direction_of(self.call_type)
+
+
+@dataclass(frozen=True)
+class CallQuery:
+    """Whose unsuccessful calls to look for, in which direction, within which period.
+
+    A row is the user's when its `userId` is `user_id`, or (the user was never found: reverse
+    number lookup failed) when one of `numbers` (E.164) is its callee (inbound) or caller (outbound).
+    """
+
+    direction: Direction
+    numbers: tuple[str, ...]
+    since: datetime
+    until: datetime
+    user_id: str | None = None
+
+
+@dataclass
+class Tally:
+    """How many of the user's calls had one signature, and when the newest was."""
+
+    count: int = 0
+    newest: datetime | None = None
+
+    def add(self, at: datetime | None) -> None:
+        self.count += 1
+        if at is not None and (self.newest is None or at > self.newest):
+            self.newest = at
+
+
+# (direction, SIP code, Microsoft sub-code) of a call: what the failure catalogue reads.
+Signature = tuple[str | None, int | None, int | None]
 
 
 @dataclass
 class CallSearch:
-    """Failed inbound calls to some numbers within a window, newest first.
+    """The user's unsuccessful calls within the span searched, newest first.
 
-    `complete` is False when the search stopped early (time budget, throttling): a missing row is
-    then even less proof than usual. Records can appear 24-48 h late in any case.
+    `calls` keeps the newest of them (a bounded number); `signatures` counts every one by its codes,
+    so counts stay true however many there were. `window_start` is how far back the search read:
+    it stops early once it has read 24 hours before the newest failure (counts are then
+    representative), and `complete` is False when the time budget or a fault stopped it. Records
+    can appear 24-48 h late in any case: a missing row is inconclusive.
     """
 
     calls: list[CallRecord] = field(default_factory=list)
@@ -89,6 +155,12 @@ class CallSearch:
     window_end: datetime | None = None
     pages_scanned: int = 0
     complete: bool = True
+    signatures: dict[Signature, Tally] = field(default_factory=dict)
+    rows_read: int = 0  # every row of the tenant's call log read in the span searched
+
+    def tally(self, call: CallRecord) -> None:
+        key = (call.direction, call.sip_code, call.sub_code)
+        self.signatures.setdefault(key, Tally()).add(call.at)
 
 
 @dataclass(frozen=True)
@@ -141,10 +213,8 @@ class MicrosoftSource(Protocol):
 
     async def voice_config(self, user_id: str) -> VoiceConfig | None: ...
 
-    async def failed_inbound_calls(
-        self, numbers: Sequence[str], since: datetime, until: datetime
-    ) -> CallSearch:
-        """Failed inbound (ByotIn*) Direct Routing calls whose callee is one of `numbers` (E.164)."""
+    async def user_calls(self, query: CallQuery) -> CallSearch:
+        """The user's unsuccessful Direct Routing calls in `query.direction` (see CallQuery)."""
         ...
 
     async def domains(self) -> list[Domain]: ...

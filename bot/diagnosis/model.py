@@ -14,28 +14,69 @@ from bot.diagnosis.times import as_utc
 
 SCHEMA_VERSION = 1
 
-Problem = Literal["inbound-calls", "sync-error"]
-PROBLEMS: tuple[str, ...] = ("inbound-calls", "sync-error")
+Problem = Literal["inbound-calls", "outbound-calls", "sync-error"]
+PROBLEMS: tuple[str, ...] = ("inbound-calls", "outbound-calls", "sync-error")
+CALL_PROBLEMS: tuple[str, ...] = ("inbound-calls", "outbound-calls")
 CheckStatus = Literal["pass", "fail", "warn", "unknown"]
 CHECK_STATUSES: tuple[str, ...] = ("pass", "fail", "warn", "unknown")
 Confidence = Literal["confirmed", "likely", "possible"]
 DataSource = Literal["demo", "live"]
 
-# When several causes hold, the first in this order is `cause` (DESIGN.md).
-INBOUND_CAUSE_PRIORITY: tuple[str, ...] = (
+# When several causes hold, the first in this order is `cause` (DESIGN.md); the call-log causes
+# come between the user's own causes and `no-failure-found`, ordered by their failed calls.
+INBOUND_USER_CAUSES: tuple[str, ...] = (
     "user-not-found",
     "no-phone-license",
+    "calling-plan-conflict",
     "no-teams-number",
     "number-mismatch",
     "sync-too-recent",
     "microsoft-out-of-sync",
-    "no-failure-found",
 )
+OUTBOUND_USER_CAUSES: tuple[str, ...] = (
+    "user-not-found",
+    "no-phone-license",
+    "calling-plan-conflict",
+    "enterprise-voice-disabled",
+    "no-teams-number",
+)
+INBOUND_CALL_LOG_CAUSES: tuple[str, ...] = (
+    "not-signed-in",
+    "caller-blocked",
+    "unanswered-no-voicemail",
+    "enterprise-voice-disabled",
+    "gateway-unreachable",
+    "media-failure",
+    "carrier-side-failure",
+    "unrecognised-failure",
+)
+OUTBOUND_CALL_LOG_CAUSES: tuple[str, ...] = (
+    "enterprise-voice-disabled",
+    "pstn-not-allowed",
+    "no-voice-route",
+    "international-not-allowed",
+    "gateway-unreachable",
+    "media-failure",
+    "carrier-side-failure",
+    "unrecognised-failure",
+)
+NO_FAULT = "no-failure-found"
+# Kept for the seed causes' order (the first sync decides between the last two).
+INBOUND_CAUSE_PRIORITY: tuple[str, ...] = (*INBOUND_USER_CAUSES, NO_FAULT)
 SYNC_CAUSES: tuple[str, ...] = ("gateway-activation-pending", "gateway-activation-failed")
 CAUSES: dict[str, tuple[str, ...]] = {
-    "inbound-calls": INBOUND_CAUSE_PRIORITY,
+    "inbound-calls": tuple(dict.fromkeys((*INBOUND_USER_CAUSES, *INBOUND_CALL_LOG_CAUSES, NO_FAULT))),
+    "outbound-calls": tuple(dict.fromkeys((*OUTBOUND_USER_CAUSES, *OUTBOUND_CALL_LOG_CAUSES, NO_FAULT))),
     "sync-error": SYNC_CAUSES,
 }
+SupportTo = Literal["microsoft", "8x8"]
+
+
+def problem_of(value: object) -> Problem:
+    """`value` as a Problem; ValueError naming the valid ones otherwise."""
+    if value in PROBLEMS:
+        return value  # type: ignore[return-value]
+    raise ValueError(f"{value!r} is not a problem I know: use {', '.join(PROBLEMS[:-1])} or {PROBLEMS[-1]}.")
 
 
 def parse_iso(value: Any) -> datetime | None:
@@ -59,6 +100,21 @@ def _str(value: Any) -> str | None:
 
 def _strings(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _span_json(span: tuple[datetime, datetime] | None) -> dict[str, str | None] | None:
+    return {"from": iso(span[0]), "to": iso(span[1])} if span else None
+
+
+def _span_from_json(value: Any) -> tuple[datetime, datetime] | None:
+    if not isinstance(value, dict):
+        return None
+    start, end = parse_iso(value.get("from")), parse_iso(value.get("to"))
+    return (start, end) if start and end else None
+
+
+def _calls_from_json(value: Any) -> list[FailedCall]:
+    return [FailedCall.from_json(c) for c in value if isinstance(c, dict)] if isinstance(value, list) else []
 
 
 def iso(value: datetime | None) -> str | None:
@@ -112,7 +168,12 @@ class Check:
 
 @dataclass
 class FailedCall:
-    """A failed inbound call, from Graph's Direct Routing log or from pasted portal text."""
+    """A call of the user's timeline, from Graph's Direct Routing log or from pasted portal text.
+
+    `cause` is the cause id that explains the call; None for a call that ended without a fault of
+    the service (busy, declined, the caller hung up), which a timeline shows but never counts.
+    `outcome` says what happened in words ("could not ring: Teams was not signed in on any device").
+    """
 
     correlation_id: str | None = None
     at: datetime | None = None
@@ -123,15 +184,23 @@ class FailedCall:
     phrase: str | None = None
     trunk_fqdn: str | None = None
     partial_match: bool = False  # matched on the visible part of a masked number
+    direction: str | None = None  # "inbound" | "outbound"
+    cause: str | None = None
+    signature: str | None = None  # "480/10037"
+    outcome: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "correlationId": self.correlation_id,
             "at": iso(self.at),
+            "direction": self.direction,
             "callerNumber": self.caller_number,
             "calleeNumber": self.callee_number,
             "sipCode": self.sip_code,
             "subCode": self.sub_code,
+            "signature": self.signature,
+            "cause": self.cause,
+            "outcome": self.outcome,
             "phrase": self.phrase,
             "trunkFqdn": self.trunk_fqdn,
             "partialMatch": self.partial_match,
@@ -149,6 +218,10 @@ class FailedCall:
             phrase=_str(data.get("phrase")),
             trunk_fqdn=_str(data.get("trunkFqdn")),
             partial_match=bool(data.get("partialMatch", False)),
+            direction=_str(data.get("direction")),
+            cause=_str(data.get("cause")),
+            signature=_str(data.get("signature")),
+            outcome=_str(data.get("outcome")),
         )
 
 
@@ -172,6 +245,11 @@ class Evidence:
     calls: list[FailedCall] = field(default_factory=list)
     call_log_window: tuple[datetime, datetime] | None = None
     partial_number_match: bool = False
+    cause_counts: dict[str, int] = field(default_factory=dict)  # cause id -> failed calls in the period
+    period: tuple[datetime, datetime] | None = None  # the period asked about (--since)
+    calls_read: int = 0  # call-log rows read (the whole tenant's, in the span searched)
+    search_complete: bool = True  # False: the time budget or a fault stopped the search early
+    ended_calls: list[FailedCall] = field(default_factory=list)  # busy, declined, hung up: shown, not counted
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -188,12 +266,13 @@ class Evidence:
             "gatewayErrorLastSeen": iso(self.gateway_error_last_seen),
             "temporaryUsers": list(self.temporary_users),
             "calls": [c.to_json() for c in self.calls],
-            "callLogWindow": (
-                {"from": iso(self.call_log_window[0]), "to": iso(self.call_log_window[1])}
-                if self.call_log_window
-                else None
-            ),
+            "callLogWindow": _span_json(self.call_log_window),
             "partialNumberMatch": self.partial_number_match,
+            "causeCounts": dict(self.cause_counts),
+            "period": _span_json(self.period),
+            "callsRead": self.calls_read,
+            "searchComplete": self.search_complete,
+            "endedCalls": [c.to_json() for c in self.ended_calls],
         }
 
     @classmethod
@@ -202,6 +281,7 @@ class Evidence:
         start = parse_iso(window.get("from")) if isinstance(window, dict) else None
         end = parse_iso(window.get("to")) if isinstance(window, dict) else None
         calls = data.get("calls")
+        counts = data.get("causeCounts")
         return cls(
             correlation_id=_str(data.get("correlationId")),
             sip_code=_int(data.get("sipCode")),
@@ -215,11 +295,16 @@ class Evidence:
             gateway_error_first_seen=parse_iso(data.get("gatewayErrorFirstSeen")),
             gateway_error_last_seen=parse_iso(data.get("gatewayErrorLastSeen")),
             temporary_users=_strings(data.get("temporaryUsers")),
-            calls=[FailedCall.from_json(c) for c in calls if isinstance(c, dict)]
-            if isinstance(calls, list)
-            else [],
+            calls=_calls_from_json(calls),
             call_log_window=(start, end) if start and end else None,
             partial_number_match=bool(data.get("partialNumberMatch", False)),
+            cause_counts={
+                k: v for k, v in (counts.items() if isinstance(counts, dict) else []) if _int(v) is not None
+            },
+            period=_span_from_json(data.get("period")),
+            calls_read=_int(data.get("callsRead")) or 0,
+            search_complete=data.get("searchComplete") is not False,
+            ended_calls=_calls_from_json(data.get("endedCalls")),
         )
 
 
@@ -293,15 +378,17 @@ class Action:
 
 @dataclass
 class SupportRequest:
-    """The Microsoft support request, filled in with the case's evidence."""
+    """The support request to whoever must act (`to`: Microsoft or 8x8), filled in with the evidence."""
 
     title: str
     description: str
     how_to_file: list[str] = field(default_factory=list)
     url: str = "https://admin.microsoft.com"
+    to: SupportTo = "microsoft"
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "to": self.to,
             "title": self.title,
             "description": self.description,
             "howToFile": list(self.how_to_file),
@@ -315,6 +402,7 @@ class SupportRequest:
             description=str(data.get("description", "")),
             how_to_file=_strings(data.get("howToFile")),
             url=_str(data.get("url")) or "https://admin.microsoft.com",
+            to="8x8" if data.get("to") == "8x8" else "microsoft",
         )
 
 

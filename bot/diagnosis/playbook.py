@@ -2,7 +2,9 @@
 
 Why data: the wording follows 8x8's support articles closely and changes with them; keeping it in
 `playbooks/<problem>.json` lets it be reviewed (and tested against the articles) without reading
-code. Templates hold `{placeholders}` that the rules fill with the case's values — the user, the
+code. The call problems share two more files: `common.json` (what both call problems say about the
+account, e.g. a Calling Plan conflict) and the failure catalogue's causes and actions
+(`failure-catalogue.json`); a problem's own file wins where they name the same thing. Templates hold `{placeholders}` that the rules fill with the case's values — the user, the
 numbers, the correlation id, the domains, the wait-until time. A step may carry `"if": flag` or
 `"unless": flag` to appear only when the case has (or lacks) that fact.
 """
@@ -18,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.diagnosis.model import PROBLEMS, Action, SupportRequest
+from bot.diagnosis.model import CALL_PROBLEMS, PROBLEMS, Action, SupportRequest
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,19 @@ PLACEHOLDERS = frozenset(
         "correlation_id",
         "tac_user_url",
         "failed_calls_summary",
+        # the call-log causes (failure catalogue) and outbound-calls
+        "calls_phrase",
+        "calls_summary",
+        "other_parties",
+        "codes",
+        "meanings",
+        "trunks",
+        "direction",
+        "direction_words",
+        "cause_words",
+        "policies_words",
+        "domain",
+        "link",
         # sync-error
         "domains",
         "first_seen",
@@ -78,6 +93,10 @@ class Playbook:
             summary=render(words["summary"], values),
             explanation=tuple(render(line, values) for line in words["explanation"]),
         )
+
+    def cause_title(self, cause_id: str) -> str:
+        """The cause's title as written (placeholders unfilled), e.g. for "What to do about …"."""
+        return self.data["causes"][cause_id]["title"]
 
     def check_title(self, check_id: str) -> str:
         """Just the title: what a "Checking…" card lists before anything is known to fill the rest."""
@@ -134,8 +153,18 @@ def load_playbook(problem: str) -> Playbook:
     """The playbook for `problem` (read once per process)."""
     if problem not in PROBLEMS:
         raise ValueError(f"no playbook for {problem!r}")
-    path = PLAYBOOK_DIR / f"{problem}.json"
-    return Playbook(json.loads(path.read_text(encoding="utf-8")))
+    data = _read(problem)
+    if problem in CALL_PROBLEMS:
+        catalogue = _read("failure-catalogue")
+        for shared in (_read("common"), catalogue):
+            for section in ("causes", "checks", "actions", "causeActions"):
+                data[section] = {**shared.get(section, {}), **data.get(section, {})}
+        data["eightByEightRequest"] = catalogue["eightByEightRequest"]
+    return Playbook(data)
+
+
+def _read(name: str) -> dict[str, Any]:
+    return json.loads((PLAYBOOK_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def render(template: str, values: Mapping[str, str]) -> str:

@@ -115,6 +115,21 @@ def parse_exact(text: str) -> datetime | None:
     return parsed[0] if parsed else None
 
 
+DURATION = re.compile(
+    r"^\s*(\d{1,4})\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|wk|weeks?)\s*$", re.IGNORECASE
+)
+_DURATION_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """`48h`, `7d`, `90m`, `2w`, `3 days`: a positive duration; None for anything else."""
+    match = DURATION.match(text or "")
+    if match is None:
+        return None
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    return amount * _DURATION_UNITS[unit[0]] if amount > 0 else None
+
+
 def format_utc(when: datetime, now: datetime | None = None) -> str:
     """`Tue 14:00 UTC` within the coming week, else `Tue 24 Nov 2026 14:00 UTC`."""
     when = when.astimezone(UTC)

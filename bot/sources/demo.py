@@ -14,14 +14,16 @@ visible digits), so the engine cannot tell the difference; every diagnosis still
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from bot.diagnosis.evidence import (
+    MCOEV_SERVICE_PLAN_ID,
+    CallQuery,
     CallRecord,
     CallSearch,
     DirectoryUser,
@@ -36,9 +38,9 @@ from bot.diagnosis.evidence import (
 )
 from bot.diagnosis.phone import to_e164
 from bot.sources.graph_calls import match_callee
+from bot.sources.graph_shapes import calling_plans, policy_assignments
 
 DATA_FILE = Path(__file__).with_name("demo_tenant.json")
-MCOEV = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"
 Clock = Callable[[], datetime]
 
 
@@ -50,6 +52,19 @@ def _utc_now() -> datetime:
 def demo_data() -> dict[str, Any]:
     """The demo tenant file, read once (docs and tests read it too)."""
     return json.loads(DATA_FILE.read_text(encoding="utf-8"))
+
+
+def _policy_rows(policies: Any) -> list[dict[str, Any]] | None:
+    """The demo's short policy list in Graph's `effectivePolicyAssignments` shape."""
+    if not isinstance(policies, list):
+        return None
+    return [
+        {
+            "policyType": p["policyType"],
+            "policyAssignment": {k: p[k] for k in ("displayName", "assignmentType", "groupId") if k in p},
+        }
+        for p in policies
+    ]
 
 
 def _ago(clock: Clock, hours: float) -> datetime:
@@ -75,7 +90,7 @@ class DemoMicrosoft:
             (
                 p
                 for p in raw.get("assignedPlans", [])
-                if p.get("servicePlanId") == MCOEV and p.get("capabilityStatus") == "Enabled"
+                if p.get("servicePlanId") == MCOEV_SERVICE_PLAN_ID and p.get("capabilityStatus") == "Enabled"
             ),
             None,
         )
@@ -88,6 +103,7 @@ class DemoMicrosoft:
             phone_plan_enabled=plan is not None,
             phone_plan_since=_ago(self._clock, plan["assignedDaysAgo"] * 24) if plan else None,
             business_phones=tuple(raw.get("businessPhones", [])),
+            calling_plans=calling_plans(raw.get("assignedPlans")),
         )
 
     def _raw(self, user_id: str) -> dict[str, Any] | None:
@@ -148,26 +164,39 @@ class DemoMicrosoft:
             enterprise_voice_enabled=teams.get("enterpriseVoiceEnabled"),
             telephone_numbers=tuple(teams.get("telephoneNumbers", [])),
             account_type="user",
+            policies=policy_assignments(_policy_rows(teams.get("policies"))),
         )
 
-    async def failed_inbound_calls(
-        self, numbers: Sequence[str], since: datetime, until: datetime
-    ) -> CallSearch:
-        """Like Graph's getDirectRoutingCalls: every failed inbound call of the tenant, filtered here."""
-        wanted = [n for n in (to_e164(x) for x in numbers) if n]
-        calls = []
+    async def user_calls(self, query: CallQuery) -> CallSearch:
+        """Like Graph's getDirectRoutingCalls: every unsuccessful call of the tenant, filtered here
+        exactly as the live search filters (the user's id, else their numbers; masked on their
+        visible digits). The demo's log is small, so the whole period is always read."""
+        wanted = [n for n in (to_e164(x) for x in query.numbers) if n]
+        search = CallSearch(window_start=query.since, window_end=query.until, pages_scanned=1, complete=True)
         for owner in [*self._data["users"], *self._data.get("eightbyeightOnlyUsers", [])]:
             for raw in owner.get("failedCalls", []):
                 record = self._call(raw, owner)
-                if record.at is None or not since <= record.at <= until or record.successful:
+                search.rows_read += 1
+                if record.at is None or not query.since <= record.at <= query.until or record.successful:
                     continue
-                if not (record.call_type or "").lower().startswith("byotin"):
+                if record.direction != query.direction:
                     continue
-                matched = match_callee(record, wanted)
+                matched = self._match(record, query, wanted)
                 if matched is not None:
-                    calls.append(matched)
-        calls.sort(key=lambda c: c.at or since, reverse=True)
-        return CallSearch(calls=calls, window_start=since, window_end=until, pages_scanned=1, complete=True)
+                    search.tally(matched)
+                    search.calls.append(matched)
+        search.calls.sort(key=lambda c: c.at or query.since, reverse=True)
+        return search
+
+    @staticmethod
+    def _match(record: CallRecord, query: CallQuery, wanted: list[str]) -> CallRecord | None:
+        if query.user_id and (record.user_id or "").lower() == query.user_id.lower():
+            return record
+        if query.direction == "inbound":
+            return match_callee(record, wanted)
+        mirrored = replace(record, callee_number=record.caller_number)
+        matched = match_callee(mirrored, wanted)
+        return replace(record, partial_match=matched.partial_match) if matched else None
 
     def _call(self, raw: dict[str, Any], owner: dict[str, Any]) -> CallRecord:
         # A reverse-number-lookup failure never found the user: no userId (FACTS.md, inference).

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from yarl import URL
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceError, SourceUnavailable
 from bot.diagnosis.evidence import (
+    CallQuery,
     CallSearch,
     DirectoryUser,
     Domain,
@@ -48,15 +49,14 @@ from bot.sources.graph_odata import (
     is_guid,
     key_insensitive,
     odata_string,
-    parse_time,
     same_origin,
     segment,
 )
+from bot.sources.graph_shapes import directory_user, domain, number_assignment, voice_config
 from bot.sources.http import HttpClient, HttpResponse
 
 log = logging.getLogger(__name__)
 
-MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
 USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans,businessPhones"
 NAME_SEARCH_LIMIT = 25
 
@@ -222,10 +222,8 @@ class GraphSource:
 
     # -- calls -----------------------------------------------------------------------------------
 
-    async def failed_inbound_calls(
-        self, numbers: Sequence[str], since: datetime, until: datetime
-    ) -> CallSearch:
-        return await self._calls.failed_inbound(numbers, since, until)
+    async def user_calls(self, query: CallQuery) -> CallSearch:
+        return await self._calls.user_calls(query)
 
     async def _call_log_page(self, url: URL) -> bytes:
         """One page of the call log, undecoded: `graph_calls` decodes only the fields it reads."""
@@ -518,92 +516,3 @@ def _url(endpoint: str, path: str, *, top: int | None = None, select: str | None
     if top is not None:
         params.append(("$top", str(top)))
     return graph_url(endpoint, path, params)
-
-
-# ---------------------------------------------------------------------------------------------
-# Shapes
-
-
-def directory_user(row: dict[str, Any]) -> DirectoryUser:
-    """A Graph user as a DirectoryUser; the Teams Phone plan read from `assignedPlans`."""
-    since = mcoev_enabled_since(row.get("assignedPlans"))
-    phones = row.get("businessPhones")
-    return DirectoryUser(
-        id=str(row.get("id") or ""),
-        user_principal_name=str(row.get("userPrincipalName") or ""),
-        display_name=str(row.get("displayName") or ""),
-        mail=row.get("mail") if isinstance(row.get("mail"), str) else None,
-        account_enabled=row.get("accountEnabled") is not False,
-        phone_plan_enabled=since is not None,
-        phone_plan_since=since if since is not None and since.year > 1 else None,
-        business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
-    )
-
-
-def mcoev_enabled_since(plans: object) -> datetime | None:
-    """When the earliest enabled MCOEV plan was assigned; None when there is no enabled one.
-
-    An enabled plan without a readable date still counts: it answers as `datetime.min` (UTC),
-    which `directory_user` reports as "enabled, since unknown".
-    """
-    if not isinstance(plans, list):
-        return None
-    enabled = [
-        plan
-        for plan in plans
-        if isinstance(plan, dict)
-        and str(plan.get("servicePlanId", "")).lower() == MCOEV_SERVICE_PLAN_ID
-        and str(plan.get("capabilityStatus", "")) == "Enabled"
-    ]
-    if not enabled:
-        return None
-    dates = [d for d in (parse_time(plan.get("assignedDateTime")) for plan in enabled) if d is not None]
-    return min(dates) if dates else datetime.min.replace(tzinfo=UTC)
-
-
-def number_assignment(row: dict[str, Any]) -> NumberAssignment:
-    number = str(row["telephoneNumber"])
-    return NumberAssignment(
-        telephone_number=to_e164(number) or number,
-        number_type=_str(row.get("numberType")),
-        activation_state=_str(row.get("activationState")),
-        assignment_status=_str(row.get("assignmentStatus")),
-        assignment_category=_str(row.get("assignmentCategory")),
-        assignment_target_id=_str(row.get("assignmentTargetId")),
-    )
-
-
-def voice_config(row: dict[str, Any]) -> VoiceConfig:
-    numbers = row.get("telephoneNumbers")
-    telephone_numbers = tuple(
-        to_e164(entry["telephoneNumber"]) or entry["telephoneNumber"]
-        for entry in (numbers if isinstance(numbers, list) else [])
-        if isinstance(entry, dict) and isinstance(entry.get("telephoneNumber"), str)
-    )
-    enabled = row.get("isEnterpriseVoiceEnabled")
-    return VoiceConfig(
-        enterprise_voice_enabled=enabled if isinstance(enabled, bool) else None,
-        telephone_numbers=telephone_numbers,
-        account_type=_str(row.get("accountType")),
-    )
-
-
-def domain(row: dict[str, Any]) -> Domain:
-    state = row.get("state") if isinstance(row.get("state"), dict) else {}
-    services = row.get("supportedServices")
-    return Domain(
-        id=str(row["id"]),
-        is_verified=row.get("isVerified") is True,
-        is_default=row.get("isDefault") is True,
-        is_initial=row.get("isInitial") is True,
-        supported_services=tuple(s for s in services if isinstance(s, str))
-        if isinstance(services, list)
-        else (),
-        state_status=_str(state.get("status")),
-        state_operation=_str(state.get("operation")),
-        state_last_action_at=parse_time(state.get("lastActionDateTime")),
-    )
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -1,33 +1,38 @@
-"""Failed inbound calls from Microsoft's Direct Routing call log, found without reading all of it.
+"""A user's unsuccessful calls from Microsoft's Direct Routing call log, found without reading all of it.
 
 `getDirectRoutingCalls` returns every Direct Routing call of the tenant in a time window, 1,000 rows
 a page, and Microsoft allows about 200 such requests a minute per app and tenant. Seven days of a
 tenant with 100,000 calls a day is some 700 pages: minutes of paging for one diagnosis. So:
 
 - Newest first. The failure an admin asks about is usually recent; the search walks back from
-  `until` in windows and stops at the first window that holds a failed call to the user's numbers.
+  `until` in windows. With no failure it reads the whole period (only then is "no failure found"
+  true); once it has found one it reads on until it has covered 24 hours before the newest failure,
+  so that counts and signatures are representative, and stops there: a bounded cost, not a week
+  of a large tenant.
 - Windows sized from the traffic seen so far, so each one fills about one page: a window that holds
   1,050 rows costs two requests, one that holds 900 costs one. The first window is short (10 min);
   each next one is the last one's call rate times the target, never more than `growth` times longer
   (a quiet night says little about the morning).
 - Shared, short-lived results. Two diagnoses running at once walk the same windows (the first ends
   on a whole minute and the sizes follow deterministically from the same pages), and a window's
-  result is fetched once and kept for `cache_ttl`. What is kept is every failed inbound row of the
-  window, whatever its number, so any diagnosis can use it.
+  result is fetched once and kept for `cache_ttl`. What is kept is every unsuccessful row of the
+  window, in both directions and whatever its number, so any diagnosis can use it.
 - Pages are streamed: each page is filtered as it arrives and dropped. They are decoded with
   msgspec into a struct of the 14 fields the search reads (the rest is skipped, not built), then
-  filtered on those fields; only a failed call to one of the numbers becomes a `CallRecord`. A
+  filtered on those fields; only the user's unsuccessful calls become `CallRecord`s. A
   100,000-call day costs a fraction of what `json.loads` alone would (docs/benchmarks.md).
 - Memory does not grow with the tenant's call volume: a window keeps at most
-  `MAX_SHARED_FAILED` failed calls for other searches; past that it keeps only the calls to the
-  numbers of the search that read it, and another search re-reads the window for its own numbers.
+  `MAX_SHARED_FAILED` unsuccessful calls for other searches; past that it keeps only those of the
+  user of the search that read it, and another search re-reads the window for its own user. A
+  search keeps the newest `MAX_CALLS_KEPT` of the user's calls and counts the rest by signature.
 - The call rate is remembered for an hour: the next search starts with a window sized to hold
   about one page at that rate instead of the blind 10 minutes. A quiet tenant's week is then one
   request instead of five or six sequential ones; a busy tenant's first window is one page, not two.
 
-Rows that decide "inbound calls fail" have no user (Microsoft could not find one by reverse number
-lookup), so rows are matched on `calleeNumber`; masked numbers (`+1425555****`) on their visible
-digits, and such a match is marked partial.
+A row is the user's when its `userId` is the user's. Rows of reverse-number-lookup failures have
+no user (Microsoft never found one), so inbound rows are also matched on `calleeNumber`, outbound
+ones on `callerNumber`; masked numbers (`+1425555****`) on their visible digits, and such a match
+is marked partial.
 """
 
 from __future__ import annotations
@@ -36,16 +41,17 @@ import asyncio
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 from yarl import URL
 
+from bot.diagnosis.catalogue import direction_of, is_failure
 from bot.diagnosis.errors import SourceUnavailable
-from bot.diagnosis.evidence import CallRecord, CallSearch
+from bot.diagnosis.evidence import CallQuery, CallRecord, CallSearch
 from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
 from bot.diagnosis.times import as_utc
 from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time, same_origin
@@ -54,8 +60,9 @@ log = logging.getLogger(__name__)
 
 PAGE_ROWS = 1000  # Graph's page size for the call log
 MAX_PAGES_PER_WINDOW = 5000  # a safety net against a server that links back to itself
-MAX_SHARED_FAILED = 2000  # failed calls a window keeps for other searches (about 1.5 MB)
-INBOUND_PREFIX = "byotin"
+MAX_SHARED_FAILED = 2000  # unsuccessful calls a window keeps for other searches (about 1.5 MB)
+MAX_CALLS_KEPT = 500  # the user's newest calls a search keeps as records; the rest are only counted
+REPRESENTATIVE_SPAN = timedelta(hours=24)  # read this far before the newest failure, then stop
 
 PageFetcher = Callable[[URL], Awaitable[bytes]]  # one page's body, undecoded
 
@@ -84,15 +91,37 @@ class WindowScan:
     end: datetime
     rows: int
     pages: int
-    failed_inbound: tuple[Row, ...]  # as decoded: a CallRecord is made only for a match
+    unsuccessful: tuple[Row, ...]  # as decoded: a CallRecord is made only for a match
     complete: bool = True
-    # None: every failed inbound call of the window is in `failed_inbound`. Otherwise the window had
-    # more than MAX_SHARED_FAILED of them and only those to these numbers were kept.
-    kept_for: frozenset[str] | None = None
+    # None: every unsuccessful call of the window is in `unsuccessful`. Otherwise the window had
+    # more than MAX_SHARED_FAILED of them and only those of this user were kept.
+    kept_for: _User | None = None
 
-    def serves(self, targets: Sequence[str]) -> bool:
-        """Whether this scan holds every failed call to `targets` (or must be re-read for them)."""
-        return self.kept_for is None or self.kept_for.issuperset(targets)
+    def serves(self, user: _User) -> bool:
+        """Whether this scan holds every unsuccessful call of `user` (or must be re-read for it)."""
+        return self.kept_for is None or self.kept_for.covers(user)
+
+
+@dataclass(frozen=True)
+class _User:
+    """Whom a search looks for: a user id and/or numbers (E.164), in any direction."""
+
+    numbers: tuple[str, ...]
+    user_id: str | None
+
+    def covers(self, other: _User) -> bool:
+        return set(self.numbers).issuperset(other.numbers) and (
+            other.user_id is None or other.user_id.lower() == (self.user_id or "").lower()
+        )
+
+    def owns(self, row: Row) -> bool:
+        """Whether `row` may be this user's call, in either direction."""
+        if self.user_id and isinstance(row.userId, str) and row.userId.lower() == self.user_id.lower():
+            return True
+        return (
+            callee_match(row.calleeNumber, self.numbers) is not None
+            or callee_match(row.callerNumber, self.numbers) is not None
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,17 +226,13 @@ def row_from_mapping(row: Mapping[str, Any]) -> Row:
     return Row(**kept)
 
 
-def is_failed_inbound(row: Row | Mapping[str, Any]) -> bool:
-    """`callType` starting `ByotIn` (any case) and `successfulCall` false."""
+def is_unsuccessful(row: Row | Mapping[str, Any]) -> bool:
+    """`successfulCall` false and a Direct Routing `callType` (`ByotIn…` or `ByotOut…`, any case)."""
     if isinstance(row, Row):
         successful, call_type = row.successfulCall, row.callType
     else:
         successful, call_type = row.get("successfulCall"), row.get("callType")
-    return (
-        successful is False
-        and isinstance(call_type, str)
-        and call_type[: len(INBOUND_PREFIX)].lower() == INBOUND_PREFIX
-    )
+    return successful is False and direction_of(call_type) is not None
 
 
 def call_record(row: Row | Mapping[str, Any]) -> CallRecord:
@@ -324,14 +349,74 @@ class WindowCache:
 # The search
 
 
-@dataclass
 class _Progress:
-    matches: list[CallRecord] = field(default_factory=list)
-    pages: int = 0
-    oldest: datetime | None = None
-    complete: bool = True
-    rows: int = 0
-    span: timedelta = timedelta(0)
+    """What a search has found so far: the user's calls in its direction, counted and kept."""
+
+    def __init__(self, direction: str, user: _User):
+        self.direction = direction
+        self.user = user
+        self.search = CallSearch()
+        self.pages = 0
+        self.oldest: datetime | None = None
+        self.complete = True
+        self.rows = 0
+        self.span = timedelta(0)
+        self.newest_failure: datetime | None = None
+
+    def take(self, scan: WindowScan) -> None:
+        self.pages += scan.pages
+        self.oldest = scan.start
+        self.rows += scan.rows
+        self.span += scan.end - scan.start
+        if not scan.complete:
+            self.complete = False
+        for row in scan.unsuccessful:
+            record = self._record(row)
+            if record is None:
+                continue
+            self.search.tally(record)
+            self.search.calls.append(record)
+            if record.at is not None and is_failure(self.direction, record.sip_code, record.sub_code):
+                if self.newest_failure is None or record.at > self.newest_failure:
+                    self.newest_failure = record.at
+        if len(self.search.calls) > 2 * MAX_CALLS_KEPT:
+            self._trim()
+
+    def representative(self, start: datetime) -> bool:
+        """Read far enough: 24 hours before the newest failure found."""
+        return self.newest_failure is not None and start <= self.newest_failure - REPRESENTATIVE_SPAN
+
+    def result(self, since: datetime, until: datetime) -> CallSearch:
+        self._trim()
+        search = self.search
+        search.window_start = self.oldest or since
+        search.window_end = until
+        search.pages_scanned = self.pages
+        search.rows_read = self.rows
+        search.complete = self.complete
+        return search
+
+    def _record(self, row: Row) -> CallRecord | None:
+        if direction_of(row.callType) != self.direction:
+            return None
+        mine = (
+            self.user.user_id
+            and isinstance(row.userId, str)
+            and row.userId.lower() == self.user.user_id.lower()
+        )
+        number = row.calleeNumber if self.direction == "inbound" else row.callerNumber
+        how = "exact" if mine else callee_match(number, self.user.numbers)
+        if how is None:
+            return None
+        record = call_record(row)
+        return _with_partial(record) if how == "partial" else record
+
+    def _trim(self) -> None:
+        self.search.calls.sort(key=lambda r: r.at or _OLDEST, reverse=True)
+        del self.search.calls[MAX_CALLS_KEPT:]
+
+
+_OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -366,15 +451,19 @@ class CallLogSearch:
         self._rate: _Rate | None = None
         self._first: _FirstWindow | None = None
 
-    async def failed_inbound(self, numbers: Iterable[str], since: datetime, until: datetime) -> CallSearch:
-        targets = sorted({n for n in (to_e164(raw) for raw in numbers if raw) if n})
-        since, until = as_utc(since), as_utc(until)
+    async def user_calls(self, query: CallQuery) -> CallSearch:
+        """The user's unsuccessful calls in `query.direction`, newest first (module docstring)."""
+        user = _User(
+            tuple(sorted({n for n in (to_e164(raw) for raw in query.numbers if raw) if n})),
+            (query.user_id or "").strip() or None,
+        )
+        since, until = as_utc(query.since), as_utc(query.until)
         since = max(since, until - self.limits.max_span)
-        if not targets or since >= until:
+        if (not user.numbers and not user.user_id) or since >= until:
             return CallSearch(window_start=since, window_end=until, pages_scanned=0, complete=True)
 
         deadline = self._clock() + timedelta(seconds=self.limits.time_budget_s)
-        progress = _Progress()
+        progress = _Progress(query.direction, user)
         end = _ceil_minute(until)
         size = self._first_size()
         while end > since:
@@ -383,47 +472,38 @@ class CallLogSearch:
                 break
             start = max(since, end - size)
             try:
-                scan = await self._window(start, end, deadline, targets)
+                scan = await self._window(start, end, deadline, user)
             except SourceUnavailable:
                 if progress.pages == 0:
                     raise
                 progress.complete = False  # what was read still counts
                 break
-            self._take(scan, targets, progress)
-            if progress.matches or not scan.complete:
+            progress.take(scan)
+            if not scan.complete or progress.representative(start):
                 break
             size = self._next_size(scan)
             end = start
 
         if progress.complete and progress.span:
             self._learn(progress)
-        progress.matches.sort(key=lambda r: r.at or datetime.min.replace(tzinfo=UTC), reverse=True)
-        return CallSearch(
-            calls=progress.matches,
-            window_start=progress.oldest or since,
-            window_end=until,
-            pages_scanned=progress.pages,
-            complete=progress.complete,
-        )
+        return progress.result(since, until)
 
     # -- windows -------------------------------------------------------------------------------
 
-    async def _window(
-        self, start: datetime, end: datetime, deadline: datetime, targets: Sequence[str]
-    ) -> WindowScan:
+    async def _window(self, start: datetime, end: datetime, deadline: datetime, user: _User) -> WindowScan:
         key = (self._endpoint, odata_time(start), odata_time(end))
-        scan = await self._cache.get(key, lambda: self._read_window(start, end, deadline, targets))
-        if scan.serves(targets):
+        scan = await self._cache.get(key, lambda: self._read_window(start, end, deadline, user))
+        if scan.serves(user):
             return scan
-        # A crowded window read for other numbers kept only theirs: read it again for ours.
-        return await self._read_window(start, end, deadline, targets)
+        # A crowded window read for another user kept only theirs: read it again for ours.
+        return await self._read_window(start, end, deadline, user)
 
     async def _read_window(
-        self, start: datetime, end: datetime, deadline: datetime, targets: Sequence[str]
+        self, start: datetime, end: datetime, deadline: datetime, user: _User
     ) -> WindowScan:
         url: URL | None = self.first_page_url(start, end)
         rows = pages = 0
-        kept = _Kept(targets)
+        kept = _Kept(user)
         seen: set[int] = set()
         while url is not None:
             if pages >= MAX_PAGES_PER_WINDOW or hash(str(url)) in seen:
@@ -433,7 +513,7 @@ class CallLogSearch:
             pages += 1
             rows += len(page.rows)
             for row in page.rows:
-                if row.successfulCall is False and is_failed_inbound(row):  # the cheap test first
+                if row.successfulCall is False and is_unsuccessful(row):  # the cheap test first
                     kept.add(row)
             url = self._next_url(page.next_link)
             if url is not None and self._clock() >= deadline:
@@ -492,42 +572,28 @@ class CallLogSearch:
         size = max(limits.min_window, min(proposed, ceiling))
         return timedelta(seconds=math.floor(size.total_seconds()))
 
-    @staticmethod
-    def _take(scan: WindowScan, targets: Sequence[str], progress: _Progress) -> None:
-        progress.pages += scan.pages
-        progress.oldest = scan.start
-        progress.rows += scan.rows
-        progress.span += scan.end - scan.start
-        if not scan.complete:
-            progress.complete = False
-        for row in scan.failed_inbound:
-            how = callee_match(row.calleeNumber, targets)
-            if how is not None:
-                record = call_record(row)
-                progress.matches.append(_with_partial(record) if how == "partial" else record)
-
 
 class _Kept:
-    """The failed inbound calls a window keeps: all of them up to MAX_SHARED_FAILED (so that other
-    searches can use the window), past that only those to `targets` (so memory stays flat)."""
+    """The unsuccessful calls a window keeps: all of them up to MAX_SHARED_FAILED (so that other
+    searches can use the window), past that only those of `user` (so memory stays flat)."""
 
-    def __init__(self, targets: Sequence[str]):
-        self.targets = targets
+    def __init__(self, user: _User):
+        self.user = user
         self.rows: list[Row] = []
         self.crowded = False
 
     def add(self, row: Row) -> None:
         if self.crowded:
-            if callee_match(row.calleeNumber, self.targets) is not None:
+            if self.user.owns(row):
                 self.rows.append(row)
             return
         self.rows.append(row)
         if len(self.rows) > MAX_SHARED_FAILED:
             self.crowded = True
-            self.rows = [r for r in self.rows if callee_match(r.calleeNumber, self.targets)]
+            self.rows = [r for r in self.rows if self.user.owns(r)]
 
     def scan(self, start: datetime, end: datetime, rows: int, pages: int, *, complete: bool) -> WindowScan:
-        kept_for = frozenset(self.targets) if self.crowded else None
+        kept_for = self.user if self.crowded else None
         return WindowScan(start, end, rows, pages, tuple(self.rows), complete, kept_for)
 
 

@@ -12,26 +12,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
-from bot.diagnosis.evidence import (
-    CallRecord,
-    CallSearch,
-    DirectoryUser,
-    EightByEightUser,
-    NumberAssignment,
-    VoiceConfig,
+from bot.diagnosis.catalogue import read_call
+from bot.diagnosis.evidence import CallRecord, CallSearch, EightByEightUser
+from bot.diagnosis.model import (
+    INBOUND_USER_CAUSES,
+    NO_FAULT,
+    Check,
+    Diagnosis,
+    Evidence,
+    FailedCall,
+    Subject,
 )
-from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY, Check, Diagnosis, Evidence, FailedCall, Subject
 from bot.diagnosis.phone import to_e164
 from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
 from bot.diagnosis.portal_text import PortalEvidence
+from bot.diagnosis.rules import user as user_rules
+from bot.diagnosis.rules.call_log import (
+    CallLog,
+    call_log_action,
+    call_values,
+    choose_with_calls,
+    eightbyeight_request,
+    failures_check,
+    fill_evidence,
+    owned_by_8x8,
+)
 from bot.diagnosis.rules.common import (
     ADMIN_8X8_URL,
     CORRELATION_PLACEHOLDER,
     TEAMS_ADMIN_USERS_URL,
     Answer,
     Verdict,
-    choose_cause,
     count,
     join_names,
     not_asked_yet,
@@ -39,32 +52,22 @@ from bot.diagnosis.rules.common import (
     unknown,
     verdict_diagnosis,
 )
-from bot.diagnosis.times import format_utc, human_age, human_duration, human_until
+from bot.diagnosis.rules.user import UserFacts
+from bot.diagnosis.times import format_utc, human_age, human_until
 
 PROBLEM = "inbound-calls"
 SYNC_WAIT = timedelta(hours=72)
-CALL_LOG_WINDOW = timedelta(days=7)
+CALL_LOG_WINDOW = timedelta(days=7)  # the default period (--since)
 MAX_CALLS_KEPT = 50
-PENDING_STATES = frozenset({"assignmentPending", "updatePending"})
-FAILED_STATES = frozenset({"assignmentFailed", "updateFailed"})
-# Microsoft `callEndSubReason` codes worth naming (FACTS.md).
-SUB_CODES = {
-    511404: "user not found by reverse number lookup",
-    10202: "replacement call not found",
-    510560: "user not Enterprise Voice enabled",
-    510559: "no viable route",
-    10037: "no callee endpoint: the user is not signed in",
-    500001: "SBC failover timer",
-}
-# Words that keep their capital inside a sentence (the start of a source's message).
-PROPER_NOUNS = frozenset({"Microsoft", "Teams", "Graph", "Entra", "Azure", "Office", "Windows", "PowerShell"})
 # When the first sync time is unknown, it alone decides between these.
 FIRST_SYNC_CAUSES = frozenset({"sync-too-recent", "microsoft-out-of-sync"})
+SEED_CAUSE = "microsoft-out-of-sync"  # what a 404 / 511404 call means when no account-level cause explains it
 
 # (check id, the source that normally answers it, the stage of the engine that has its facts)
 CHECKS: tuple[tuple[str, str, int], ...] = (
     ("user-found", "graph", 1),
     ("phone-license", "graph", 1),
+    ("calling-plan", "graph", 1),
     ("enterprise-voice", "graph", 2),
     ("8x8-number", "8x8", 2),
     ("teams-number", "graph", 3),  # after the call log: a failed call can show which number 8x8 uses
@@ -78,15 +81,10 @@ CHECKS: tuple[tuple[str, str, int], ...] = (
 
 
 @dataclass
-class InboundFacts:
+class InboundFacts(UserFacts):
     """Everything the engine found out, source by source."""
 
-    now: datetime
-    query: str | None
-    user: Answer[DirectoryUser]
-    matches: int = 0
-    assignments: Answer[list[NumberAssignment]] = not_asked_yet()
-    voice: Answer[VoiceConfig] = not_asked_yet()
+    problem: ClassVar[str] = PROBLEM
     eightbyeight: Answer[EightByEightUser] = not_asked_yet()
     told_8x8_number: str | None = None
     first_sync_at: datetime | None = None
@@ -97,50 +95,21 @@ class InboundFacts:
     call_data_error: str | None = None
     unread_paste: bool = False  # text was pasted, but it shows neither Call Data nor a sync time
     first_sync_zone_assumed: bool = False  # the pasted first sync time had no zone: read as UTC
-    window: tuple[datetime, datetime] | None = None
+    window: tuple[datetime, datetime] | None = None  # the span of the call log searched
+    period: tuple[datetime, datetime] | None = None  # the period asked about
+    seed_cause: str = SEED_CAUSE  # set by `assemble` once the verdict is known
 
     # -- derived ------------------------------------------------------------------------------
 
     @property
-    def found_user(self) -> DirectoryUser | None:
-        return self.user.value if self.user.ok else None
-
-    @property
-    def user_missing(self) -> bool:
-        return self.user.ok and self.user.value is None
-
-    @property
-    def user_lookup_failed(self) -> bool:
-        """Microsoft 365 did not answer the user lookup (sign-in or Graph failed): not "no such user"."""
-        return not self.user.ok
-
-    @property
-    def teams_assignment(self) -> NumberAssignment | None:
-        """The user's primary number assignment (Direct Routing first), if Teams holds any."""
-        if not self.assignments.ok or not self.assignments.value:
-            return None
-
-        def rank(a: NumberAssignment) -> tuple[int, int]:
-            return (
-                a.assignment_category not in (None, "primary"),
-                a.number_type not in (None, "directRouting"),
-            )
-
-        return sorted(self.assignments.value, key=rank)[0]
-
-    @property
-    def teams_number_known(self) -> bool:
-        return self.assignments.ok or (self.voice.ok and self.voice.value is not None)
-
-    @property
-    def teams_number(self) -> str | None:
-        assignment = self.teams_assignment
-        if assignment is not None:
-            return to_e164(assignment.telephone_number) or assignment.telephone_number
-        if self.voice.ok and self.voice.value and self.voice.value.telephone_numbers:
-            raw = self.voice.value.telephone_numbers[0]
-            return to_e164(raw) or raw
-        return None
+    def call_log(self) -> CallLog:
+        """The call log as read (read anew once the engine has set `calls`)."""
+        cached = self.__dict__.get("_call_log")
+        if cached is None or cached.answer is not self.calls:
+            period = self.period or self.window or (self.now - CALL_LOG_WINDOW, self.now)
+            cached = CallLog("inbound", self.calls, period, seed_cause=lambda: self.seed_cause)
+            self.__dict__["_call_log"] = cached
+        return cached
 
     @property
     def eightbyeight_user(self) -> EightByEightUser | None:
@@ -177,12 +146,13 @@ class InboundFacts:
 
     @property
     def graph_calls(self) -> list[CallRecord]:
-        return list(self.calls.value.calls) if self.calls.ok and self.calls.value else []
+        """The user's failed inbound calls in Microsoft's log, newest first (ended calls aside)."""
+        return [c.record for c in self.call_log.failures]
 
     @property
     def rnl_calls(self) -> list[CallRecord]:
-        """Failed calls with the article's signature: SIP 404 or sub-code 511404."""
-        return [c for c in self.graph_calls if c.sip_code == 404 or c.sub_code == 511404]
+        """Failed calls with the article's signature: SIP 404 / sub-code 511404 (reverse number lookup)."""
+        return [c.record for c in self.call_log.seed_failures]
 
     @property
     def only_partial_matches(self) -> bool:
@@ -201,9 +171,14 @@ class InboundFacts:
             return True
         if self.call_data is not None and self.call_data.has_call_data:
             return False
-        if self.calls.ok:
-            return False
-        return None
+        return self.call_log.seed_seen if self.calls.ok else None
+
+    @property
+    def any_failure(self) -> bool | None:
+        """Any failed inbound call in the period (pasted or in Microsoft's log)."""
+        if self.pasted_failure:
+            return True
+        return self.call_log.any_failure if self.calls.ok else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,81 +191,14 @@ def build_checks(stage: int, facts: InboundFacts) -> list[Check]:
 
 
 def _words(check_id: str, facts: InboundFacts) -> tuple[str, str | None, str]:
-    words = load_playbook(PROBLEM).check(check_id, {"user_id": _user_id(facts) or ""})
-    link = words.link
-    if link and "/users//" in link:
-        link = TEAMS_ADMIN_USERS_URL
-    return words.title, link, words.how_to_look
-
-
-def _user_check(facts: InboundFacts) -> Check:
-    title, link, _ = _words("user-found", facts)
-    if facts.user_lookup_failed:
-        return unknown(
-            "user-found",
-            title,
-            "graph",
-            f"{sentence(facts.user.error or 'Microsoft 365 did not answer.')} Whether a user matches "
-            f"{facts.query} could not be checked: a failed lookup is not a missing user, so no such user "
-            "stays only a possible cause until Microsoft 365 answers.",
-            link,
-        )
-    user = facts.user.value
-    if user is None:
-        return Check(
-            "user-found", title, "fail", f"No user matches {facts.query} in Microsoft 365.", "graph", link
-        )
-    detail = f"{user.display_name} ({user.user_principal_name}), object id {user.id}."
-    if not user.account_enabled:
-        return Check(
-            "user-found", title, "warn", f"{detail} The account is disabled (sign-in blocked).", "graph", link
-        )
-    return Check("user-found", title, "pass", detail, "graph", link)
-
-
-def _license_check(facts: InboundFacts) -> Check:
-    title, link, _ = _words("phone-license", facts)
-    if not facts.user.ok:
-        return unknown("phone-license", title, "graph", f"Not checked: {_lower(facts.user.error)}", link)
-    user = facts.user.value
-    if user is None:
-        return unknown(
-            "phone-license", title, "graph", "Not checked: the user was not found in Microsoft 365.", link
-        )
-    if user.phone_plan_enabled:
-        since = f" since {format_utc(user.phone_plan_since)}" if user.phone_plan_since else ""
-        return Check("phone-license", title, "pass", f"Teams Phone (MCOEV) is enabled{since}.", "graph", link)
-    return Check(
-        "phone-license",
-        title,
-        "fail",
-        f"{user.display_name} has no enabled Teams Phone (MCOEV) service plan in their licences.",
-        "graph",
-        link,
-    )
+    return facts.words(check_id)
 
 
 def _enterprise_voice_check(facts: InboundFacts) -> Check:
-    title, link, _ = _words("enterprise-voice", facts)
-    if facts.found_user is None:
-        return unknown("enterprise-voice", title, "graph", _not_checked_user(facts), link)
-    if not facts.voice.ok:
-        return unknown("enterprise-voice", title, "graph", facts.voice.error or "", link)
-    config = facts.voice.value
-    if config is None or config.enterprise_voice_enabled is None:
-        return unknown(
-            "enterprise-voice", title, "graph", "Microsoft Graph returned no Teams voice settings.", link
-        )
-    if config.enterprise_voice_enabled:
-        return Check("enterprise-voice", title, "pass", "Enterprise Voice is enabled.", "graph", link)
-    return Check(
-        "enterprise-voice",
-        title,
-        "warn",
+    return user_rules.enterprise_voice_check(
+        facts,
         "Enterprise Voice is off, so Teams rejects PSTN calls to the user (Microsoft sub-code 510560); "
         "the 8x8 sync normally turns it on: run Sync Now in the 8x8 Voice for Teams admin portal.",
-        "graph",
-        link,
     )
 
 
@@ -342,7 +250,7 @@ def _eightbyeight_check(facts: InboundFacts) -> Check:
 def _teams_number_check(facts: InboundFacts) -> Check:
     title, link, how = _words("teams-number", facts)
     if facts.found_user is None:
-        return unknown("teams-number", title, "graph", _not_checked_user(facts), link)
+        return unknown("teams-number", title, "graph", facts.not_checked(), link)
     if not facts.teams_number_known:
         return unknown(
             "teams-number", title, "graph", facts.assignments.error or facts.voice.error or "", link
@@ -380,52 +288,6 @@ def _teams_number_check(facts: InboundFacts) -> Check:
     )
 
 
-def _activation_check(facts: InboundFacts) -> Check:
-    title, link, _ = _words("number-activation", facts)
-    if facts.found_user is None:
-        return unknown("number-activation", title, "graph", _not_checked_user(facts), link)
-    if not facts.assignments.ok:
-        return unknown("number-activation", title, "graph", facts.assignments.error or "", link)
-    assignment = facts.teams_assignment
-    if assignment is None:
-        return unknown(
-            "number-activation", title, "graph", "Not checked: Teams holds no number assignment.", link
-        )
-    number, state, kind = assignment.telephone_number, assignment.activation_state, assignment.number_type
-    if kind and kind != "directRouting":
-        return Check(
-            "number-activation",
-            title,
-            "warn",
-            f"The number {number} is a {kind} number, not Direct Routing: calls to it do not come through 8x8.",
-            "graph",
-            link,
-        )
-    if state in PENDING_STATES:
-        return Check(
-            "number-activation",
-            title,
-            "warn",
-            f"Microsoft has not finished activating {number} ({state}); calls can fail until it has.",
-            "graph",
-            link,
-        )
-    if state in FAILED_STATES:
-        return Check(
-            "number-activation",
-            title,
-            "warn",
-            f"Microsoft failed to activate {number} ({state}): run Sync Now in the 8x8 Voice for Teams admin portal.",
-            "graph",
-            link,
-        )
-    if state is None:
-        return unknown(
-            "number-activation", title, "graph", "Microsoft Graph did not give the activation state.", link
-        )
-    return Check("number-activation", title, "pass", f"The number {number} is {state}.", "graph", link)
-
-
 def _first_sync_check(facts: InboundFacts) -> Check:
     title, link, how = _words("first-sync", facts)
     source = facts.first_sync_source
@@ -459,53 +321,32 @@ def _first_sync_check(facts: InboundFacts) -> Check:
     return Check("first-sync", title, "pass", f"{stamp}: more than 72 hours ago.", source, link)
 
 
-def _searched_window(facts: InboundFacts) -> str:
-    """The span of the call log actually read: sources search newest first and may stop early."""
-    if not facts.window:
-        return "in the last 7 days"
-    start, end = facts.window
-    return f"in the last {human_duration(end - start)}"
-
-
 def _failures_check(facts: InboundFacts) -> Check:
     title, link, how = _words("inbound-failures", facts)
-    parts: list[str] = []
-    status = "pass"
-    source = "graph"
-    calls = facts.graph_calls
-    if calls:
-        status = "fail"
-        newest = calls[0]
-        partial = (
-            " (matched on the visible digits of masked numbers)"
-            if any(c.partial_match for c in calls)
-            else ""
-        )
-        parts.append(
-            f"{count(len(calls), 'failed inbound call')} to {join_names(facts.numbers)} in Microsoft's Direct "
-            f"Routing log {_searched_window(facts)}{partial}; the latest {_call_words(newest)}."
-        )
-        if facts.calls.value and not facts.calls.value.complete:
-            parts.append("The search stopped early, so there may be more.")
-    elif facts.calls.ok:
-        parts.append(
-            f"No failed inbound call to {join_names(facts.numbers)} in Microsoft's Direct Routing log "
-            f"{_searched_window(facts)} (records can appear 24-48 hours late)."
-        )
-    if facts.call_data is not None and facts.call_data.has_call_data:
-        source = "portal" if not calls else source
-        parts.append(_pasted_call_words(facts))
-        if facts.pasted_failure:
-            status = "fail"
+    numbers = join_names(facts.numbers) or "no number known"
+    log_check = (
+        failures_check("inbound-failures", title, facts.call_log, numbers=numbers, how=how, link=link)
+        if facts.calls.asked
+        else None
+    )
+    pasted = facts.call_data if facts.call_data is not None and facts.call_data.has_call_data else None
     unread = "The pasted text shows no Call Data (no Failure Advice, Reason header or SIP code)."
-    if not parts:  # nothing seen anywhere: say why, and where a person would look
-        why = sentence(facts.calls.error or "Microsoft's call log was not searched.")
+    if pasted is None:
+        if log_check is None:
+            why = sentence(facts.calls.error or "Microsoft's call log was not searched.")
+            if facts.unread_paste:
+                why = f"{unread} {why}"
+            return unknown("inbound-failures", title, "graph", f"{why} {how}", link)
         if facts.unread_paste:
-            why = f"{unread} {why}"
-        return unknown("inbound-failures", title, "graph", f"{why} {how}", link)
-    if facts.unread_paste:
-        parts.append(unread)
-    return Check("inbound-failures", title, status, " ".join(parts), source, link)
+            log_check.detail = f"{log_check.detail} {unread}"
+        return log_check
+    words = _pasted_call_words(facts)
+    if log_check is None or log_check.status == "unknown" and not facts.calls.ok:
+        status = "fail" if facts.pasted_failure else "pass"
+        prefix = f"{log_check.detail} " if log_check is not None else ""
+        return Check("inbound-failures", title, status, f"{prefix}{words}".strip(), "portal", link)
+    status = "fail" if facts.pasted_failure or log_check.status == "fail" else log_check.status
+    return Check("inbound-failures", title, status, f"{log_check.detail} {words}", log_check.source, link)
 
 
 def _failure_advice_check(facts: InboundFacts) -> Check:
@@ -585,9 +426,15 @@ def _rnl_check(facts: InboundFacts) -> Check:
 
 def _no_failure_to_read(check_id: str, title: str, how: str, facts: InboundFacts) -> Check:
     if facts.graph_calls:
-        codes = join_names(sorted({_code_words(c) for c in facts.graph_calls}))
+        codes = join_names(
+            sorted({read_call("inbound", c.sip_code, c.sub_code).signature for c in facts.graph_calls})
+        )
         return Check(
-            check_id, title, "pass", f"The failed calls ended with {codes}, not this error.", "graph"
+            check_id,
+            title,
+            "pass",
+            f"The failed calls ended with {codes} (SIP / sub-code), not this error.",
+            "graph",
         )
     why = f"{sentence(facts.call_data_error)} " if facts.call_data_error else ""
     return unknown(
@@ -599,12 +446,13 @@ def _no_failure_to_read(check_id: str, title: str, how: str, facts: InboundFacts
 
 
 BUILDERS = {
-    "user-found": _user_check,
-    "phone-license": _license_check,
+    "user-found": user_rules.user_check,
+    "phone-license": user_rules.license_check,
+    "calling-plan": user_rules.calling_plan_check,
     "enterprise-voice": _enterprise_voice_check,
     "8x8-number": _eightbyeight_check,
     "teams-number": _teams_number_check,
-    "number-activation": _activation_check,
+    "number-activation": user_rules.activation_check,
     "first-sync": _first_sync_check,
     "inbound-failures": _failures_check,
     "failure-advice-404": _failure_advice_check,
@@ -623,15 +471,21 @@ def decide(facts: InboundFacts) -> Verdict:
     holds: dict[str, bool | None] = {
         "user-not-found": None if not facts.user.ok else user is None,
         "no-phone-license": None if user is None else not user.phone_plan_enabled,
+        "calling-plan-conflict": facts.calling_plan_conflict,
         "no-teams-number": (facts.teams_number is None) if (user and facts.teams_number_known) else None,
         "number-mismatch": _mismatch(facts),
         "sync-too-recent": None
         if facts.first_sync_at is None
         else facts.now < facts.first_sync_at + SYNC_WAIT,
         "microsoft-out-of-sync": _out_of_sync(facts),
-        "no-failure-found": None if facts.failure_seen is None else not facts.failure_seen,
     }
-    verdict = choose_cause(INBOUND_CAUSE_PRIORITY, holds, decisive_unknowns=FIRST_SYNC_CAUSES)
+    verdict = choose_with_calls(
+        INBOUND_USER_CAUSES,
+        holds,
+        facts.call_log,
+        any_failure=facts.any_failure,
+        decisive_unknowns=FIRST_SYNC_CAUSES,
+    )
     if (
         verdict.confidence == "confirmed"
         and verdict.cause == "microsoft-out-of-sync"
@@ -647,7 +501,7 @@ def decide(facts: InboundFacts) -> Verdict:
         verdict.needs.append("firstSyncAt")
     if facts.eightbyeight_number is None and "number-mismatch" in considered:
         verdict.needs.append("eightByEightNumber")
-    if facts.failure_seen is not True and considered & {"microsoft-out-of-sync", "no-failure-found"}:
+    if facts.failure_seen is not True and considered & {"microsoft-out-of-sync", NO_FAULT}:
         verdict.needs.append("callData")
     return verdict
 
@@ -681,12 +535,13 @@ def _out_of_sync(facts: InboundFacts) -> bool | None:
 
 def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diagnosis:
     verdict = decide(facts)
+    facts.seed_cause = verdict.cause if verdict.cause in INBOUND_USER_CAUSES else SEED_CAUSE
     playbook = load_playbook(PROBLEM)
     values, flags = _values(facts, verdict)
     words, action_ids = _cause_words(playbook, verdict, facts, values)
-    actions = [playbook.action(action_id, values, flags) for action_id in action_ids]
+    actions = [_action(playbook, action_id, verdict.cause, facts, values, flags) for action_id in action_ids]
     for alternative in verdict.alternatives:
-        if alternative in FIRST_SYNC_CAUSES and verdict.cause in FIRST_SYNC_CAUSES | {"no-failure-found"}:
+        if alternative in FIRST_SYNC_CAUSES and verdict.cause in FIRST_SYNC_CAUSES | {NO_FAULT}:
             for action in playbook.actions_for(alternative, values, flags):
                 if all(a.id != action.id for a in actions):
                     action.warnings.insert(0, _only_if(alternative))
@@ -696,7 +551,15 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
         if verification is not None:
             actions.insert(0, verification)
     support = None
-    if "microsoft-out-of-sync" in (verdict.cause, *verdict.alternatives):
+    if owned_by_8x8(facts.call_log, verdict.cause):
+        support = eightbyeight_request(
+            facts.call_log,
+            verdict.cause,
+            values,
+            playbook.data["eightByEightRequest"],
+            domain=_domain(facts),
+        )
+    elif "microsoft-out-of-sync" in (verdict.cause, *verdict.alternatives):
         support = playbook.support_request(values, flags)
     return verdict_diagnosis(
         PROBLEM,
@@ -710,6 +573,27 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
         actions=actions,
         support_request=support,
     )
+
+
+def _action(
+    playbook: Playbook,
+    action_id: str,
+    cause: str,
+    facts: InboundFacts,
+    values: dict[str, str],
+    flags: set[str],
+):
+    if action_id == "call-log-steps":
+        return call_log_action(
+            facts.call_log, cause, render(playbook.action(action_id, values).title, values), values
+        )
+    return playbook.action(action_id, values, flags)
+
+
+def _domain(facts: InboundFacts) -> str:
+    """The company's domain as 8x8 knows it: the part of the user's sign-in name after the @."""
+    upn = facts.found_user.user_principal_name if facts.found_user else (facts.query or "")
+    return upn.rsplit("@", 1)[-1] if "@" in upn else "not known"
 
 
 def _cause_words(
@@ -749,46 +633,30 @@ def _subject(facts: InboundFacts) -> Subject:
 
 
 def _evidence(facts: InboundFacts) -> Evidence:
-    calls = facts.graph_calls
-    rnl_calls = facts.rnl_calls
+    evidence = Evidence(first_sync_at=facts.first_sync_at, call_log_window=facts.window, period=facts.period)
+    fill_evidence(evidence, facts.call_log)
+    calls = facts.rnl_calls or facts.graph_calls
+    newest = calls[0] if calls else None
     pasted = facts.call_data if facts.call_data and facts.call_data.has_call_data else None
-    newest = (rnl_calls or calls or [None])[0]
-    evidence = Evidence(first_sync_at=facts.first_sync_at, call_log_window=facts.window)
-    evidence.calls = [_failed_call(c) for c in calls[:MAX_CALLS_KEPT]]
-    evidence.failed_calls = len(calls)
-    evidence.partial_number_match = any(c.partial_match for c in calls)
     if pasted is not None:
-        known = {c.correlation_id for c in calls if c.correlation_id}
+        known = {c.correlation_id for c in facts.graph_calls if c.correlation_id}
         if pasted.shows_call_failure and pasted.correlation_id not in known:
             evidence.failed_calls += 1
-            evidence.calls.insert(0, _pasted_call(pasted))
+            evidence.calls.insert(0, _pasted_call(pasted, facts.seed_cause))
+            evidence.cause_counts[facts.seed_cause] = evidence.cause_counts.get(facts.seed_cause, 0) + 1
     evidence.correlation_id = (pasted.correlation_id if pasted else None) or (
         newest.correlation_id if newest else None
     )
     evidence.sip_code = (pasted.sip_code if pasted else None) or (newest.sip_code if newest else None)
     evidence.sub_code = (newest.sub_code if newest else None) or (pasted.sub_code if pasted else None)
     evidence.q850_cause = pasted.q850_cause if pasted else None
-    evidence.rnl = bool((pasted and pasted.rnl) or any(c.sub_code == 511404 for c in calls))
+    evidence.rnl = bool((pasted and pasted.rnl) or any(c.sub_code == 511404 for c in facts.graph_calls))
     times = [c.at for c in evidence.calls if c.at]
     evidence.last_failed_at = max(times) if times else None
     return evidence
 
 
-def _failed_call(call: CallRecord) -> FailedCall:
-    return FailedCall(
-        correlation_id=call.correlation_id,
-        at=call.at,
-        caller_number=call.caller_number,
-        callee_number=call.callee_number,
-        sip_code=call.sip_code,
-        sub_code=call.sub_code,
-        phrase=call.phrase,
-        trunk_fqdn=call.trunk_fqdn,
-        partial_match=call.partial_match,
-    )
-
-
-def _pasted_call(pasted: PortalEvidence) -> FailedCall:
+def _pasted_call(pasted: PortalEvidence, cause: str) -> FailedCall:
     return FailedCall(
         correlation_id=pasted.correlation_id,
         at=pasted.call_time,
@@ -797,13 +665,17 @@ def _pasted_call(pasted: PortalEvidence) -> FailedCall:
         sip_code=pasted.sip_code,
         sub_code=pasted.sub_code,
         phrase=f"Failure Advice: {pasted.failure_advice}" if pasted.failure_advice else "pasted Call Data",
+        direction="inbound",
+        cause=cause,
+        signature=read_call("inbound", pasted.sip_code, pasted.sub_code).signature,
+        outcome="rejected: no Teams user has this number (404, from the pasted Call Data)",
     )
 
 
 def _values(facts: InboundFacts, verdict: Verdict) -> tuple[dict[str, str], set[str]]:
     user = facts.found_user
     evidence = _evidence(facts)
-    user_id = _user_id(facts)
+    user_id = facts.user_id
     recheck = verdict.recheck_at or facts.now + SYNC_WAIT
     values = {
         "user": f"{user.display_name} ({user.user_principal_name})" if user else (facts.query or "the user"),
@@ -823,6 +695,8 @@ def _values(facts: InboundFacts, verdict: Verdict) -> tuple[dict[str, str], set[
         "correlation_id": evidence.correlation_id or CORRELATION_PLACEHOLDER,
         "tac_user_url": f"{TEAMS_ADMIN_USERS_URL}/{user_id}/account" if user_id else TEAMS_ADMIN_USERS_URL,
         "failed_calls_summary": _calls_summary(facts, evidence),
+        **call_values(facts.call_log, verdict.cause, facts.now, facts.zone),
+        "cause_words": load_playbook(PROBLEM).cause_title(verdict.cause).lower(),
     }
     flags = set()
     if evidence.correlation_id:
@@ -855,43 +729,8 @@ def _calls_summary(facts: InboundFacts, evidence: Evidence) -> str:
 # Small words
 
 
-def _user_id(facts: InboundFacts) -> str | None:
-    return facts.found_user.id if facts.found_user else None
-
-
 def _as_upn(query: str | None) -> str | None:
     return query if query and "@" in query else None
-
-
-def _not_checked_user(facts: InboundFacts) -> str:
-    if facts.user_missing:
-        return "Not checked: the user was not found in Microsoft 365."
-    return f"Not checked: {_lower(facts.user.error)}"
-
-
-def _lower(text: str | None) -> str:
-    """A source's sentence continued after "Not checked: ": lower-case its first word only when it
-    is an ordinary word ("The service…"), never a name ("Microsoft sign-in…", "Teams", "8x8")."""
-    text = sentence(text or "")
-    first = text.split(" ", 1)[0]
-    if first.isalpha() and first[1:].islower() and first not in PROPER_NOUNS:
-        return text[0].lower() + text[1:]
-    return text
-
-
-def _code_words(call: CallRecord) -> str:
-    words = f"SIP {call.sip_code}" if call.sip_code else "no SIP code"
-    if call.sub_code:
-        meaning = SUB_CODES.get(call.sub_code)
-        if meaning is None and str(call.sub_code).startswith("560"):
-            meaning = f"the SBC (8x8's side) answered SIP {str(call.sub_code)[3:]}"
-        words += f" / sub-code {call.sub_code}" + (f" ({meaning})" if meaning else "")
-    return words
-
-
-def _call_words(call: CallRecord) -> str:
-    when = format_utc(call.at) if call.at else "at an unknown time"
-    return f"{when} to {call.callee_number}, {_code_words(call)}, correlation id {call.correlation_id}"
 
 
 def _pasted_call_words(facts: InboundFacts) -> str:

@@ -1,0 +1,269 @@
+"""What both call problems check about the user first: the account, Teams Phone, no Calling Plan,
+Enterprise Voice, and the number Teams holds.
+
+Inbound and outbound calls fail for the same account-level reasons before the call log says
+anything, so the facts and the check builders live here once; each problem's playbook gives the
+checks their words (titles, where to look).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import ClassVar
+
+from bot.diagnosis.evidence import DirectoryUser, NumberAssignment, VoiceConfig
+from bot.diagnosis.model import Check
+from bot.diagnosis.phone import to_e164
+from bot.diagnosis.playbook import load_playbook
+from bot.diagnosis.rules.common import (
+    TEAMS_ADMIN_USERS_URL,
+    Answer,
+    join_names,
+    not_asked_yet,
+    sentence,
+    unknown,
+)
+from bot.diagnosis.times import format_utc
+
+# Words that keep their capital inside a sentence (the start of a source's message).
+PROPER_NOUNS = frozenset({"Microsoft", "Teams", "Graph", "Entra", "Azure", "Office", "Windows", "PowerShell"})
+PENDING_STATES = frozenset({"assignmentPending", "updatePending"})
+FAILED_STATES = frozenset({"assignmentFailed", "updateFailed"})
+
+
+@dataclass
+class UserFacts:
+    """Who the user is and how Microsoft has set them up for calling, source by source."""
+
+    problem: ClassVar[str] = ""  # each problem's facts name their problem (and so their playbook)
+    now: datetime
+    query: str | None
+    user: Answer[DirectoryUser]
+    matches: int = 0
+    assignments: Answer[list[NumberAssignment]] = not_asked_yet()
+    voice: Answer[VoiceConfig] = not_asked_yet()
+    zone: tzinfo = UTC  # the reader's time zone: "3 calls today" is their today
+
+    @property
+    def found_user(self) -> DirectoryUser | None:
+        return self.user.value if self.user.ok else None
+
+    @property
+    def user_missing(self) -> bool:
+        return self.user.ok and self.user.value is None
+
+    @property
+    def user_lookup_failed(self) -> bool:
+        """Microsoft 365 did not answer the user lookup (sign-in or Graph failed): not "no such user"."""
+        return not self.user.ok
+
+    @property
+    def user_id(self) -> str | None:
+        return self.found_user.id if self.found_user else None
+
+    @property
+    def teams_assignment(self) -> NumberAssignment | None:
+        """The user's primary number assignment (Direct Routing first), if Teams holds any."""
+        if not self.assignments.ok or not self.assignments.value:
+            return None
+
+        def rank(a: NumberAssignment) -> tuple[int, int]:
+            return (
+                a.assignment_category not in (None, "primary"),
+                a.number_type not in (None, "directRouting"),
+            )
+
+        return sorted(self.assignments.value, key=rank)[0]
+
+    @property
+    def teams_number_known(self) -> bool:
+        return self.assignments.ok or (self.voice.ok and self.voice.value is not None)
+
+    @property
+    def teams_number(self) -> str | None:
+        assignment = self.teams_assignment
+        if assignment is not None:
+            return to_e164(assignment.telephone_number) or assignment.telephone_number
+        if self.voice.ok and self.voice.value and self.voice.value.telephone_numbers:
+            raw = self.voice.value.telephone_numbers[0]
+            return to_e164(raw) or raw
+        return None
+
+    @property
+    def calling_plan_conflict(self) -> bool | None:
+        user = self.found_user
+        return None if user is None else bool(user.calling_plans)
+
+    @property
+    def enterprise_voice(self) -> bool | None:
+        """Enterprise Voice as Graph says: on, off, or not known."""
+        if self.found_user is None or not self.voice.ok or self.voice.value is None:
+            return None
+        return self.voice.value.enterprise_voice_enabled
+
+    def words(self, check_id: str) -> tuple[str, str | None, str]:
+        """A check's title, link (the user's own admin page where there is one) and where to look."""
+        words = load_playbook(self.problem).check(check_id, {"user_id": self.user_id or ""})
+        link = words.link
+        if link and "/users//" in link:
+            link = TEAMS_ADMIN_USERS_URL
+        return words.title, link, words.how_to_look
+
+    def not_checked(self) -> str:
+        if self.user_missing:
+            return "Not checked: the user was not found in Microsoft 365."
+        return f"Not checked: {lower_first(self.user.error)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+
+
+def user_check(facts: UserFacts) -> Check:
+    title, link, _ = facts.words("user-found")
+    if facts.user_lookup_failed:
+        return unknown(
+            "user-found",
+            title,
+            "graph",
+            f"{sentence(facts.user.error or 'Microsoft 365 did not answer.')} Whether a user matches "
+            f"{facts.query} could not be checked: a failed lookup is not a missing user, so no such user "
+            "stays only a possible cause until Microsoft 365 answers.",
+            link,
+        )
+    user = facts.user.value
+    if user is None:
+        return Check(
+            "user-found", title, "fail", f"No user matches {facts.query} in Microsoft 365.", "graph", link
+        )
+    detail = f"{user.display_name} ({user.user_principal_name}), object id {user.id}."
+    if not user.account_enabled:
+        return Check(
+            "user-found", title, "warn", f"{detail} The account is disabled (sign-in blocked).", "graph", link
+        )
+    return Check("user-found", title, "pass", detail, "graph", link)
+
+
+def license_check(facts: UserFacts) -> Check:
+    title, link, _ = facts.words("phone-license")
+    user = facts.found_user
+    if user is None:
+        return unknown("phone-license", title, "graph", facts.not_checked(), link)
+    if user.phone_plan_enabled:
+        since = f" since {format_utc(user.phone_plan_since)}" if user.phone_plan_since else ""
+        return Check("phone-license", title, "pass", f"Teams Phone (MCOEV) is enabled{since}.", "graph", link)
+    return Check(
+        "phone-license",
+        title,
+        "fail",
+        f"{user.display_name} has no enabled Teams Phone (MCOEV) service plan in their licences.",
+        "graph",
+        link,
+    )
+
+
+def calling_plan_check(facts: UserFacts) -> Check:
+    title, link, how = facts.words("calling-plan")
+    user = facts.found_user
+    if user is None:
+        return unknown("calling-plan", title, "graph", facts.not_checked(), link)
+    if user.calling_plans:
+        plans = join_names(list(user.calling_plans))
+        return Check(
+            "calling-plan",
+            title,
+            "fail",
+            f"{user.display_name} holds an enabled Microsoft Calling Plan ({plans}). 8x8 does not sync "
+            "such users: Voice for Teams users cannot be assigned a Microsoft Calling Plan.",
+            "graph",
+            link,
+        )
+    return Check(
+        "calling-plan",
+        title,
+        "pass",
+        "No enabled Microsoft Calling Plan (MCOPSTN1, MCOPSTN2, MCOPSTN5) in the user's licences.",
+        "graph",
+        link,
+    )
+
+
+def enterprise_voice_check(facts: UserFacts, off_words: str) -> Check:
+    """`off_words` says what Enterprise Voice being off does to this problem's calls."""
+    title, link, _ = facts.words("enterprise-voice")
+    if facts.found_user is None:
+        return unknown("enterprise-voice", title, "graph", facts.not_checked(), link)
+    if not facts.voice.ok:
+        return unknown("enterprise-voice", title, "graph", facts.voice.error or "", link)
+    enabled = facts.enterprise_voice
+    if enabled is None:
+        return unknown(
+            "enterprise-voice", title, "graph", "Microsoft Graph returned no Teams voice settings.", link
+        )
+    if enabled:
+        return Check("enterprise-voice", title, "pass", "Enterprise Voice is enabled.", "graph", link)
+    return Check(
+        "enterprise-voice",
+        title,
+        "warn" if facts.problem == "inbound-calls" else "fail",
+        off_words,
+        "graph",
+        link,
+    )
+
+
+def activation_check(facts: UserFacts) -> Check:
+    title, link, _ = facts.words("number-activation")
+    if facts.found_user is None:
+        return unknown("number-activation", title, "graph", facts.not_checked(), link)
+    if not facts.assignments.ok:
+        return unknown("number-activation", title, "graph", facts.assignments.error or "", link)
+    assignment = facts.teams_assignment
+    if assignment is None:
+        return unknown(
+            "number-activation", title, "graph", "Not checked: Teams holds no number assignment.", link
+        )
+    number, state, kind = assignment.telephone_number, assignment.activation_state, assignment.number_type
+    if kind and kind != "directRouting":
+        return Check(
+            "number-activation",
+            title,
+            "warn",
+            f"The number {number} is a {kind} number, not Direct Routing: calls to it do not come through 8x8.",
+            "graph",
+            link,
+        )
+    if state in PENDING_STATES:
+        return Check(
+            "number-activation",
+            title,
+            "warn",
+            f"Microsoft has not finished activating {number} ({state}); calls can fail until it has.",
+            "graph",
+            link,
+        )
+    if state in FAILED_STATES:
+        return Check(
+            "number-activation",
+            title,
+            "warn",
+            f"Microsoft failed to activate {number} ({state}): run Sync Now in the 8x8 Voice for Teams admin portal.",
+            "graph",
+            link,
+        )
+    if state is None:
+        return unknown(
+            "number-activation", title, "graph", "Microsoft Graph did not give the activation state.", link
+        )
+    return Check("number-activation", title, "pass", f"The number {number} is {state}.", "graph", link)
+
+
+def lower_first(text: str | None) -> str:
+    """A source's sentence continued after "Not checked: ": lower-case its first word only when it
+    is an ordinary word ("The service…"), never a name ("Microsoft sign-in…", "Teams", "8x8")."""
+    text = sentence(text or "")
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first[1:].islower() and first not in PROPER_NOUNS:
+        return text[0].lower() + text[1:]
+    return text

@@ -1,0 +1,144 @@
+"""Graph's JSON shapes read into the domain's evidence types: users, numbers, voice settings, domains.
+
+Pure functions, shared by the live source (`graph.py`) and the demo tenant (which stores its users
+in Graph's own shapes), so both read a licence, a Calling Plan or a policy list the same way. A
+field of an unexpected type counts as absent; nothing here raises on odd input.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.diagnosis.evidence import (
+    CALLING_PLAN_IDS,
+    MCOEV_SERVICE_PLAN_ID,
+    DirectoryUser,
+    Domain,
+    NumberAssignment,
+    PolicyAssignment,
+    VoiceConfig,
+)
+from bot.diagnosis.phone import to_e164
+from bot.sources.graph_odata import parse_time
+
+
+def directory_user(row: dict[str, Any]) -> DirectoryUser:
+    """A Graph user as a DirectoryUser; the Teams Phone plan read from `assignedPlans`."""
+    since = mcoev_enabled_since(row.get("assignedPlans"))
+    phones = row.get("businessPhones")
+    return DirectoryUser(
+        id=str(row.get("id") or ""),
+        user_principal_name=str(row.get("userPrincipalName") or ""),
+        display_name=str(row.get("displayName") or ""),
+        mail=row.get("mail") if isinstance(row.get("mail"), str) else None,
+        account_enabled=row.get("accountEnabled") is not False,
+        phone_plan_enabled=since is not None,
+        phone_plan_since=since if since is not None and since.year > 1 else None,
+        business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
+        calling_plans=calling_plans(row.get("assignedPlans")),
+    )
+
+
+def calling_plans(plans: object) -> tuple[str, ...]:
+    """The names of the enabled Microsoft Calling Plans (MCOPSTN*) in `assignedPlans`."""
+    if not isinstance(plans, list):
+        return ()
+    names = [
+        CALLING_PLAN_IDS[str(plan.get("servicePlanId", "")).lower()]
+        for plan in plans
+        if isinstance(plan, dict)
+        and str(plan.get("servicePlanId", "")).lower() in CALLING_PLAN_IDS
+        and plan.get("capabilityStatus") == "Enabled"
+    ]
+    return tuple(dict.fromkeys(names))
+
+
+def mcoev_enabled_since(plans: object) -> datetime | None:
+    """When the earliest enabled MCOEV plan was assigned; None when there is no enabled one.
+
+    An enabled plan without a readable date still counts: it answers as `datetime.min` (UTC),
+    which `directory_user` reports as "enabled, since unknown".
+    """
+    if not isinstance(plans, list):
+        return None
+    enabled = [
+        plan
+        for plan in plans
+        if isinstance(plan, dict)
+        and str(plan.get("servicePlanId", "")).lower() == MCOEV_SERVICE_PLAN_ID
+        and str(plan.get("capabilityStatus", "")) == "Enabled"
+    ]
+    if not enabled:
+        return None
+    dates = [d for d in (parse_time(plan.get("assignedDateTime")) for plan in enabled) if d is not None]
+    return min(dates) if dates else datetime.min.replace(tzinfo=UTC)
+
+
+def number_assignment(row: dict[str, Any]) -> NumberAssignment:
+    number = str(row["telephoneNumber"])
+    return NumberAssignment(
+        telephone_number=to_e164(number) or number,
+        number_type=_str(row.get("numberType")),
+        activation_state=_str(row.get("activationState")),
+        assignment_status=_str(row.get("assignmentStatus")),
+        assignment_category=_str(row.get("assignmentCategory")),
+        assignment_target_id=_str(row.get("assignmentTargetId")),
+    )
+
+
+def voice_config(row: dict[str, Any]) -> VoiceConfig:
+    numbers = row.get("telephoneNumbers")
+    telephone_numbers = tuple(
+        to_e164(entry["telephoneNumber"]) or entry["telephoneNumber"]
+        for entry in (numbers if isinstance(numbers, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("telephoneNumber"), str)
+    )
+    enabled = row.get("isEnterpriseVoiceEnabled")
+    return VoiceConfig(
+        enterprise_voice_enabled=enabled if isinstance(enabled, bool) else None,
+        telephone_numbers=telephone_numbers,
+        account_type=_str(row.get("accountType")),
+        policies=policy_assignments(row.get("effectivePolicyAssignments")),
+    )
+
+
+def policy_assignments(value: object) -> tuple[PolicyAssignment, ...] | None:
+    """`effectivePolicyAssignments` as read: None when Graph sent none at all."""
+    if not isinstance(value, list):
+        return None
+    out: list[PolicyAssignment] = []
+    for item in value:
+        if not isinstance(item, dict) or not _str(item.get("policyType")):
+            continue
+        assignment = item.get("policyAssignment") if isinstance(item.get("policyAssignment"), dict) else {}
+        out.append(
+            PolicyAssignment(
+                policy_type=str(item["policyType"]),
+                display_name=_str(assignment.get("displayName")),
+                assignment_type=_str(assignment.get("assignmentType")),
+                group_id=_str(assignment.get("groupId")),
+            )
+        )
+    return tuple(out)
+
+
+def domain(row: dict[str, Any]) -> Domain:
+    state = row.get("state") if isinstance(row.get("state"), dict) else {}
+    services = row.get("supportedServices")
+    return Domain(
+        id=str(row["id"]),
+        is_verified=row.get("isVerified") is True,
+        is_default=row.get("isDefault") is True,
+        is_initial=row.get("isInitial") is True,
+        supported_services=tuple(s for s in services if isinstance(s, str))
+        if isinstance(services, list)
+        else (),
+        state_status=_str(state.get("status")),
+        state_operation=_str(state.get("operation")),
+        state_last_action_at=parse_time(state.get("lastActionDateTime")),
+    )
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
