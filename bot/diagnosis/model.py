@@ -45,7 +45,6 @@ INBOUND_CALL_LOG_CAUSES: tuple[str, ...] = (
     "caller-blocked",
     "unanswered-no-voicemail",
     "enterprise-voice-disabled",
-    "gateway-unreachable",
     "media-failure",
     "carrier-side-failure",
     "unrecognised-failure",

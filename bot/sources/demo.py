@@ -370,25 +370,31 @@ class DemoTenant:
         return cls(DemoMicrosoft(data, clock), DemoEightByEight(data), DemoPortal(data, clock))
 
 
-def demo_users() -> list[dict[str, str]]:
-    """One row per demo user: who, the cause the demo shows, what it shows (for docs and tests)."""
+def demo_users(problem: str | None = None) -> list[dict[str, str]]:
+    """One row per demo user and call problem: who, the problem, the cause the demo shows, what it
+    shows (for docs and tests). Inbound rows first, in the file's order; `problem` keeps one kind."""
     data = demo_data()
+    people = [(u["userPrincipalName"], u["displayName"], u["demo"]) for u in data["users"]]
+    people += [(u["userName"], u["userName"], u["demo"]) for u in data.get("eightbyeightOnlyUsers", [])]
     rows = [
         {
-            "user": u["userPrincipalName"],
-            "name": u["displayName"],
-            "cause": u["demo"]["cause"],
-            "shows": u["demo"]["shows"],
+            "user": user,
+            "name": name,
+            "problem": "inbound-calls",
+            "cause": demo["cause"],
+            "shows": demo["shows"],
         }
-        for u in data["users"]
+        for user, name, demo in people
     ]
     rows += [
         {
-            "user": u["userName"],
-            "name": u["userName"],
-            "cause": u["demo"]["cause"],
-            "shows": u["demo"]["shows"],
+            "user": user,
+            "name": name,
+            "problem": "outbound-calls",
+            "cause": demo["outbound"]["cause"],
+            "shows": demo["outbound"]["shows"],
         }
-        for u in data.get("eightbyeightOnlyUsers", [])
+        for user, name, demo in people
+        if "outbound" in demo
     ]
-    return rows
+    return [row for row in rows if problem is None or row["problem"] == problem]

@@ -80,7 +80,12 @@ def number_assignment(
 
 
 def user_configuration(
-    user_id: str, upn: str, numbers: Iterable[str], *, voice: bool = True
+    user_id: str,
+    upn: str,
+    numbers: Iterable[str],
+    *,
+    voice: bool = True,
+    policies: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": user_id,
@@ -89,9 +94,9 @@ def user_configuration(
         "isEnterpriseVoiceEnabled": voice,
         "accountType": "user",
         "telephoneNumbers": [{"telephoneNumber": n, "assignmentCategory": "primary"} for n in numbers],
-        "effectivePolicyAssignments": [
-            {"policyType": "OnlineVoiceRoutingPolicy", "policyAssignment": {"displayName": "8x8-Voice"}}
-        ],
+        "effectivePolicyAssignments": list(policies)
+        if policies is not None
+        else [{"policyType": "OnlineVoiceRoutingPolicy", "policyAssignment": {"displayName": "8x8-Voice"}}],
         "featureTypes": ["Teams", "PhoneSystem"],
     }
 
@@ -231,12 +236,24 @@ def demo_as_graph(now: datetime) -> FakeTenant:
                 raw["userPrincipalName"],
                 teams.get("telephoneNumbers", []),
                 voice=bool(teams.get("enterpriseVoiceEnabled")),
+                policies=[
+                    {
+                        "policyType": p["policyType"],
+                        "policyAssignment": {
+                            "displayName": p.get("displayName"),
+                            "assignmentType": p.get("assignmentType", "direct"),
+                            "policyId": None,
+                            "groupId": p.get("groupId"),
+                        },
+                    }
+                    for p in teams.get("policies", [])
+                ],
             )
             tenant.user_configurations.append(config)
         if raw.get("helpdesk") == "Teams Administrator":
             tenant.roles[raw["id"]] = [TEAMS_ADMIN]
     for owner in [*data["users"], *data.get("eightbyeightOnlyUsers", [])]:
-        rows += [_demo_call(call, base) for call in owner.get("failedCalls", [])]
+        rows += [_demo_call(call, base, owner) for call in owner.get("failedCalls", [])]
     for raw in data.get("activationUsers", []):
         user = graph_user(
             raw["id"],
@@ -312,11 +329,16 @@ def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
     }
 
 
-def _demo_call(call: dict, base: datetime) -> dict[str, Any]:
+def _demo_call(call: dict, base: datetime, owner: dict) -> dict[str, Any]:
+    # Microsoft found the user for every failure but a reverse-number-lookup one (FACTS.md).
+    found = call.get("callEndSubReason") != 511404 and "id" in owner
     row = call_row(
         base - timedelta(hours=call["hoursAgo"]),
         callee=call["calleeNumber"],
         caller=call.get("callerNumber", "+12065550143"),
+        user_id=owner["id"] if found else None,
+        user_principal_name=owner["userPrincipalName"] if found else None,
+        user_display_name=owner["displayName"] if found else None,
         successful=call.get("successfulCall", False),
         call_type=call.get("callType", "ByotIn"),
         sip_code=call.get("finalSipCode", 404),

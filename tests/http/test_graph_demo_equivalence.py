@@ -70,11 +70,11 @@ async def engines(trust_test_ca) -> AsyncIterator[Engines]:
         await http.close()
 
 
-async def request_for(upn: str) -> DiagnosisRequest:
+async def request_for(upn: str, problem: str = "inbound-calls") -> DiagnosisRequest:
     """What a live admin would add: the first sync time they know, the Call Data page they copy."""
     raw = next((u for u in demo_data()["users"] if u["userPrincipalName"] == upn), None)
-    if raw is None:
-        return DiagnosisRequest(user=upn)
+    if raw is None or problem == "outbound-calls":
+        return DiagnosisRequest(user=upn, problem=problem)
     hours = raw.get("firstCompleteSyncHoursAgo")
     first_sync = NOW.replace(microsecond=0) - timedelta(hours=hours) if hours is not None else None
     user = DirectoryUser(id=raw["id"], user_principal_name=upn, display_name=raw["displayName"])
@@ -101,9 +101,11 @@ def essentials(diagnosis: Diagnosis) -> dict:
     }
 
 
-@pytest.mark.parametrize(("upn", "cause"), [(row["user"], row["cause"]) for row in demo_users()])
-async def test_each_demo_user_diagnoses_the_same_through_graph(engines, upn, cause):
-    request = await request_for(upn)
+@pytest.mark.parametrize(
+    ("upn", "problem", "cause"), [(row["user"], row["problem"], row["cause"]) for row in demo_users()]
+)
+async def test_each_demo_user_diagnoses_the_same_through_graph(engines, upn, problem, cause):
+    request = await request_for(upn, problem)
 
     live = await engines.live.diagnose(request)
     demo = await engines.demo.diagnose(request)
@@ -125,7 +127,8 @@ async def test_demo_sync_error_through_graph(engines):
     assert essentials(live) == essentials(demo)
 
 
-async def test_every_inbound_cause_is_covered(engines):
-    from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY
+@pytest.mark.parametrize("problem", ["inbound-calls", "outbound-calls"])
+def test_every_cause_of_the_call_problems_is_covered(problem):
+    from bot.diagnosis.model import CAUSES
 
-    assert {row["cause"] for row in demo_users()} == set(INBOUND_CAUSE_PRIORITY)
+    assert {row["cause"] for row in demo_users(problem)} == set(CAUSES[problem])

@@ -147,7 +147,9 @@ async def test_no_secret_or_token_is_logged_or_shown(
     async with running_app(settings, sources=sources) as app:
 
         async def say(text: str, **options) -> None:
-            body = activity(connector.url, text=text, sender=HELPDESK_SENDER, tenant=settings.graph_tenant_id, **options)
+            body = activity(
+                connector.url, text=text, sender=HELPDESK_SENDER, tenant=settings.graph_tenant_id, **options
+            )
             header = bot_framework.header(connector.url)
             inbound_tokens.add(header["Authorization"][7:])
             status, answer = await app.post(body, headers=header)

@@ -166,7 +166,9 @@ async def test_invokes_from_another_tenant_get_no_data(bot_framework, connector,
             from_tenant(connector.url, OTHER_TENANT, type="invoke", name=name, value=value),
         )
         sent = await replies(app, connector)
-    assert status == 200 and "not available for your organisation" in text  # a refusal in the invoke's own shape
+    assert (
+        status == 200 and "not available for your organisation" in text
+    )  # a refusal in the invoke's own shape
     assert DARA.found_in([text, *sent]) == [] and DARA.display_name not in text
     assert diagnosis_shown([text, *sent]) == []
     assert lookups.calls == []

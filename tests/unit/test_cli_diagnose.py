@@ -69,9 +69,9 @@ def one_sentence(stderr: str) -> None:
 # Acceptance: the README's demo table
 
 
-@pytest.mark.parametrize("row", demo_users(), ids=lambda row: row["user"])
+@pytest.mark.parametrize("row", demo_users(), ids=lambda row: f"{row['user']}-{row['problem']}")
 def test_every_demo_user_prints_its_cause(row, tmp_path: Path) -> None:
-    result = cli("--user", row["user"], "--json", cwd=tmp_path)
+    result = cli("--user", row["user"], "--problem", row["problem"], "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     jsonschema.Draft202012Validator(SCHEMA).validate(data)

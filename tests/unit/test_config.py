@@ -141,5 +141,7 @@ def test_a_live_multi_tenant_bot_serves_only_the_graph_tenant_by_default():
     s = settings(MicrosoftAppId="app", MicrosoftAppPassword="p", GRAPH_TENANT_ID="graph-tenant")
     assert s.app_type == "MultiTenant" and s.diagnostics_source == "live"
     assert s.allowed_tenant_ids == ("graph-tenant",)
-    assert settings(ALLOWED_TENANT_IDS="a,b", GRAPH_TENANT_ID="t", GRAPH_CLIENT_ID="c", GRAPH_CLIENT_SECRET="s").allowed_tenant_ids == ("a", "b")
+    assert settings(
+        ALLOWED_TENANT_IDS="a,b", GRAPH_TENANT_ID="t", GRAPH_CLIENT_ID="c", GRAPH_CLIENT_SECRET="s"
+    ).allowed_tenant_ids == ("a", "b")
     assert settings().allowed_tenant_ids == ()  # the demo tenant holds no one's data

@@ -106,16 +106,17 @@ async def test_sync_side_of_the_demo() -> None:
 
 
 def test_every_cause_id_has_a_demo_user_or_the_sync_demo() -> None:
-    shown = {row["cause"] for row in demo_users()} | {demo_data()["syncDemo"]["cause"]}
-    assert set(CAUSES["inbound-calls"]) <= shown
-    assert shown <= set(CAUSES["inbound-calls"]) | set(CAUSES["sync-error"])
+    for problem in ("inbound-calls", "outbound-calls"):
+        assert {row["cause"] for row in demo_users(problem)} == set(CAUSES[problem])
+    assert demo_data()["syncDemo"]["cause"] in CAUSES["sync-error"]
 
 
 def test_docs_table_lists_every_demo_user_with_its_cause() -> None:
     text = DOCS.read_text(encoding="utf-8")
-    assert "| user | cause id | what it shows |" in text
-    rows = re.findall(r"^\| `([^`]+)` \| `([a-z-]+)` \|", text, flags=re.MULTILINE)
-    assert rows == [(row["user"], row["cause"]) for row in demo_users()]
-    assert set(CAUSES["inbound-calls"]) == {cause for _, cause in rows}
+    assert "| user | problem | cause id | what it shows |" in text
+    rows = re.findall(r"^\| `([^`]+)` \| ([a-z-]+) \| `([a-z-]+)` \|", text, flags=re.MULTILINE)
+    assert rows == [(row["user"], row["problem"], row["cause"]) for row in demo_users()]
+    for problem in ("inbound-calls", "outbound-calls"):
+        assert set(CAUSES[problem]) == {cause for _, p, cause in rows if p == problem}
     for cause in CAUSES["sync-error"]:  # tenant-wide: shown with the commands that give them
         assert f"- `{cause}`:" in text

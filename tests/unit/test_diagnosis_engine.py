@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError, PermissionMissing, SourceNotConfigured, SourceUnavailable
-from bot.diagnosis.evidence import CallSearch, DirectoryUser
+from bot.diagnosis.evidence import CallQuery, CallSearch, DirectoryUser
 from bot.diagnosis.model import CAUSES, Check, Diagnosis
 from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.demo import DemoTenant, demo_data, demo_users
@@ -59,19 +58,19 @@ def check(diagnosis: Diagnosis, check_id: str) -> Check:
 # Every demo user gives the cause the demo says it shows
 
 
-@pytest.mark.parametrize("row", demo_users(), ids=lambda row: row["user"])
+@pytest.mark.parametrize("row", demo_users(), ids=lambda row: f"{row['user']}-{row['problem']}")
 async def test_every_demo_user_gives_its_cause(row) -> None:
-    diagnosis = await demo_engine().diagnose(DiagnosisRequest(user=row["user"]))
+    diagnosis = await demo_engine().diagnose(DiagnosisRequest(user=row["user"], problem=row["problem"]))
     data = valid(diagnosis)
     assert data["cause"] == row["cause"]
     assert data["dataSource"] == "demo"
-    assert data["problem"] == "inbound-calls"
+    assert data["problem"] == row["problem"]
 
 
 def test_demo_users_cover_every_cause_id() -> None:
-    covered = {row["cause"] for row in demo_users()} | {demo_data()["syncDemo"]["cause"]}
-    assert set(CAUSES["inbound-calls"]) <= covered
-    assert "gateway-activation-pending" in covered
+    for problem in ("inbound-calls", "outbound-calls"):
+        assert {row["cause"] for row in demo_users(problem)} == set(CAUSES[problem])
+    assert demo_data()["syncDemo"]["cause"] == "gateway-activation-pending"
 
 
 async def test_number_mismatch_names_both_numbers() -> None:
@@ -319,7 +318,7 @@ class Broken:
 
 async def test_eightbyeight_not_configured_becomes_unknown() -> None:
     tenant = DemoTenant.load(clock)
-    graph = Broken(tenant.microsoft, failed_inbound_calls=SourceUnavailable("Graph is down."))
+    graph = Broken(tenant.microsoft, user_calls=SourceUnavailable("Graph is down."))
     pasted = 'Reason: Q.850 ;cause=1 ;text="3f2b8c1e-7d4a-4e9b-a6c2-5b8e1f0d9a47;RNL"'
     diagnosis = await demo_engine(microsoft=graph, eightbyeight=NotConfiguredEightByEight()).diagnose(
         DiagnosisRequest(user=DARA, evidence_text=pasted)
@@ -341,7 +340,7 @@ async def test_eightbyeight_not_configured_becomes_unknown() -> None:
 async def test_graph_down_leaves_pasted_evidence_and_says_why() -> None:
     tenant = DemoTenant.load(clock)
     down = SourceUnavailable("Microsoft Graph did not answer: the service answered HTTP 503.")
-    graph = Broken(tenant.microsoft, find_users=down, failed_inbound_calls=down)
+    graph = Broken(tenant.microsoft, find_users=down, user_calls=down)
     pasted = (SAMPLES / "call-data-404-rnl.txt").read_text()
     diagnosis = await demo_engine(microsoft=graph).diagnose(
         DiagnosisRequest(user=DARA, evidence_text=pasted, first_sync_at=NOW - timedelta(days=9))
@@ -353,6 +352,7 @@ async def test_graph_down_leaves_pasted_evidence_and_says_why() -> None:
     assert data["alternatives"] == [
         "user-not-found",
         "no-phone-license",
+        "calling-plan-conflict",
         "no-teams-number",
         "number-mismatch",
     ]
@@ -376,7 +376,7 @@ async def test_graph_down_leaves_pasted_evidence_and_says_why() -> None:
 )
 async def test_each_failure_of_the_call_log_is_an_unknown_check(failure, words: str) -> None:
     tenant = DemoTenant.load(clock)
-    graph = Broken(tenant.microsoft, failed_inbound_calls=failure)
+    graph = Broken(tenant.microsoft, user_calls=failure)
     diagnosis = await demo_engine(microsoft=graph, timeout=0.05).diagnose(
         DiagnosisRequest(user="megan@contoso.example")
     )
@@ -395,7 +395,7 @@ async def test_everything_down_is_still_a_diagnosis() -> None:
         "get_user",
         "number_assignments",
         "voice_config",
-        "failed_inbound_calls",
+        "user_calls",
         "domains",
     )
     graph = Broken(tenant.microsoft, **dict.fromkeys(methods, error))
@@ -542,10 +542,8 @@ class EmptyCallLog:
     def __getattr__(self, attribute):
         return getattr(self._inner, attribute)
 
-    async def failed_inbound_calls(
-        self, numbers: Sequence[str], since: datetime, until: datetime
-    ) -> CallSearch:
-        return CallSearch(calls=[], window_start=since, window_end=until, complete=True)
+    async def user_calls(self, query: CallQuery) -> CallSearch:
+        return CallSearch(calls=[], window_start=query.since, window_end=query.until, complete=True)
 
 
 async def test_no_failure_found_says_records_lag() -> None:
@@ -562,7 +560,7 @@ async def test_no_failure_found_says_records_lag() -> None:
 
 async def test_pasted_text_that_shows_nothing_is_said_so() -> None:
     tenant = DemoTenant.load(clock)
-    graph = Broken(tenant.microsoft, failed_inbound_calls=SourceUnavailable("Graph is down."))
+    graph = Broken(tenant.microsoft, user_calls=SourceUnavailable("Graph is down."))
     inbound = await demo_engine(microsoft=graph).diagnose(
         DiagnosisRequest(user="megan@contoso.example", evidence_text="hello, calls do not ring")
     )

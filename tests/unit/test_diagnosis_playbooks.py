@@ -244,7 +244,7 @@ async def test_no_placeholder_is_left_in_any_demo_diagnosis() -> None:
     engine = Engine(
         tenant.microsoft, tenant.eightbyeight, tenant.portal, data_source="demo", clock=lambda: NOW
     )
-    requests = [DiagnosisRequest(user=row["user"]) for row in demo_users()]
+    requests = [DiagnosisRequest(user=row["user"], problem=row["problem"]) for row in demo_users()]
     requests += [DiagnosisRequest(problem="sync-error"), DiagnosisRequest(user="nobody@contoso.example")]
     requests += [
         DiagnosisRequest(

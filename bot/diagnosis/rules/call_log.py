@@ -240,6 +240,9 @@ class CallLog:
     def entry_steps(self, cause: str, values: dict[str, str]) -> list[str]:
         """The catalogue's steps for each code seen of `cause`, once each, in the order seen."""
         steps: list[str] = []
+        fallback = load_catalogue().causes.get(cause, {}).get("steps", [])
+        for step in fallback:
+            steps.append(render(step, values))
         for call in self.of_cause(cause):
             entry = call.reading.entry
             for step in entry.steps if entry else ():

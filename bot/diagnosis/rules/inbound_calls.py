@@ -338,7 +338,8 @@ def _failures_check(facts: InboundFacts) -> Check:
                 why = f"{unread} {why}"
             return unknown("inbound-failures", title, "graph", f"{why} {how}", link)
         if facts.unread_paste:
-            log_check.detail = f"{log_check.detail} {unread}"
+            unseen = log_check.status == "unknown"
+            log_check.detail = f"{unread} {log_check.detail}" if unseen else f"{log_check.detail} {unread}"
         return log_check
     words = _pasted_call_words(facts)
     if log_check is None or log_check.status == "unknown" and not facts.calls.ok:
