@@ -158,6 +158,11 @@ class CallSearch:
     signatures: dict[Signature, Tally] = field(default_factory=dict)
     rows_read: int = 0  # every row of the tenant's call log read in the span searched
 
+    def __post_init__(self) -> None:
+        if self.calls and not self.signatures:  # built from calls alone: count those
+            for call in self.calls:
+                self.tally(call)
+
     def tally(self, call: CallRecord) -> None:
         key = (call.direction, call.sip_code, call.sub_code)
         self.signatures.setdefault(key, Tally()).add(call.at)

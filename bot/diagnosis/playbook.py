@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.diagnosis.model import CALL_PROBLEMS, PROBLEMS, Action, SupportRequest
+from bot.diagnosis.model import CALL_PROBLEMS, CAUSES, PROBLEMS, Action, SupportRequest
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,13 @@ PLACEHOLDERS = frozenset(
         "cause_words",
         "policies_words",
         "domain",
-        "link",
+        # one call in the 8x8 support request
+        "at",
+        "caller",
+        "callee",
+        "sip",
+        "sub",
+        "meaning",
         # sync-error
         "domains",
         "first_seen",
@@ -157,7 +163,10 @@ def load_playbook(problem: str) -> Playbook:
     if problem in CALL_PROBLEMS:
         catalogue = _read("failure-catalogue")
         for shared in (_read("common"), catalogue):
-            for section in ("causes", "checks", "actions", "causeActions"):
+            for section in ("causes", "causeActions"):
+                mine = {k: v for k, v in shared.get(section, {}).items() if k in CAUSES[problem]}
+                data[section] = {**mine, **data.get(section, {})}
+            for section in ("checks", "actions"):
                 data[section] = {**shared.get(section, {}), **data.get(section, {})}
         data["eightByEightRequest"] = catalogue["eightByEightRequest"]
     return Playbook(data)

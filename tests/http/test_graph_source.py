@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.diagnosis.errors import PermissionMissing, SourceError, SourceNotConfigured, SourceUnavailable
-from bot.diagnosis.evidence import MicrosoftSource
+from bot.diagnosis.evidence import CallQuery, MicrosoftSource
 from bot.sources.graph import GraphSource
 from bot.sources.graph_auth import SignInFailed
 from bot.sources.http import HttpClient, RetryPolicy
@@ -452,7 +452,7 @@ async def test_failed_calls_for_a_user(fake, source):
         CallList([failed_call(ADELE, at, correlation_id="c0ffee00-1111-4222-8333-444455556666")])
     ]
 
-    search = await source.failed_inbound_calls([ADELE.number], NOW - timedelta(days=7), NOW)
+    search = await source.user_calls(CallQuery("inbound", (ADELE.number,), NOW - timedelta(days=7), NOW))
 
     [call] = search.calls
     assert call.correlation_id == "c0ffee00-1111-4222-8333-444455556666"
@@ -466,5 +466,5 @@ async def test_403_on_the_call_log(fake, source):
     with pytest.raises(
         PermissionMissing, match="grant CallRecords.Read.All and give admin consent"
     ) as caught:
-        await source.failed_inbound_calls([ADELE.number], NOW - timedelta(days=7), NOW)
+        await source.user_calls(CallQuery("inbound", (ADELE.number,), NOW - timedelta(days=7), NOW))
     assert caught.value.permission == "CallRecords.Read.All"

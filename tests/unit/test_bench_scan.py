@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.diagnosis.errors import SourceUnavailable
+from bot.diagnosis.evidence import CallQuery
 from bot.sources import graph_calls
 from bot.sources.graph import GraphSource
 from bot.sources.graph_calls import CallLogLimits, call_record, decode_page
@@ -76,6 +77,14 @@ def test_an_unreadable_page_is_one_sentence(body, words):
 # Against the strict fake
 
 
+# Exactly the first window (10 minutes, ending on the next whole minute): the whole period.
+ONE_WINDOW = NOW.replace(second=0) + timedelta(minutes=1) - timedelta(minutes=10)
+
+
+def inbound(number: str, since: datetime, until: datetime) -> CallQuery:
+    return CallQuery("inbound", (number,), since, until)
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(NOW)
@@ -109,8 +118,8 @@ async def test_a_crowded_window_is_read_again_for_other_numbers(fake, source, mo
     ]
 
     adele, dara = await asyncio.gather(
-        source.failed_inbound_calls([ADELE.number], NOW - WEEK, NOW),
-        source.failed_inbound_calls([DARA.number], NOW - WEEK, NOW),
+        source.user_calls(inbound(ADELE.number, ONE_WINDOW, NOW)),
+        source.user_calls(inbound(DARA.number, ONE_WINDOW, NOW)),
     )
 
     assert [c.correlation_id for c in adele.calls] == ["adele"]
@@ -123,12 +132,13 @@ async def test_the_next_search_starts_with_a_window_sized_by_the_rate_seen(fake,
         UniformTraffic(300),
         CallList([failed_call(ADELE, NOW - timedelta(days=5), correlation_id="old")]),
     ]
-    first = await source.failed_inbound_calls([ADELE.number], NOW - WEEK, NOW)
+    first = await source.user_calls(inbound(ADELE.number, NOW - WEEK, NOW))
     cold_pages = len(fake.call_log_pages())
 
     clock.advance(minutes=5)  # past the window cache: the rate is what is left of the first search
-    second = await source.failed_inbound_calls([ADELE.number], NOW - WEEK, clock.now)
+    second = await source.user_calls(inbound(ADELE.number, NOW - WEEK, clock.now))
 
     assert [c.correlation_id for c in first.calls] == [c.correlation_id for c in second.calls] == ["old"]
     assert cold_pages >= 4  # 10 minutes, then at most 4x longer each time
-    assert len(fake.call_log_pages()) - cold_pages <= 2  # about one page at 300 calls a day: 3 days
+    # About one page at 300 calls a day (3 days), then on to 24 hours before the failure.
+    assert len(fake.call_log_pages()) - cold_pages <= 3

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.diagnosis.evidence import EightByEightSource, MicrosoftSource, PortalSource
+from bot.diagnosis.evidence import CallQuery, EightByEightSource, MicrosoftSource, PortalSource
 from bot.diagnosis.model import CAUSES
 from bot.diagnosis.portal_text import parse_portal_text
 from bot.sources.demo import DemoTenant, demo_data, demo_users
@@ -73,16 +73,32 @@ async def test_times_are_relative_to_the_clock() -> None:
         assert history.gateway_error_first_seen == now - timedelta(hours=6)
 
 
+def inbound(numbers: list[str], hours: float = 24 * 7, user_id: str | None = None) -> CallQuery:
+    return CallQuery("inbound", tuple(numbers), NOW - timedelta(hours=hours), NOW, user_id)
+
+
 async def test_call_log_matches_exact_and_masked_numbers_in_the_window() -> None:
     ms = tenant().microsoft
-    search = await ms.failed_inbound_calls(["+1 (425) 555-0104"], NOW - timedelta(days=7), NOW)
+    search = await ms.user_calls(inbound(["+1 (425) 555-0104"]))
     assert [c.correlation_id for c in search.calls][0] == "3f2b8c1e-7d4a-4e9b-a6c2-5b8e1f0d9a47"
     assert all(c.user_id is None for c in search.calls)  # an RNL failure never found the user
-    short = await ms.failed_inbound_calls(["+14255550104"], NOW - timedelta(hours=30), NOW)
+    short = await ms.user_calls(inbound(["+14255550104"], hours=30))
     assert len(short.calls) == 1
-    masked = await ms.failed_inbound_calls(["+14256400109"], NOW - timedelta(days=7), NOW)
+    masked = await ms.user_calls(inbound(["+14256400109"]))
     assert masked.calls and all(c.partial_match for c in masked.calls)
-    assert (await ms.failed_inbound_calls(["+14255550100"], NOW - timedelta(days=7), NOW)).calls == []
+    assert (await ms.user_calls(inbound(["+14255550100"]))).calls == []
+
+
+async def test_call_log_finds_a_users_calls_by_id_in_each_direction() -> None:
+    ms = tenant().microsoft
+    alex = "00000000-0000-0000-0000-00000000a010"
+    calls_in = await ms.user_calls(inbound([], user_id=alex))
+    assert {(c.sip_code, c.sub_code) for c in calls_in.calls} == {(480, 10037), (487, 540487)}
+    assert calls_in.signatures[("inbound", 480, 10037)].count == 3
+    calls_out = await ms.user_calls(CallQuery("outbound", (), NOW - timedelta(days=7), NOW, alex))
+    assert {c.direction for c in calls_out.calls} == {"outbound"} and len(calls_out.calls) == 2
+    by_number = await ms.user_calls(CallQuery("outbound", ("+14255550130",), NOW - timedelta(days=7), NOW))
+    assert len(by_number.calls) == 2  # the user's number as the caller of their outbound calls
 
 
 async def test_call_data_page_reads_like_the_portal() -> None:

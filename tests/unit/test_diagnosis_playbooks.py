@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.diagnosis.engine import DiagnosisRequest, Engine
-from bot.diagnosis.model import CAUSES
+from bot.diagnosis.engine import RULES, DiagnosisRequest, Engine
+from bot.diagnosis.model import CAUSES, PROBLEMS
 from bot.diagnosis.playbook import PLACEHOLDER, PLACEHOLDERS, load_playbook, render, template_strings
-from bot.diagnosis.rules import inbound_calls, sync_error
 from bot.sources.demo import DemoTenant, demo_users
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,18 +214,17 @@ def test_without_a_correlation_id_the_placeholder_stays_and_says_where_to_find_i
     assert "be sure to insert the code" in notes and "View Recent Call Log" in notes
 
 
-@pytest.mark.parametrize("problem", ["inbound-calls", "sync-error"])
+@pytest.mark.parametrize("problem", PROBLEMS)
 def test_playbook_covers_every_cause_and_check(problem: str) -> None:
     playbook = load_playbook(problem)
     assert set(playbook.data["causes"]) == set(CAUSES[problem])
     assert set(playbook.data["causeActions"]) == set(CAUSES[problem])
     for actions in playbook.data["causeActions"].values():
         assert actions and all(a in playbook.data["actions"] for a in actions)
-    rules = inbound_calls if problem == "inbound-calls" else sync_error
-    assert [c for c, _, _ in rules.CHECKS] == playbook.check_ids
+    assert {c for c, _, _ in RULES[problem].CHECKS} == set(playbook.check_ids)
 
 
-@pytest.mark.parametrize("problem", ["inbound-calls", "sync-error"])
+@pytest.mark.parametrize("problem", PROBLEMS)
 def test_placeholders_are_all_known(problem: str) -> None:
     used = {
         m.group(1) for s in template_strings(load_playbook(problem).data) for m in PLACEHOLDER.finditer(s)

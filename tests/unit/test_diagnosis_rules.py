@@ -147,17 +147,27 @@ def test_other_failures_are_not_the_404_signature() -> None:
         "c1", NOW - timedelta(hours=1), "ByotIn", False, None, "+14255550150", 480, 10037
     )
     f = facts(calls=[not_signed_in])
-    assert decide(f).cause == "no-failure-found"
+    verdict = decide(f)
+    assert (verdict.cause, verdict.confidence) == ("not-signed-in", "confirmed")
     checks = {c.id: c for c in build_checks(3, f)}
     assert checks["inbound-failures"].status == "fail"
-    assert "not signed in" in checks["inbound-failures"].detail
+    assert "1 not-signed-in" in checks["inbound-failures"].detail
+    assert "no Teams client of the user was signed in" in checks["inbound-failures"].detail
     assert checks["failure-advice-404"].status == "pass"
 
 
 def test_sbc_sub_codes_are_explained() -> None:
-    sbc = CallRecord("c2", NOW - timedelta(hours=1), "ByotIn", False, None, "+14255550150", 503, 560503)
+    sbc = CallRecord("c2", NOW - timedelta(hours=1), "ByotIn", False, None, "+14255550150", 503, 540503)
     detail = {c.id: c for c in build_checks(3, facts(calls=[sbc]))}["inbound-failures"].detail
-    assert "8x8's side" in detail and "SIP 503" in detail
+    assert "8x8's side" in detail and "SIP 503" in detail and "1 carrier-side-failure" in detail
+
+
+def test_an_outbound_code_on_an_inbound_call_is_reported_not_guessed() -> None:
+    odd = CallRecord("c4", NOW - timedelta(hours=1), "ByotIn", False, None, "+14255550150", 503, 560503)
+    verdict = decide(facts(calls=[odd]))
+    assert verdict.cause == "unrecognised-failure"
+    detail = {c.id: c for c in build_checks(3, facts(calls=[odd]))}["inbound-failures"].detail
+    assert "SIP 503 / 560503" in detail
 
 
 def test_activation_states() -> None:

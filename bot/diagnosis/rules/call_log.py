@@ -212,8 +212,8 @@ class CallLog:
         search, searched = self.search, self.searched
         if search is None or searched is None:
             return ""
-        read = f"{search.rows_read:,} calls of the tenant read" if search.rows_read else "no calls in it"
-        words = f"Searched {format_utc(searched[0])} to {format_utc(searched[1])} ({read})"
+        read = f" ({search.rows_read:,} calls of the tenant read)" if search.rows_read else ""
+        words = f"Searched {format_utc(searched[0])} to {format_utc(searched[1])}{read}"
         if not search.complete:
             words += (
                 f"; the search stopped early, at {format_utc(searched[0])}, before the start of the "
