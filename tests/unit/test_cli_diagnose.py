@@ -175,6 +175,10 @@ def test_terminal_report_puts_the_cause_first_then_checks_then_steps(tmp_path: P
         (("--user", "a@b.example", "--first-sync-at", "last week"), {}, "is not a time I can read"),
         (("--user", "a@b.example", "--evidence", "/no/such/file.txt"), {}, "Cannot read the evidence file"),
         (("--user", "a@b.example", "--8x8-number", "ext. 12"), {}, "not a phone number"),
+        (("--user", "a@b.example", "--since", "a while"), {}, "--since 'a while' is not a duration"),
+        (("--user", "a@b.example", "--since", "0h"), {}, "is not a duration"),
+        (("--user", "a@b.example", "--since", "120d"), {}, "90 days (90d) at most"),
+        (("--problem", "outbound-calls"), {}, "Name the affected user"),
         (("--user", "a@b.example"), {"DIAGNOSTICS_SOURCE": "sometimes"}, "DIAGNOSTICS_SOURCE"),
         (("--user", "a@b.example"), {"GRAPH_CLOUD": "mars"}, "GRAPH_CLOUD"),
     ],
@@ -185,6 +189,50 @@ def test_bad_input_or_configuration_exits_2(args, env, words: str, tmp_path: Pat
     assert result.stdout == ""
     assert words in result.stderr
     one_sentence(result.stderr)
+
+
+def test_outbound_calls_with_a_period_and_an_8x8_request(tmp_path: Path) -> None:
+    result = cli(
+        "--user", "henriettam@contoso.example", "--problem", "outbound-calls", "--since", "48h", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    report = result.stdout
+    assert report.splitlines()[0] == "8x8's side rejected the calls"
+    assert "problem: outbound-calls" in report
+    assert "Support request for 8x8:" in report and "Company domain: contoso.example" in report
+    assert "560503" in report and "560486" not in report.split("Support request")[1]  # busy is not a failure
+    data = json.loads(
+        cli(
+            "--user",
+            "henriettam@contoso.example",
+            "--problem",
+            "outbound-calls",
+            "--since",
+            "48h",
+            "--json",
+            cwd=tmp_path,
+        ).stdout
+    )
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["supportRequest"]["to"] == "8x8"
+    period = data["evidence"]["period"]
+    hours = (
+        datetime.fromisoformat(period["to"][:-1]) - datetime.fromisoformat(period["from"][:-1])
+    ).total_seconds() / 3600
+    assert hours == 48
+    assert [c["direction"] for c in data["evidence"]["calls"]] == ["outbound", "outbound"]
+    assert [c["outcome"] for c in data["evidence"]["endedCalls"]] == ["busy"]
+
+
+def test_a_shorter_period_counts_only_its_calls(tmp_path: Path) -> None:
+    week = json.loads(cli("--user", "alexw@contoso.example", "--json", cwd=tmp_path).stdout)
+    hour = json.loads(cli("--user", "alexw@contoso.example", "--since", "90m", "--json", cwd=tmp_path).stdout)
+    assert week["evidence"]["causeCounts"] == {"not-signed-in": 3}
+    assert hour["evidence"]["causeCounts"] == {"not-signed-in": 1}
+    assert (
+        week["summary"].startswith("3 calls")
+        and "could not ring because Teams was not signed in" in week["summary"]
+    )
 
 
 def test_evidence_over_64_kb_exits_2(tmp_path: Path) -> None:
