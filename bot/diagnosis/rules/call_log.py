@@ -458,8 +458,9 @@ def call_values(log: CallLog, cause: str, now: datetime, zone: tzinfo, **extra: 
     }
 
 
-def fill_evidence(evidence: Evidence, log: CallLog) -> None:
-    """The call log's part of the evidence: the timeline, counts per cause, the span searched."""
+def fill_evidence(evidence: Evidence, log: CallLog, cause: str | None = None) -> None:
+    """The call log's part of the evidence: the timeline, counts per cause, the span searched; the
+    codes and correlation id of the newest call of `cause` (else of the newest failed call)."""
     evidence.calls = log.timeline()
     evidence.ended_calls = log.ended_timeline()
     evidence.failed_calls = log.failed_count
@@ -470,7 +471,9 @@ def fill_evidence(evidence: Evidence, log: CallLog) -> None:
     search = log.search
     evidence.calls_read = search.rows_read if search else 0
     evidence.search_complete = bool(search and search.complete)
-    newest = log.failures[0].record if log.failures else None
+    mine = log.of_cause(cause) if cause else []
+    newest = (mine or log.failures or [None])[0]
+    newest = newest.record if newest else None
     if newest is not None:
         evidence.correlation_id = newest.correlation_id
         evidence.sip_code, evidence.sub_code = newest.sip_code, newest.sub_code

@@ -570,7 +570,7 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
         data_source=data_source,
         subject=_subject(facts),
         checks=checks,
-        evidence=_evidence(facts),
+        evidence=_evidence(facts, verdict.cause),
         actions=actions,
         support_request=support,
     )
@@ -633,10 +633,10 @@ def _subject(facts: InboundFacts) -> Subject:
     )
 
 
-def _evidence(facts: InboundFacts) -> Evidence:
+def _evidence(facts: InboundFacts, cause: str | None = None) -> Evidence:
     evidence = Evidence(first_sync_at=facts.first_sync_at, call_log_window=facts.window, period=facts.period)
-    fill_evidence(evidence, facts.call_log)
-    calls = facts.rnl_calls or facts.graph_calls
+    fill_evidence(evidence, facts.call_log, cause)
+    calls = facts.rnl_calls or [c.record for c in facts.call_log.of_cause(cause or "")] or facts.graph_calls
     newest = calls[0] if calls else None
     pasted = facts.call_data if facts.call_data and facts.call_data.has_call_data else None
     if pasted is not None:
@@ -675,7 +675,7 @@ def _pasted_call(pasted: PortalEvidence, cause: str) -> FailedCall:
 
 def _values(facts: InboundFacts, verdict: Verdict) -> tuple[dict[str, str], set[str]]:
     user = facts.found_user
-    evidence = _evidence(facts)
+    evidence = _evidence(facts, verdict.cause)
     user_id = facts.user_id
     recheck = verdict.recheck_at or facts.now + SYNC_WAIT
     values = {

@@ -246,7 +246,7 @@ def assemble(facts: OutboundFacts, checks: list[Check], data_source: str) -> Dia
             domain=values["domain"],
         )
     evidence = Evidence()
-    fill_evidence(evidence, facts.call_log)
+    fill_evidence(evidence, facts.call_log, verdict.cause)
     return verdict_diagnosis(
         PROBLEM,
         verdict,
