@@ -11,7 +11,7 @@ Pure functions over an `Answer[CallSearch]`: the engine asked the source, nothin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -19,7 +19,7 @@ from functools import cached_property
 from bot.diagnosis.catalogue import Reading, load_catalogue, read_call
 from bot.diagnosis.evidence import CallRecord, CallSearch
 from bot.diagnosis.model import NO_FAULT, Action, Check, Evidence, FailedCall, SupportRequest
-from bot.diagnosis.playbook import render
+from bot.diagnosis.playbook import Playbook, render
 from bot.diagnosis.rules.common import Answer, Verdict, choose_cause, count, join_names, sentence, unknown
 from bot.diagnosis.times import format_utc, human_duration
 
@@ -28,7 +28,7 @@ MAX_ENDED = 20  # calls that ended without a fault, kept for the timeline
 MAX_IN_REQUEST = 10  # calls listed in a support request
 MAX_NAMES = 3  # other parties / trunks named in a sentence
 EIGHTBYEIGHT_SUPPORT_URL = "https://support.8x8.com"
-DIRECTION_WORDS = {"inbound": "inbound", "outbound": "outbound"}
+CALL_LOG_STEPS = "call-log-steps"  # the action whose steps are the catalogue's for the codes seen
 
 
 @dataclass(frozen=True)
@@ -368,16 +368,42 @@ def eightbyeight_request(
     )
 
 
-def call_log_action(log: CallLog, cause: str, title: str, values: dict[str, str]) -> Action:
-    """What to do about a call-log cause: the catalogue's steps for the codes seen."""
+def cause_actions(
+    playbook: Playbook,
+    action_ids: list[str],
+    log: CallLog,
+    cause: str,
+    values: dict[str, str],
+    flags: Collection[str] = (),
+) -> list[Action]:
+    """The cause's actions in the playbook's words; `call-log-steps` takes the catalogue's steps for
+    the codes seen."""
+    return [
+        _call_log_action(playbook, log, cause, values)
+        if action_id == CALL_LOG_STEPS
+        else playbook.action(action_id, values, flags)
+        for action_id in action_ids
+    ]
+
+
+def _call_log_action(playbook: Playbook, log: CallLog, cause: str, values: dict[str, str]) -> Action:
     return Action(
-        id="call-log-steps",
-        title=title,
+        id=CALL_LOG_STEPS,
+        title=playbook.action(CALL_LOG_STEPS, values).title,
         steps=log.entry_steps(cause, values),
         links=[
             {"title": "Microsoft: SIP and Microsoft response codes", "url": url} for url in log.links(cause)
         ],
     )
+
+
+def eightbyeight_support(
+    playbook: Playbook, log: CallLog, cause: str, values: dict[str, str], *, domain: str
+) -> SupportRequest | None:
+    """The 8x8 support request when 8x8 must act on `cause` and the log shows such calls."""
+    if not owned_by_8x8(log, cause):
+        return None
+    return eightbyeight_request(log, cause, values, playbook.data["eightByEightRequest"], domain=domain)
 
 
 # ---------------------------------------------------------------------------------------------

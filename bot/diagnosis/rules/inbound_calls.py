@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from bot.diagnosis.catalogue import read_call
-from bot.diagnosis.evidence import CallRecord, CallSearch, EightByEightUser
+from bot.diagnosis.evidence import CallRecord, EightByEightUser
 from bot.diagnosis.model import (
     INBOUND_USER_CAUSES,
     NO_FAULT,
@@ -26,18 +26,16 @@ from bot.diagnosis.model import (
     Subject,
 )
 from bot.diagnosis.phone import to_e164
-from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
+from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence
 from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.call_log import (
-    CallLog,
-    call_log_action,
     call_values,
+    cause_actions,
     choose_with_calls,
-    eightbyeight_request,
+    eightbyeight_support,
     failures_check,
     fill_evidence,
-    owned_by_8x8,
 )
 from bot.diagnosis.rules.common import (
     ADMIN_8X8_URL,
@@ -85,31 +83,20 @@ class InboundFacts(UserFacts):
     """Everything the engine found out, source by source."""
 
     problem: ClassVar[str] = PROBLEM
+    direction: ClassVar[str] = "inbound"
     eightbyeight: Answer[EightByEightUser] = not_asked_yet()
     told_8x8_number: str | None = None
     first_sync_at: datetime | None = None
     first_sync_source: str = "portal"  # "admin" (told) or "portal" (pasted, or the demo portal)
     first_sync_error: str | None = None
-    calls: Answer[CallSearch] = not_asked_yet()
     call_data: PortalEvidence | None = None  # pasted (or the demo portal's) Call Data page
     call_data_error: str | None = None
     unread_paste: bool = False  # text was pasted, but it shows neither Call Data nor a sync time
     first_sync_zone_assumed: bool = False  # the pasted first sync time had no zone: read as UTC
     window: tuple[datetime, datetime] | None = None  # the span of the call log searched
-    period: tuple[datetime, datetime] | None = None  # the period asked about
-    seed_cause: str = SEED_CAUSE  # set by `assemble` once the verdict is known
+    seed_cause: str | None = SEED_CAUSE  # set by `assemble` once the verdict is known
 
     # -- derived ------------------------------------------------------------------------------
-
-    @property
-    def call_log(self) -> CallLog:
-        """The call log as read (read anew once the engine has set `calls`)."""
-        cached = self.__dict__.get("_call_log")
-        if cached is None or cached.answer is not self.calls:
-            period = self.period or self.window or (self.now - CALL_LOG_WINDOW, self.now)
-            cached = CallLog("inbound", self.calls, period, seed_cause=lambda: self.seed_cause)
-            self.__dict__["_call_log"] = cached
-        return cached
 
     @property
     def eightbyeight_user(self) -> EightByEightUser | None:
@@ -539,8 +526,8 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
     facts.seed_cause = verdict.cause if verdict.cause in INBOUND_USER_CAUSES else SEED_CAUSE
     playbook = load_playbook(PROBLEM)
     values, flags = _values(facts, verdict)
-    words, action_ids = _cause_words(playbook, verdict, facts, values)
-    actions = [_action(playbook, action_id, verdict.cause, facts, values, flags) for action_id in action_ids]
+    words, action_ids = facts.cause_words(playbook, verdict.cause, values)
+    actions = cause_actions(playbook, action_ids, facts.call_log, verdict.cause, values, flags)
     for alternative in verdict.alternatives:
         if alternative in FIRST_SYNC_CAUSES and verdict.cause in FIRST_SYNC_CAUSES | {NO_FAULT}:
             for action in playbook.actions_for(alternative, values, flags):
@@ -551,16 +538,8 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
         verification = playbook.verification(values, flags)
         if verification is not None:
             actions.insert(0, verification)
-    support = None
-    if owned_by_8x8(facts.call_log, verdict.cause):
-        support = eightbyeight_request(
-            facts.call_log,
-            verdict.cause,
-            values,
-            playbook.data["eightByEightRequest"],
-            domain=_domain(facts),
-        )
-    elif "microsoft-out-of-sync" in (verdict.cause, *verdict.alternatives):
+    support = eightbyeight_support(playbook, facts.call_log, verdict.cause, values, domain=facts.domain)
+    if support is None and "microsoft-out-of-sync" in (verdict.cause, *verdict.alternatives):
         support = playbook.support_request(values, flags)
     return verdict_diagnosis(
         PROBLEM,
@@ -574,44 +553,6 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
         actions=actions,
         support_request=support,
     )
-
-
-def _action(
-    playbook: Playbook,
-    action_id: str,
-    cause: str,
-    facts: InboundFacts,
-    values: dict[str, str],
-    flags: set[str],
-):
-    if action_id == "call-log-steps":
-        return call_log_action(
-            facts.call_log, cause, render(playbook.action(action_id, values).title, values), values
-        )
-    return playbook.action(action_id, values, flags)
-
-
-def _domain(facts: InboundFacts) -> str:
-    """The company's domain as 8x8 knows it: the part of the user's sign-in name after the @."""
-    upn = facts.found_user.user_principal_name if facts.found_user else (facts.query or "")
-    return upn.rsplit("@", 1)[-1] if "@" in upn else "not known"
-
-
-def _cause_words(
-    playbook: Playbook, verdict: Verdict, facts: InboundFacts, values: dict[str, str]
-) -> tuple[CauseWords, list[str]]:
-    """The cause's words and actions; when the cause is undecided only because Microsoft 365 could
-    not be read (the lookup failed), its `whenUnchecked` words say that instead of claiming it."""
-    data = playbook.data["causes"][verdict.cause]
-    unchecked = data.get("whenUnchecked")
-    if unchecked and verdict.cause == "user-not-found" and facts.user_lookup_failed:
-        words = CauseWords(
-            title=render(unchecked["title"], values),
-            summary=render(unchecked["summary"], values),
-            explanation=tuple(render(line, values) for line in unchecked["explanation"]),
-        )
-        return words, list(unchecked["actions"])
-    return playbook.cause(verdict.cause, values), list(playbook.data["causeActions"][verdict.cause])
 
 
 def _only_if(cause: str) -> str:

@@ -12,29 +12,25 @@ Pure functions over `OutboundFacts`: the engine gathers the facts, nothing here 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import ClassVar
 
-from bot.diagnosis.evidence import CallSearch, PolicyAssignment
+from bot.diagnosis.evidence import PolicyAssignment
 from bot.diagnosis.model import OUTBOUND_USER_CAUSES, Check, Diagnosis, Evidence, Subject
-from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
+from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.call_log import (
-    CallLog,
-    call_log_action,
     call_values,
+    cause_actions,
     choose_with_calls,
-    eightbyeight_request,
+    eightbyeight_support,
     failures_check,
     fill_evidence,
-    owned_by_8x8,
 )
 from bot.diagnosis.rules.common import (
     TEAMS_ADMIN_USERS_URL,
-    Answer,
     Verdict,
     join_names,
-    not_asked_yet,
     unknown,
     verdict_diagnosis,
 )
@@ -60,17 +56,7 @@ CHECKS: tuple[tuple[str, str, int], ...] = (
 @dataclass
 class OutboundFacts(UserFacts):
     problem: ClassVar[str] = PROBLEM
-    calls: Answer[CallSearch] = not_asked_yet()
-    period: tuple[datetime, datetime] | None = None
-
-    @property
-    def call_log(self) -> CallLog:
-        cached = self.__dict__.get("_call_log")
-        if cached is None or cached.answer is not self.calls:
-            period = self.period or (self.now - CALL_LOG_WINDOW, self.now)
-            cached = CallLog("outbound", self.calls, period)
-            self.__dict__["_call_log"] = cached
-        return cached
+    direction: ClassVar[str] = "outbound"
 
     @property
     def numbers(self) -> list[str]:
@@ -228,23 +214,9 @@ def assemble(facts: OutboundFacts, checks: list[Check], data_source: str) -> Dia
     verdict = decide(facts)
     playbook = load_playbook(PROBLEM)
     values = _values(facts, verdict)
-    words, action_ids = _cause_words(playbook, verdict, facts, values)
-    actions = []
-    for action_id in action_ids:
-        if action_id == "call-log-steps":
-            title = render(playbook.action(action_id, values).title, values)
-            actions.append(call_log_action(facts.call_log, verdict.cause, title, values))
-        else:
-            actions.append(playbook.action(action_id, values))
-    support = None
-    if owned_by_8x8(facts.call_log, verdict.cause):
-        support = eightbyeight_request(
-            facts.call_log,
-            verdict.cause,
-            values,
-            playbook.data["eightByEightRequest"],
-            domain=values["domain"],
-        )
+    words, action_ids = facts.cause_words(playbook, verdict.cause, values)
+    actions = cause_actions(playbook, action_ids, facts.call_log, verdict.cause, values)
+    support = eightbyeight_support(playbook, facts.call_log, verdict.cause, values, domain=facts.domain)
     evidence = Evidence()
     fill_evidence(evidence, facts.call_log, verdict.cause)
     return verdict_diagnosis(
@@ -259,21 +231,6 @@ def assemble(facts: OutboundFacts, checks: list[Check], data_source: str) -> Dia
         actions=actions,
         support_request=support,
     )
-
-
-def _cause_words(
-    playbook: Playbook, verdict: Verdict, facts: OutboundFacts, values: dict[str, str]
-) -> tuple[CauseWords, list[str]]:
-    data = playbook.data["causes"][verdict.cause]
-    unchecked = data.get("whenUnchecked")
-    if unchecked and verdict.cause == "user-not-found" and facts.user_lookup_failed:
-        words = CauseWords(
-            title=render(unchecked["title"], values),
-            summary=render(unchecked["summary"], values),
-            explanation=tuple(render(line, values) for line in unchecked["explanation"]),
-        )
-        return words, list(unchecked["actions"])
-    return playbook.cause(verdict.cause, values), list(playbook.data["causeActions"][verdict.cause])
 
 
 def _subject(facts: OutboundFacts) -> Subject:
@@ -312,7 +269,7 @@ def _values(facts: OutboundFacts, verdict: Verdict) -> dict[str, str]:
         else TEAMS_ADMIN_USERS_URL,
         cause_words=playbook_title(verdict.cause),
         policies_words=policy_sentence,
-        domain=upn.rsplit("@", 1)[-1] if "@" in upn else "not known",
+        domain=facts.domain,
     )
 
 

@@ -1,21 +1,22 @@
-"""What both call problems check about the user first: the account, Teams Phone, no Calling Plan,
-Enterprise Voice, and the number Teams holds.
+"""What both call problems know about the user: the account, Teams Phone, no Calling Plan,
+Enterprise Voice, the number Teams holds, and their calls in Microsoft's log.
 
 Inbound and outbound calls fail for the same account-level reasons before the call log says
-anything, so the facts and the check builders live here once; each problem's playbook gives the
-checks their words (titles, where to look).
+anything, so the facts, the check builders and the choice of words live here once; each problem's
+playbook gives the checks and causes their words (titles, where to look).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import ClassVar
 
-from bot.diagnosis.evidence import DirectoryUser, NumberAssignment, VoiceConfig
+from bot.diagnosis.evidence import CallSearch, DirectoryUser, NumberAssignment, VoiceConfig
 from bot.diagnosis.model import Check
 from bot.diagnosis.phone import to_e164
-from bot.diagnosis.playbook import load_playbook
+from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
+from bot.diagnosis.rules.call_log import CallLog
 from bot.diagnosis.rules.common import (
     TEAMS_ADMIN_USERS_URL,
     Answer,
@@ -28,6 +29,7 @@ from bot.diagnosis.times import format_utc
 
 # Words that keep their capital inside a sentence (the start of a source's message).
 PROPER_NOUNS = frozenset({"Microsoft", "Teams", "Graph", "Entra", "Azure", "Office", "Windows", "PowerShell"})
+PERIOD = timedelta(days=7)  # the call log's default period (DESIGN.md: --since)
 PENDING_STATES = frozenset({"assignmentPending", "updatePending"})
 FAILED_STATES = frozenset({"assignmentFailed", "updateFailed"})
 
@@ -37,6 +39,7 @@ class UserFacts:
     """Who the user is and how Microsoft has set them up for calling, source by source."""
 
     problem: ClassVar[str] = ""  # each problem's facts name their problem (and so their playbook)
+    direction: ClassVar[str] = ""  # and the direction of the calls that matter
     now: datetime
     query: str | None
     user: Answer[DirectoryUser]
@@ -44,6 +47,20 @@ class UserFacts:
     assignments: Answer[list[NumberAssignment]] = not_asked_yet()
     voice: Answer[VoiceConfig] = not_asked_yet()
     zone: tzinfo = UTC  # the reader's time zone: "3 calls today" is their today
+    calls: Answer[CallSearch] = not_asked_yet()
+    period: tuple[datetime, datetime] | None = None  # the period asked about
+    seed_cause: str | None = None  # the cause of a seed-article failure (404 / 511404), once known
+
+    @property
+    def call_log(self) -> CallLog:
+        """The user's calls in this problem's direction, as read (read anew once `calls` is set)."""
+        cached = self.__dict__.get("_call_log")
+        if cached is None or cached.answer is not self.calls:
+            period = self.period or (self.now - PERIOD, self.now)
+            seed = (lambda: self.seed_cause or "") if self.seed_cause is not None else None
+            cached = CallLog(self.direction, self.calls, period, seed_cause=seed)
+            self.__dict__["_call_log"] = cached
+        return cached
 
     @property
     def found_user(self) -> DirectoryUser | None:
@@ -109,6 +126,27 @@ class UserFacts:
         if link and "/users//" in link:
             link = TEAMS_ADMIN_USERS_URL
         return words.title, link, words.how_to_look
+
+    @property
+    def domain(self) -> str:
+        """The company's domain as 8x8 knows it: the part of the user's sign-in name after the @."""
+        upn = self.found_user.user_principal_name if self.found_user else (self.query or "")
+        return upn.rsplit("@", 1)[-1] if "@" in upn else "not known"
+
+    def cause_words(
+        self, playbook: Playbook, cause: str, values: dict[str, str]
+    ) -> tuple[CauseWords, list[str]]:
+        """The cause's words and action ids; when the cause is undecided only because Microsoft 365
+        could not be read (the lookup failed), its `whenUnchecked` words say that instead of claiming it."""
+        unchecked = playbook.data["causes"][cause].get("whenUnchecked")
+        if unchecked and cause == "user-not-found" and self.user_lookup_failed:
+            words = CauseWords(
+                title=render(unchecked["title"], values),
+                summary=render(unchecked["summary"], values),
+                explanation=tuple(render(line, values) for line in unchecked["explanation"]),
+            )
+            return words, list(unchecked["actions"])
+        return playbook.cause(cause, values), list(playbook.data["causeActions"][cause])
 
     def not_checked(self) -> str:
         if self.user_missing:
