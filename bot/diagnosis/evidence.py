@@ -14,7 +14,7 @@ sentence saying which source and why; the engine turns it into `unknown` checks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -162,6 +162,17 @@ class EightByEightSource(Protocol):
 
     async def find_user(self, user_principal_name: str, mail: str | None = None) -> EightByEightUser | None:
         """The 8x8 user by `basicInfo.userName`, then by `basicInfo.primaryEmail`."""
+        ...
+
+    def users(self) -> AsyncIterator[EightByEightUser]:
+        """Every 8x8 user of the company, as the pages come (an async generator: `async for`).
+
+        Live: `GET /users` scroll-paged (`pageSize` up to 1,000, then only `scrollId` while
+        `pagination.hasMore`), within 8x8's rate limit (`x-ratelimit-*`, 429). The numbers are those
+        the list entries carry (`serviceInfo.extensions[]`); nothing is fetched user by user. A
+        source that cannot read them raises its `SourceError` on the first iteration, or midway
+        when a later page fails (what was yielded until then stays valid).
+        """
         ...
 
 

@@ -14,7 +14,7 @@ visible digits), so the engine cannot tell the difference; every diagnosis still
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -242,18 +242,27 @@ class DemoEightByEight:
             account = next(
                 (a for a in self._accounts if (a.get("primaryEmail") or "").lower() in emails), None
             )
-        if account is None:
-            return None
-        return EightByEightUser(
-            user_id=account["userId"],
-            user_name=account["userName"],
-            primary_email=account.get("primaryEmail"),
-            status=account.get("status"),
-            display_name=account.get("displayName"),
-            primary_number=account.get("primaryPhoneNumber"),
-            numbers=tuple(account.get("phoneNumbers", [])),
-            ms_teams_enabled=account.get("msTeamsEnabled"),
-        )
+        return None if account is None else _eightbyeight_user(account)
+
+    async def users(self) -> AsyncIterator[EightByEightUser]:
+        """Every 8x8 account of the demo, as the live source's scroll would yield them."""
+        for account in self._accounts:
+            yield _eightbyeight_user(account)
+
+
+def _eightbyeight_user(account: dict[str, Any]) -> EightByEightUser:
+    """In the live source's shape: numbers in E.164 (the demo file keeps them as 8x8's admins type them)."""
+    numbers = [n for n in (to_e164(raw) for raw in account.get("phoneNumbers", [])) if n]
+    return EightByEightUser(
+        user_id=account["userId"],
+        user_name=account["userName"],
+        primary_email=account.get("primaryEmail"),
+        status=account.get("status"),
+        display_name=account.get("displayName"),
+        primary_number=to_e164(account.get("primaryPhoneNumber") or ""),
+        numbers=tuple(dict.fromkeys(numbers)),
+        ms_teams_enabled=account.get("msTeamsEnabled"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
