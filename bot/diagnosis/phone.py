@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import phonenumbers
@@ -69,6 +70,25 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     if cleaned is None:
         return None
     return _parsed(cleaned, _region(region) or "ZZ")
+
+
+def first_e164(raw: str, regions: Sequence[str | None]) -> str | None:
+    """`raw` read in the first of `regions` where it is a valid number (then the US), else None."""
+    for region in (*regions, DEFAULT_REGION):
+        if _region(region) is not None:
+            number = to_e164(raw, region or DEFAULT_REGION)
+            if number is not None:
+                return number
+    return None
+
+
+def national_digits(number: str) -> str:
+    """The digits of a number as dialled inside its own country (`+442079460123` -> `02079460123`)."""
+    e164 = to_e164(number)
+    if e164 is None:
+        return ""
+    parsed = phonenumbers.parse(e164, None)
+    return digits_of(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
 def international(number: str | None) -> str | None:

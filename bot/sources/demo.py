@@ -31,10 +31,11 @@ from bot.diagnosis.evidence import (
     HelpdeskStatus,
     MicrosoftSource,
     NumberAssignment,
+    NumberHolder,
     PortalSource,
     VoiceConfig,
 )
-from bot.diagnosis.phone import to_e164
+from bot.diagnosis.phone import first_e164, to_e164
 from bot.sources.graph_calls import match_callee
 
 DATA_FILE = Path(__file__).with_name("demo_tenant.json")
@@ -98,7 +99,7 @@ class DemoMicrosoft:
         if not text:
             return []
         lowered = text.lower()
-        number = to_e164(text)
+        number = first_e164(text, [self._country()])
         found = []
         for raw in self._users():
             if number is not None:
@@ -114,12 +115,34 @@ class DemoMicrosoft:
                 found.append(self._directory_user(raw))
         return found
 
-    @staticmethod
-    def _numbers(raw: dict[str, Any]) -> set[str]:
+    def _numbers(self, raw: dict[str, Any]) -> dict[str, str]:
+        """E.164 -> where ("teams" or "phone field"); phone fields read as Graph's source reads them."""
         teams = raw.get("teams", {})
-        candidates = [a["telephoneNumber"] for a in teams.get("numberAssignments", [])]
-        candidates += list(raw.get("businessPhones", []))
-        return {n for n in (to_e164(c) for c in candidates) if n}
+        out = {
+            n: "teams"
+            for n in (to_e164(a["telephoneNumber"]) for a in teams.get("numberAssignments", []))
+            if n
+        }
+        regions = [self._country(), raw.get("usageLocation")]
+        for field in [*raw.get("businessPhones", []), raw.get("mobilePhone") or ""]:
+            number = first_e164(field, regions)
+            if number:
+                out.setdefault(number, "phone field")
+        return out
+
+    def _country(self) -> str | None:
+        return self._data["tenant"].get("countryLetterCode")
+
+    async def tenant_country(self) -> str | None:
+        return self._country()
+
+    async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
+        return [
+            NumberHolder(number, self._directory_user(raw), where)
+            for raw in self._users()
+            for number, where in self._numbers(raw).items()
+            if number.endswith(digits)
+        ]
 
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         raw = self._raw(user_id)

@@ -10,6 +10,7 @@ Pure functions over `InboundFacts`: the engine gathers the facts, nothing here d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from bot.diagnosis.evidence import (
     DirectoryUser,
     EightByEightUser,
     NumberAssignment,
+    NumberOwners,
     VoiceConfig,
 )
 from bot.diagnosis.model import INBOUND_CAUSE_PRIORITY, Check, Diagnosis, Evidence, FailedCall, Subject
@@ -39,6 +41,7 @@ from bot.diagnosis.rules.common import (
     unknown,
     verdict_diagnosis,
 )
+from bot.diagnosis.rules.number_owner import number_owner_check
 from bot.diagnosis.times import format_utc, human_age, human_duration, human_until
 
 PROBLEM = "inbound-calls"
@@ -64,6 +67,7 @@ FIRST_SYNC_CAUSES = frozenset({"sync-too-recent", "microsoft-out-of-sync"})
 # (check id, the source that normally answers it, the stage of the engine that has its facts)
 CHECKS: tuple[tuple[str, str, int], ...] = (
     ("user-found", "graph", 1),
+    ("number-owner", "8x8", 1),  # only when the user was named by a number (number_owner.py)
     ("phone-license", "graph", 1),
     ("enterprise-voice", "graph", 2),
     ("8x8-number", "8x8", 2),
@@ -75,6 +79,9 @@ CHECKS: tuple[tuple[str, str, int], ...] = (
     ("invalid-argument-404", "portal", 3),
     ("reason-rnl", "portal", 3),
 )
+
+# Checks made only when their facts exist (not planned as "Checking…"): the number's owners.
+OPTIONAL_CHECKS = frozenset({"number-owner"})
 
 
 @dataclass
@@ -98,6 +105,7 @@ class InboundFacts:
     unread_paste: bool = False  # text was pasted, but it shows neither Call Data nor a sync time
     first_sync_zone_assumed: bool = False  # the pasted first sync time had no zone: read as UTC
     window: tuple[datetime, datetime] | None = None
+    number_owners: Answer[NumberOwners] | None = None  # who holds the number the user was named by
 
     # -- derived ------------------------------------------------------------------------------
 
@@ -212,7 +220,8 @@ class InboundFacts:
 
 def build_checks(stage: int, facts: InboundFacts) -> list[Check]:
     """The checks whose facts are gathered once the engine has finished `stage` (1, 2 or 3)."""
-    return [BUILDERS[check_id](facts) for check_id, _, check_stage in CHECKS if check_stage == stage]
+    built = (BUILDERS[check_id](facts) for check_id, _, check_stage in CHECKS if check_stage == stage)
+    return [check for check in built if check is not None]
 
 
 def _words(check_id: str, facts: InboundFacts) -> tuple[str, str | None, str]:
@@ -598,8 +607,14 @@ def _no_failure_to_read(check_id: str, title: str, how: str, facts: InboundFacts
     )
 
 
-BUILDERS = {
+def _number_owner_check(facts: InboundFacts) -> Check | None:
+    title, link, how = _words("number-owner", facts)
+    return number_owner_check(facts.number_owners, title, link or ADMIN_8X8_URL, how)
+
+
+BUILDERS: dict[str, Callable[[InboundFacts], Check | None]] = {
     "user-found": _user_check,
+    "number-owner": _number_owner_check,
     "phone-license": _license_check,
     "enterprise-voice": _enterprise_voice_check,
     "8x8-number": _eightbyeight_check,
