@@ -39,7 +39,7 @@ from bot.logs import conversation_id
 from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
-from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
+from dialogs.diagnose_dialog import DIALOG_ID, INTERRUPTED, DiagnoseDialog
 from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter
 from dialogs.services import (
@@ -232,7 +232,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
             )
         elif kind == "help":
             await send_card(context, self._help_card(context))
-        elif kind == "greeting" and dialog_context.active_dialog is None:
+        elif kind == "greeting":  # a greeting is a fresh start, even while a question waits
+            await dialog_context.cancel_all_dialogs()
             await send_card(context, welcome_card(self.services.card_context(context)))
         elif kind == "cases":
             await card_actions.show_cases(self, context)
@@ -244,7 +245,10 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 return
             await self._begin(dialog_context, self._options_for(context, intent))
         elif dialog_context.active_dialog is not None:
-            await dialog_context.continue_dialog()
+            result = await dialog_context.continue_dialog()
+            if isinstance(result.result, dict) and INTERRUPTED in result.result:
+                # Not an answer to the waiting question: what an unknown request gets anywhere.
+                await send_card(context, self._help_card(context))
         else:
             await send_card(context, self._help_card(context))
 

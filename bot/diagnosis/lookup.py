@@ -197,7 +197,11 @@ class UserLookup:
         )
 
     async def _by_digits(self, text: str, digits: str) -> Lookup:
-        """Last digits ("0102"), or a national number of a user abroad ("020 7946 0123")."""
+        """Last digits ("0102"), or a national number of a user abroad ("020 7946 0123").
+
+        One search serves both: numbers ending with the digits less any leading trunk `0`. Those
+        dialled exactly so inside their own country are the national reading; those ending with
+        every digit typed are the last-digits reading. One number either way is a whole number."""
         if len(digits) < MIN_DIGITS:
             raise InputError(
                 f"“{text}” is too short to look a number up by: give at least {MIN_DIGITS} digits, "
@@ -210,12 +214,14 @@ class UserLookup:
             eight = await self._numbers.numbers_ending_with(suffix)
         except SourceError as failure:
             eight, error = [], sentence(str(failure))
-        whole = {
-            n for n in [*(n for n, _ in holders), *(n for n, _ in eight)] if national_digits(n) == digits
-        }
-        if len(whole) == 1:  # a national number: exactly one number dialled that way
-            return await self._by_number(text, whole.pop())
-        pairs = await self._accounts(_unique_8x8(u for _, u in eight))
+        numbers = {n for n, _ in [*holders, *eight]}
+        whole = {n for n in numbers if national_digits(n) == digits}
+        ending = {n for n in numbers if n.endswith(digits)}
+        for reading in (whole, ending):
+            if len(reading) == 1:  # one number dialled that way: look it up as a whole number
+                return await self._by_number(text, reading.pop())
+        holders = [(n, u) for n, u in holders if n in ending]
+        pairs = await self._accounts(_unique_8x8(u for n, u in eight if n in ending))
         return Lookup(
             text,
             "digits",

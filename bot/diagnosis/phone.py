@@ -103,6 +103,15 @@ def international(number: str | None) -> str | None:
     )
 
 
+_E164_IN_TEXT = re.compile(r"(?<![\w+*])\+[1-9]\d{7,14}(?![\w*])")
+
+
+def readable_numbers(text: str) -> str:
+    """`text` with each E.164 number in it written the international way (for cards; masked
+    numbers and anything unreadable stay as they are)."""
+    return _E164_IN_TEXT.sub(lambda m: international(m.group(0)) or m.group(0), text or "")
+
+
 def digits_of(text: str | None) -> str:
     """The digits of `text`, in order (`+1 (425) 555-0102` -> `14255550102`)."""
     return "".join(str(unicodedata.decimal(ch)) for ch in text or "" if ch.isdecimal())

@@ -26,7 +26,7 @@ def test_inbound_calls_one_line_request(page):
     send(page, "check calls for adele@contoso.example")
     card = wait_for_card_with(page, "Teams has a different number")
     text = card.inner_text()
-    assert "+14255550102" in text and "+14255550120" in text
+    assert "+1 425-555-0102" in text and "+1 425-555-0120" in text
     assert "Solution 1" in text
     assert "Demo data" in text
     screenshot(card, "conversation-inbound-number-mismatch")

@@ -210,3 +210,12 @@ def test_normalising_twice_changes_nothing(text: str) -> None:
     once = to_e164(text)
     if once is not None:
         assert to_e164(once) == once
+
+
+def test_readable_numbers_in_text_for_cards() -> None:
+    from bot.diagnosis.phone import readable_numbers
+
+    assert readable_numbers("Teams holds +14255550199, 8x8 has +442079460123.") == (
+        "Teams holds +1 425-555-0199, 8x8 has +44 20 7946 0123."
+    )
+    assert readable_numbers("masked +1425555**** and id 12345678901") == "masked +1425555**** and id 12345678901"
