@@ -245,10 +245,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 return
             await self._begin(dialog_context, self._options_for(context, intent))
         elif dialog_context.active_dialog is not None:
-            result = await dialog_context.continue_dialog()
-            if isinstance(result.result, dict) and INTERRUPTED in result.result:
-                # Not an answer to the waiting question: what an unknown request gets anywhere.
-                await send_card(context, self._help_card(context))
+            await self._after_dialog(context, await dialog_context.continue_dialog())
         else:
             await send_card(context, self._help_card(context))
 
@@ -290,6 +287,13 @@ class VoiceDoctorBot(TeamsActivityHandler):
         result = await dialog_context.begin_dialog(DIALOG_ID, options)
         if result.status == DialogTurnStatus.Empty:
             log.info("dialog ended at once")
+        await self._after_dialog(dialog_context.context, result)
+
+    async def _after_dialog(self, context: TurnContext, result) -> None:
+        """The answer to "who is affected?" was a new request, not a person: answer it as one
+        (what an unknown request gets anywhere; known requests never reach the question)."""
+        if isinstance(result.result, dict) and INTERRUPTED in result.result:
+            await send_card(context, self._help_card(context))
 
     # --- installs ------------------------------------------------------------------------------------
 

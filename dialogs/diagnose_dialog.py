@@ -109,7 +109,7 @@ class DiagnoseDialog(ComponentDialog):
         if query.lower() in ME:
             options["userId"] = caller
             return await step.next(None)
-        if answer is not None and not could_be_a_person(query):
+        if answer is not None and not typed and not could_be_a_person(query):
             # Typed while "who is affected?" waited, but no name, e-mail or number: a new request.
             return await step.end_dialog({INTERRUPTED: query})
         options.pop("namedNumber", None)
