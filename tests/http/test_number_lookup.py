@@ -17,14 +17,11 @@ import pytest
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
-from bot.sources.base import NoPortal, NotConfiguredEightByEight
-from bot.sources.eightbyeight import EightByEightApiSource
-from bot.sources.graph import GraphSource
 from bot.sources.http import RetryPolicy
 from tests.fakes.eightbyeight_server import USERS_PATH, FakeEightByEight, make_extension, make_user
-from tests.fakes.graph_fixtures import ADELE, DARA, Clock, contoso, graph_user, number_assignment
-from tests.fakes.graph_server import FakeMicrosoft, FakeTenant
-from tests.http.graph_helpers import run_bot
+from tests.fakes.graph_fixtures import ADELE, DARA, graph_user, number_assignment
+from tests.fakes.graph_server import FakeTenant
+from tests.http.graph_helpers import live_engine, run_bot
 
 NOW = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
@@ -37,24 +34,8 @@ def eight_user(upn: str, number: str) -> dict:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
-@pytest.fixture
 def retry_policy() -> RetryPolicy:
     return FAST
-
-
-@pytest.fixture
-def tenant() -> FakeTenant:
-    return contoso(NOW)
-
-
-@pytest.fixture
-async def microsoft(trust_test_ca, tenant) -> AsyncIterator[FakeMicrosoft]:
-    async with FakeMicrosoft(trust_test_ca, tenant) as server:
-        yield server
 
 
 @pytest.fixture
@@ -64,17 +45,14 @@ async def eightbyeight(trust_test_ca) -> AsyncIterator[FakeEightByEight]:
 
 
 @pytest.fixture
-def engine(microsoft, eightbyeight, http, clock) -> Engine:
-    settings = microsoft.settings(
-        eightbyeight_api_key=eightbyeight.api_key, eightbyeight_api_base=eightbyeight.base_url
-    )
-    return Engine(
-        GraphSource(settings, http, clock=clock),
-        EightByEightApiSource(settings, http, sleep=clock.sleep),
-        NoPortal(),
-        data_source="live",
-        clock=clock,
-    )
+def engine(fake, eightbyeight, http, clock) -> Engine:
+    return live_engine(fake, http, clock, eightbyeight)
+
+
+@pytest.fixture
+def graph_only(fake, http, clock) -> Engine:
+    """No EIGHTBYEIGHT_API_KEY: only Microsoft's side can be searched."""
+    return live_engine(fake, http, clock)
 
 
 def names(users) -> list[str]:
@@ -171,22 +149,13 @@ async def test_without_a_number_there_is_no_owner_check(engine):
         ("US", "+14255550188", "(425) 555-0188"),
     ],
 )
-async def test_a_national_number_in_the_tenants_country(
-    tenant, microsoft, http, clock, country, number, national
-):
+async def test_a_national_number_in_the_tenants_country(tenant, fake, graph_only, country, number, national):
     abroad(tenant, country, number)
-    engine = Engine(
-        GraphSource(microsoft.settings(), http, clock=clock),
-        NotConfiguredEightByEight(),
-        NoPortal(),
-        data_source="live",
-        clock=clock,
-    )
 
-    lookup = await engine.look_up(national)
+    lookup = await graph_only.look_up(national)
 
     assert names(lookup.users) == ["Sam Abroad"] and lookup.number == number
-    [org] = microsoft.graph_requests("^/v1.0/organization$")
+    [org] = fake.graph_requests("^/v1.0/organization$")
     assert org.query == {"$select": "id,countryLetterCode"}
 
 
@@ -250,16 +219,8 @@ async def test_a_first_or_last_name(engine, typed, found):
     assert names(await engine.find_users(typed)) == found
 
 
-async def test_without_an_8x8_key_a_number_teams_does_not_hold_asks_for_the_email(microsoft, http, clock):
-    engine = Engine(
-        GraphSource(microsoft.settings(), http, clock=clock),
-        NotConfiguredEightByEight(),
-        NoPortal(),
-        data_source="live",
-        clock=clock,
-    )
-
-    lookup = await engine.look_up("+1 425 555 0199")
+async def test_without_an_8x8_key_a_number_teams_does_not_hold_asks_for_the_email(graph_only):
+    lookup = await graph_only.look_up("+1 425 555 0199")
 
     assert lookup.users == []
     assert lookup.ask_for_email is not None and "e-mail" in lookup.ask_for_email
@@ -279,7 +240,7 @@ async def test_8x8_failing_still_finds_the_teams_holder_and_says_what_was_not_re
 # The command line: a UK national number in a GB tenant
 
 
-async def test_cli_resolves_a_uk_national_number_in_a_gb_tenant(tenant, microsoft, tmp_path: Path):
+async def test_cli_resolves_a_uk_national_number_in_a_gb_tenant(tenant, fake, tmp_path: Path):
     abroad(tenant, "GB", "+442079460123", business_phone="020 7946 0123")
     first_sync = (datetime.now(UTC) - timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -290,7 +251,7 @@ async def test_cli_resolves_a_uk_national_number_in_a_gb_tenant(tenant, microsof
         "--first-sync-at",
         first_sync,
         "--json",
-        env=microsoft.env(),
+        env=fake.env(),
         cwd=tmp_path,
         timeout=90,
     )
