@@ -507,7 +507,9 @@ def _action_block(
             Container(
                 style="attention",
                 spacing="Small",
-                items=[text(f"⚠ {clip(w, fit.clip)}", spacing="Small") for w in action.warnings],
+                items=[
+                    text(f"⚠ {clip(readable_numbers(w), fit.clip)}", spacing="Small") for w in action.warnings
+                ],
             )
         )
     parts.append(names)
@@ -518,8 +520,11 @@ def _action_block(
             )
         )
     else:
-        parts += numbered([clip(step, fit.clip) for step in action.steps], compact=fit.compact_steps)
-    parts += [text(clip(note, fit.clip), subtle=True, spacing="Small") for note in action.notes]
+        steps = [clip(readable_numbers(step), fit.clip) for step in action.steps]
+        parts += numbered(steps, compact=fit.compact_steps)
+    parts += [
+        text(clip(readable_numbers(note), fit.clip), subtle=True, spacing="Small") for note in action.notes
+    ]
     if not filed_below:  # the support request part has its own admin center button
         parts.append(
             link_buttons((link.get("title") or "Open", link.get("url", "")) for link in action.links)

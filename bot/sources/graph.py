@@ -78,7 +78,8 @@ NUMBERS_READ = "TeamsTelephoneNumber.Read.All"
 VOICE_READ = "TeamsUserConfiguration.Read.All"
 CALLS_READ = "CallRecords.Read.All"
 DOMAINS_READ = "Domain.Read.All"
-ORGANIZATION_READ = "Organization.Read.All"
+ORGANIZATION_READ = "Organization.Read.All"  # optional: without it national numbers are read as US ones
+OPTIONAL_PERMISSIONS = frozenset({ORGANIZATION_READ})
 GROUPS_READ = "GroupMember.Read.All"
 ROLES_READ = "RoleManagement.Read.Directory"
 
@@ -382,6 +383,11 @@ class GraphSource:
                 else None,
             ),
             (ROLES_READ, "recognise Teams admins by their role", _url(endpoint, "directoryRoles")),
+            (
+                ORGANIZATION_READ,
+                "read the tenant's country, for national phone numbers",
+                _url(endpoint, "organization", select="countryLetterCode"),
+            ),
         ]
         return list(await asyncio.gather(*(self._probe(*probe) for probe in probes)))
 
