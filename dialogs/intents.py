@@ -133,12 +133,16 @@ def mentioned_user(line: str) -> str | None:
     return None
 
 
-_LAST_DIGITS = re.compile(r"\b(?:to|for|on|at|number|ext(?:ension)?)\s+(?P<digits>\d(?:[ -]?\d){3,6})\b", re.I)
+_LAST_DIGITS = re.compile(
+    r"\b(?:to|for|on|at|number|ext(?:ension)?)\s+(?P<digits>\d(?:[ .()-]?\d){3,14})(?!\d)", re.I
+)
 
 
 def last_digits(line: str) -> str | None:
-    """The last digits of a number a message names ("calls to 0102 don't ring"): 4 to 7 digits
-    after "to", "for", "on", "at" or "number" (not a SIP code: those are 3 digits)."""
+    """A national number or the last digits of one that a message names ("calls to 0102 don't
+    ring", "calls to 020 7946 0123 fail" in a UK tenant): 4 to 15 digits after "to", "for", "on",
+    "at" or "number" (not a SIP code: those are 3 digits). The lookup reads them in the tenant's
+    country."""
     found = _LAST_DIGITS.search(line)
     return found.group("digits") if found else None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,7 +54,7 @@ from bot.sources.graph_odata import (
     same_origin,
     segment,
 )
-from bot.sources.graph_phones import PhoneDirectory
+from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
 from bot.sources.http import HttpClient, HttpResponse
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class GraphSource:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tokens = tokens or GraphTokenProvider(settings)
         limits = call_log_limits or CallLogLimits()
-        self._country: tuple[str | None] | None = None  # organization.countryLetterCode, once read
+        self._country: tuple[str | None, float] | None = None  # countryLetterCode, until (monotonic)
         self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, directory_user)
         self._calls = CallLogSearch(
             settings.graph_endpoint,
@@ -211,15 +212,22 @@ class GraphSource:
         return [h for h in holders if h.number.endswith(digits)]
 
     async def tenant_country(self) -> str | None:
-        """`organization.countryLetterCode` (Organization.Read.All), read once: it does not move."""
-        if self._country is not None:
+        """`organization.countryLetterCode` (Organization.Read.All), kept `PHONES_TTL` seconds.
+
+        The permission is optional: without it the answer is None (national numbers are then read
+        in each user's usage location, else the US), asked again only when the time is up."""
+        if self._country is not None and time.monotonic() < self._country[1]:
             return self._country[0]
-        rows = await self._collect(
-            "organization", [("$select", "id,countryLetterCode")], ORGANIZATION_READ, "the organization"
-        )
+        try:
+            rows = await self._collect(
+                "organization", [("$select", "id,countryLetterCode")], ORGANIZATION_READ, "the organization"
+            )
+        except PermissionMissing:
+            rows = []
         codes = [r.get("countryLetterCode") for r in rows if isinstance(r.get("countryLetterCode"), str)]
-        self._country = ((codes[0].strip().upper() or None) if codes else None,)
-        return self._country[0]
+        country = (codes[0].strip().upper() or None) if codes else None
+        self._country = (country, time.monotonic() + PHONES_TTL)
+        return country
 
     async def _country_or_none(self) -> str | None:
         try:
