@@ -124,8 +124,6 @@ class DiagnoseDialog(ComponentDialog):
             options["user"] = query
             return await step.next(None)
         users = lookup.users
-        if lookup.number:
-            options["namedNumber"] = lookup.number  # who holds it on each side is part of the answer
         if not helpdesk:
             # Everyone may check themselves; nobody else's name or existence is shown to them.
             if any(user.id == caller for user in users):
@@ -133,6 +131,8 @@ class DiagnoseDialog(ComponentDialog):
                 return await step.next(None)
             await send_card(step.context, await self.presenter.refusal(step.context, options.get("problem")))
             return await step.end_dialog(None)
+        if lookup.number:  # who holds it on each side is part of the answer (it may name others)
+            options["namedNumber"] = lookup.number
         if len(users) == 1:
             options["userId"] = users[0].id
             return await step.next(None)

@@ -397,3 +397,11 @@ async def test_a_name_still_answers_the_pending_question(harness):
     await harness.say("calls don't ring")
     turn = await harness.say("Dara O'Brien")
     assert "Dara O'Brien" in text_of(turn.updated_cards[-1])
+
+
+async def test_an_ordinary_user_naming_their_own_8x8_number_is_not_told_who_else_holds_numbers(harness):
+    await harness.say("calls don't ring", sender=ADELE)
+    turn = await harness.say("+1 425 555 0102", sender=ADELE)  # Adele's own 8x8 number
+    texts = " ".join(text_of(c) for c in turn.all_cards)
+    assert turn.updated and "Check again" in texts  # her own calls were checked
+    assert "One person holds the number" not in texts  # that check may name other people
