@@ -39,7 +39,7 @@ from bot.logs import conversation_id
 from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
-from dialogs.diagnose_dialog import DIALOG_ID, DiagnoseDialog
+from dialogs.diagnose_dialog import DIALOG_ID, INTERRUPTED, DiagnoseDialog
 from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter
 from dialogs.services import (
@@ -202,7 +202,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
             await self._begin(dialog_context, {"problem": problem})
         elif kind in ANSWER_KINDS:
             if dialog_context.active_dialog is not None:
-                await dialog_context.continue_dialog()
+                await self._after_dialog(context, await dialog_context.continue_dialog())
             elif kind in ("answer-user", "pick-user"):  # an old question card: start from its answer
                 problem = (
                     value.get("problem")
@@ -232,7 +232,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
             )
         elif kind == "help":
             await send_card(context, self._help_card(context))
-        elif kind == "greeting" and dialog_context.active_dialog is None:
+        elif kind == "greeting":  # a greeting is a fresh start, even while a question waits
+            await dialog_context.cancel_all_dialogs()
             await send_card(context, welcome_card(self.services.card_context(context)))
         elif kind == "cases":
             await card_actions.show_cases(self, context)
@@ -244,7 +245,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 return
             await self._begin(dialog_context, self._options_for(context, intent))
         elif dialog_context.active_dialog is not None:
-            await dialog_context.continue_dialog()
+            await self._after_dialog(context, await dialog_context.continue_dialog())
         else:
             await send_card(context, self._help_card(context))
 
@@ -286,6 +287,13 @@ class VoiceDoctorBot(TeamsActivityHandler):
         result = await dialog_context.begin_dialog(DIALOG_ID, options)
         if result.status == DialogTurnStatus.Empty:
             log.info("dialog ended at once")
+        await self._after_dialog(dialog_context.context, result)
+
+    async def _after_dialog(self, context: TurnContext, result) -> None:
+        """The answer to "who is affected?" was a new request, not a person: answer it as one
+        (what an unknown request gets anywhere; known requests never reach the question)."""
+        if isinstance(result.result, dict) and INTERRUPTED in result.result:
+            await send_card(context, self._help_card(context))
 
     # --- installs ------------------------------------------------------------------------------------
 

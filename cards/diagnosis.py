@@ -31,6 +31,7 @@ from microsoft_teams.cards.core import (
 )
 
 from bot.diagnosis.model import CHECK_STATUSES, Action, Check, Diagnosis, FailedCall
+from bot.diagnosis.phone import international, readable_numbers
 from bot.diagnosis.times import as_utc
 from cards.context import CardContext
 from cards.elements import (
@@ -260,9 +261,9 @@ def _key_facts(d: Diagnosis, now: datetime) -> list[tuple[str, str | None]]:
     if s:
         who = " · ".join(x for x in (s.display_name, s.user_principal_name) if x)
         rows.append(("User", who or s.id))
-        rows.append(("8x8 number", s.eightbyeight_number))
-        teams = s.teams_number
-        if teams and s.eightbyeight_number and teams != s.eightbyeight_number:
+        rows.append(("8x8 number", _readable(s.eightbyeight_number)))
+        teams = _readable(s.teams_number)
+        if teams and s.eightbyeight_number and s.teams_number != s.eightbyeight_number:
             teams = f"{teams} (differs from 8x8)"
         rows.append(("Teams number", teams))
     if e.last_failed_at:
@@ -354,7 +355,7 @@ def _check_row(check: Check, fit: Fit) -> ColumnSet:
 
     The link is inline (Markdown) rather than a button: one button per check doubles the card's height.
     """
-    detail = clip(check.detail, fit.clip)
+    detail = clip(readable_numbers(check.detail), fit.clip)
     if check.status == "unknown":
         detail = f"Could not check: {detail}" if detail else "Could not check."
     if check.link:
@@ -386,7 +387,7 @@ def _progress_row(check: Check) -> ColumnSet:
         weight="Bolder",
         color=None if running else CHECK_COLORS[check.status],  # type: ignore[arg-type]
     )
-    label = check.title if running or not check.detail else f"{check.title}: {check.detail}"
+    label = check.title if running or not check.detail else f"{check.title}: {readable_numbers(check.detail)}"
     return ColumnSet(
         spacing="Small",
         columns=[
@@ -414,6 +415,11 @@ def _calls_list(d: Diagnosis, now: datetime, fit: Fit) -> list[CardElement]:
     ]
 
 
+def _readable(number: str | None) -> str | None:
+    """A number as people read it (`+1 425-555-0102`); JSON keeps E.164. Masked ones stay as sent."""
+    return international(number) or number if number else number
+
+
 def _call_time(call: FailedCall) -> datetime:
     return as_utc(call.at) if call.at else _NEVER
 
@@ -421,7 +427,7 @@ def _call_time(call: FailedCall) -> datetime:
 def _call_line(call: FailedCall, now: datetime) -> str:
     parts = [absolute(call.at, now) if call.at else "time unknown"]
     if call.callee_number:
-        callee = f"to {call.callee_number}"
+        callee = f"to {_readable(call.callee_number)}"
         if call.partial_match:
             callee += " (masked)"
         parts.append(callee)
@@ -501,7 +507,9 @@ def _action_block(
             Container(
                 style="attention",
                 spacing="Small",
-                items=[text(f"⚠ {clip(w, fit.clip)}", spacing="Small") for w in action.warnings],
+                items=[
+                    text(f"⚠ {clip(readable_numbers(w), fit.clip)}", spacing="Small") for w in action.warnings
+                ],
             )
         )
     parts.append(names)
@@ -512,8 +520,11 @@ def _action_block(
             )
         )
     else:
-        parts += numbered([clip(step, fit.clip) for step in action.steps], compact=fit.compact_steps)
-    parts += [text(clip(note, fit.clip), subtle=True, spacing="Small") for note in action.notes]
+        steps = [clip(readable_numbers(step), fit.clip) for step in action.steps]
+        parts += numbered(steps, compact=fit.compact_steps)
+    parts += [
+        text(clip(readable_numbers(note), fit.clip), subtle=True, spacing="Small") for note in action.notes
+    ]
     if not filed_below:  # the support request part has its own admin center button
         parts.append(
             link_buttons((link.get("title") or "Open", link.get("url", "")) for link in action.links)

@@ -33,12 +33,14 @@ from cards.conversation import (
     choose_user_card,
     notice_card,
 )
+from dialogs.intents import could_be_a_person
 from dialogs.presenter import Presenter
 from dialogs.services import ConversationServices, caller_id, card_message, send_card
 
 log = logging.getLogger("voice_doctor.dialogs")
 
 DIALOG_ID = "diagnose"
+INTERRUPTED = "interrupted"  # the dialog's result when the answer to "who?" was a new request
 ANSWER_PROMPT = "answer"
 
 FIRST_SYNC_AGO = {"lt1d": timedelta(hours=12), "1to3d": timedelta(hours=48), "gt3d": timedelta(days=4)}
@@ -107,9 +109,13 @@ class DiagnoseDialog(ComponentDialog):
         if query.lower() in ME:
             options["userId"] = caller
             return await step.next(None)
+        if answer is not None and not typed and not could_be_a_person(query):
+            # Typed while "who is affected?" waited, but no name, e-mail or number: a new request.
+            return await step.end_dialog({INTERRUPTED: query})
+        options.pop("namedNumber", None)
         helpdesk = await self.services.access.is_helpdesk(caller)
         try:
-            users = await self.services.engine.find_users(query)
+            lookup = await self.services.engine.look_up(query)
         except InputError as error:
             return await self._ask(step, ask_user_card(_problem(options), error=str(error)))
         except SourceError:
@@ -117,6 +123,7 @@ class DiagnoseDialog(ComponentDialog):
             # checks say what could not be looked up (8x8 and pasted evidence still count).
             options["user"] = query
             return await step.next(None)
+        users = lookup.users
         if not helpdesk:
             # Everyone may check themselves; nobody else's name or existence is shown to them.
             if any(user.id == caller for user in users):
@@ -124,11 +131,20 @@ class DiagnoseDialog(ComponentDialog):
                 return await step.next(None)
             await send_card(step.context, await self.presenter.refusal(step.context, options.get("problem")))
             return await step.end_dialog(None)
+        if lookup.number:  # who holds it on each side is part of the answer (it may name others)
+            options["namedNumber"] = lookup.number
         if len(users) == 1:
             options["userId"] = users[0].id
             return await step.next(None)
+        if not users and len(lookup.eightbyeight_only) == 1:
+            # 8x8 knows the number's holder but Microsoft 365 has no account for them: diagnose that.
+            holder = lookup.eightbyeight_only[0]
+            options["user"] = holder.primary_email or holder.user_name
+            return await step.next(None)
         if not users:
-            error = f"I couldn't find anyone matching “{_short(query)}”. Try their e-mail or phone number."
+            error = lookup.ask_for_email or (
+                f"I couldn't find anyone matching “{_short(query)}”. Try their e-mail or phone number."
+            )
             return await self._ask(step, ask_user_card(_problem(options), error=error))
         demo = self.services.data_source == "demo"
         return await self._ask(step, choose_user_card(_problem(options), users, demo=demo))
@@ -156,6 +172,7 @@ class DiagnoseDialog(ComponentDialog):
             evidence_text=options.get("evidence"),
             first_sync_at=_parse_time(options.get("firstSyncAt")),
             eightbyeight_number=options.get("number8x8"),
+            named_number=options.get("namedNumber"),
         )
         diagnosis, progress_id = await self.presenter.diagnose(context, request)
         question = self._question_for(diagnosis, options)

@@ -124,10 +124,53 @@ def mentioned_user(line: str) -> str | None:
         found = pattern.search(line)
         if found:
             return found.group(0).rstrip(".")
-    phone = first_phone_number(line)
+    phone = first_phone_number(line) or last_digits(line)
     if phone:
         return phone
     named = _FOR_NAME.search(line)
     if named:
         return named.group("name").rstrip(".")
     return None
+
+
+_LAST_DIGITS = re.compile(
+    r"\b(?:to|for|on|at|number|ext(?:ension)?)\s+(?P<digits>\d(?:[ .()-]?\d){3,14})(?!\d)", re.I
+)
+
+
+def last_digits(line: str) -> str | None:
+    """A national number or the last digits of one that a message names ("calls to 0102 don't
+    ring", "calls to 020 7946 0123 fail" in a UK tenant): 4 to 15 digits after "to", "for", "on",
+    "at" or "number" (not a SIP code: those are 3 digits). The lookup reads them in the tenant's
+    country."""
+    found = _LAST_DIGITS.search(line)
+    return found.group("digits") if found else None
+
+
+# Words that are never part of a person's name: an answer holding one is a sentence, a new request.
+_NOT_NAME_WORDS = frozenset(
+    """i i'm im i've my me we our us you your it it's its is are was were be been am do does did
+    can can't cannot cant could don't dont doesn't doesnt didn't won't wont will not no yes ok okay
+    the a an to for of on in out at from with and or but so if then than please thanks thank help
+    what why how when where who which this that these those there here all any some
+    call calls calling called caller ring rings ringing phone phones number numbers dial dialling
+    dialing dialled dialed pad fail fails failed failing failure error errors sync syncing works work
+    working broken issue issues problem problems wrong still again today now outbound inbound""".split()
+)
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+_NUMBER_ANSWER = re.compile(r"^(?:tel:|sips?:)?\+?[\d\s().\-/]{4,}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$", re.I)
+
+
+def could_be_a_person(text: str) -> bool:
+    """Whether an answer to "who is affected?" can name a person: an e-mail address, an object id,
+    a phone number or its last digits, or a name (up to four words, none of them words a sentence
+    is made of). Anything else is a new request, not someone to search for."""
+    line = " ".join((text or "").split())
+    if not line or len(line) > 200:
+        return False
+    if _EMAIL.fullmatch(line) or _GUID.fullmatch(line) or _NUMBER_ANSWER.match(line):
+        return True
+    words = line.split(" ")
+    if len(words) > 4 or not all(_NAME_WORD.match(word) for word in words):
+        return False
+    return not any(word.lower().rstrip(".") in _NOT_NAME_WORDS for word in words)

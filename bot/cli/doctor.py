@@ -113,7 +113,7 @@ def configuration_row(settings: Settings) -> Row:
 
 async def graph_rows(settings: Settings) -> list[Row]:
     from bot.diagnosis.errors import SourceError
-    from bot.sources.graph import GraphSource
+    from bot.sources.graph import OPTIONAL_PERMISSIONS, GraphSource
 
     http = _probe_http()
     try:
@@ -133,7 +133,8 @@ async def graph_rows(settings: Settings) -> list[Row]:
                 rows.append(Row(probe.permission, "skip", probe.detail))
             elif probe.denied:
                 fix = f"grant {probe.permission} (application permission) and give admin consent: {consent}"
-                rows.append(Row(probe.permission, "FAIL", f"missing: needed to {probe.purpose}.", fix))
+                status: Status = "warn" if probe.permission in OPTIONAL_PERMISSIONS else "FAIL"
+                rows.append(Row(probe.permission, status, f"missing: needed to {probe.purpose}.", fix))
             else:
                 rows.append(
                     Row(probe.permission, "FAIL", probe.detail, "check the detail, then run doctor again")

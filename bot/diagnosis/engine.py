@@ -25,9 +25,17 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.diagnosis.errors import InputError, SourceError
-from bot.diagnosis.evidence import CallQuery, DirectoryUser, EightByEightSource, MicrosoftSource, PortalSource
+from bot.diagnosis.evidence import (
+    CallQuery,
+    DirectoryUser,
+    EightByEightSource,
+    MicrosoftSource,
+    NumberOwners,
+    PortalSource,
+)
+from bot.diagnosis.lookup import Lookup, UserLookup
 from bot.diagnosis.model import PROBLEMS, Check, Diagnosis, Subject
-from bot.diagnosis.phone import looks_like_phone, to_e164
+from bot.diagnosis.phone import first_e164, to_e164
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
 from bot.diagnosis.rules import inbound_calls, outbound_calls, sync_error
@@ -61,6 +69,7 @@ class DiagnosisRequest:
     user_id: str | None = None  # an already-resolved Entra object id (people picker) wins over `user`
     since: timedelta | None = None  # how far back to read the call log (default 7 days, at most 90)
     time_zone: str | None = None  # the reader's IANA time zone ("Europe/London"): "3 calls today" is theirs
+    named_number: str | None = None  # the number the user was looked up by: who holds it on each side
 
 
 class Engine:
@@ -80,6 +89,7 @@ class Engine:
         self.data_source = data_source
         self._clock = clock
         self._timeout = source_timeout
+        self._lookup = UserLookup(microsoft, eightbyeight)
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -99,11 +109,16 @@ class Engine:
         return await self._inbound_calls(request, pasted, period, now, emit)
 
     async def find_users(self, query: str) -> list[DirectoryUser]:
-        """Users matching a UPN/e-mail, an object id, a phone number or a name prefix (0, 1 or many).
+        """Users matching a UPN/e-mail, an object id, a phone number (8x8's or Teams'), its last
+        digits, or a first or last name (0, 1 or many).
 
         A source that cannot answer raises its SourceError: "no answer" is not "no such user".
         """
-        return await self.microsoft.find_users(_directory_query(query))
+        return (await self.look_up(query)).users
+
+    async def look_up(self, query: str) -> Lookup:
+        """`find_users` with what a number told on each side (`bot.diagnosis.lookup`)."""
+        return await self._lookup.resolve(_directory_query(query))
 
     def planned_checks(self, problem: str) -> list[Check]:
         """The checks a diagnosis of `problem` will run, all `unknown` and "Checking…"."""
@@ -114,6 +129,7 @@ class Engine:
         return [
             Check(cid, playbook.check_title(cid), "unknown", "Checking…", source)
             for cid, source, _ in rules.CHECKS
+            if cid not in inbound_calls.OPTIONAL_CHECKS
         ]
 
     # -- inbound calls ---------------------------------------------------------------------------
@@ -149,7 +165,8 @@ class Engine:
             facts.first_sync_zone_assumed = pasted.zone_assumed_utc
         facts.unread_paste = bool(pasted and not pasted.has_call_data and not pasted.first_complete_sync_at)
 
-        facts.user, facts.matches = await self._resolve_user(request.user_id, query)
+        facts.user, facts.matches, owners = await self._resolve_user(request.user_id, query)
+        facts.number_owners = owners or await self._owners_of(request.named_number)
         await emit(inbound_calls.build_checks(1, facts))
 
         await self._inbound_round_two(facts, query)
@@ -190,7 +207,7 @@ class Engine:
             zone=_zone(request.time_zone),
             period=period,
         )
-        facts.user, facts.matches = await self._resolve_user(request.user_id, query)
+        facts.user, facts.matches, _ = await self._resolve_user(request.user_id, query)
         await emit(outbound_calls.build_checks(1, facts))
         user = facts.found_user
         if user is None:
@@ -215,23 +232,36 @@ class Engine:
 
     async def _resolve_user(
         self, user_id: str | None, query: str | None
-    ) -> tuple[Answer[DirectoryUser], int]:
+    ) -> tuple[Answer[DirectoryUser], int, Answer[NumberOwners] | None]:
+        """The user, how many matched, and who holds the number on each side when one was named."""
         label = self._label(self.microsoft)
         if user_id:
             answer = await self._ask(label, self.microsoft.get_user(user_id.strip()))
-            return answer, int(answer.value is not None)
-        assert query is not None
-        found = await self._ask(label, self.microsoft.find_users(_directory_query(query)))
-        if not found.ok:
-            return Answer(error=found.error), 0
-        users = found.value or []
+            return answer, int(answer.value is not None), None
+        if query is None:
+            raise InputError(
+                "Name the affected user: their e-mail address (UPN), Entra object id or phone number."
+            )
+        found = await self._ask(label, self._lookup.resolve(_directory_query(query)))
+        if not found.ok or found.value is None:
+            return Answer(error=found.error), 0, None
+        lookup = found.value
+        owners = Answer(lookup.owners) if lookup.owners is not None else None
+        users = lookup.users
         if len(users) > 1:
             exact = [u for u in users if _same_person(u, query)]
             if len(exact) != 1:
                 names = join_names([f"{u.display_name} ({u.user_principal_name})" for u in users], limit=5)
                 raise InputError(f"{query} matches {len(users)} users ({names}): name one by e-mail address.")
             users = exact
-        return Answer(users[0] if users else None), len(users)
+        return Answer(users[0] if users else None), len(users), owners
+
+    async def _owners_of(self, number: str | None) -> Answer[NumberOwners] | None:
+        """Who holds a number named earlier in the conversation (the user was then picked by id)."""
+        e164 = first_e164(number or "", [await self._lookup.region()]) if number else None
+        if e164 is None:
+            return None
+        return await self._ask(self._label(self.microsoft), self._lookup.owners(e164))
 
     async def _inbound_round_two(self, facts: inbound_calls.InboundFacts, query: str | None) -> None:
         """Numbers, voice settings, the 8x8 account, the first sync and the call data: all at once."""
@@ -318,7 +348,7 @@ class Engine:
     async def _subject(self, request: DiagnosisRequest) -> Answer[Subject]:
         """The user named with a sync error (optional: the problem is tenant-wide)."""
         try:
-            answer, _ = await self._resolve_user(request.user_id, (request.user or "").strip() or None)
+            answer, _, _ = await self._resolve_user(request.user_id, (request.user or "").strip() or None)
         except InputError as error:
             return Answer(error=str(error))
         user = answer.value if answer.ok else None
@@ -389,7 +419,7 @@ class _Emitter:
 
 
 def _directory_query(query: str) -> str:
-    """What to ask the directory for: E.164 for a phone number, the text itself otherwise."""
+    """The query, checked: numbers are read by the lookup, in the tenant's country."""
     if not isinstance(query, str) or not query.strip():
         raise InputError("Name the user: their e-mail address (UPN), Entra object id or phone number.")
     text = query.strip()
@@ -401,8 +431,6 @@ def _directory_query(query: str) -> str:
         raise InputError(
             "That user name contains control characters; give an e-mail address, object id or number."
         )
-    if looks_like_phone(text):
-        return to_e164(text) or text
     return text
 
 

@@ -14,6 +14,7 @@ sentence saying which source and why; the engine turns it into `unknown` checks.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -193,6 +194,39 @@ class EightByEightUser:
 
 
 @dataclass(frozen=True)
+class NumberHolder:
+    """A Microsoft 365 user holding a number: where Teams assigns it, or in the user's phone fields."""
+
+    number: str  # E.164
+    user: DirectoryUser
+    where: str = "teams"  # "teams" (numberAssignments) or "phone field" (businessPhones, mobilePhone)
+
+
+@dataclass(frozen=True)
+class NumberOwners:
+    """Who holds one number on each side: the finding when they differ.
+
+    `teams` are the Microsoft 365 users Teams assigns the number to (or whose phone fields carry it);
+    `eightbyeight` the 8x8 users whose extensions carry it, with `eightbyeight_accounts` their
+    Microsoft 365 accounts where one was found (matched on 8x8's user name or e-mail).
+    """
+
+    number: str  # E.164
+    teams: tuple[DirectoryUser, ...] = ()
+    eightbyeight: tuple[EightByEightUser, ...] = ()
+    eightbyeight_accounts: tuple[DirectoryUser, ...] = ()
+    eightbyeight_error: str | None = None  # 8x8 could not be read: one sentence saying why
+
+    @property
+    def conflicting_teams_owners(self) -> tuple[DirectoryUser, ...]:
+        """Teams holders of the number who are not its 8x8 owner: one number on two people."""
+        if not self.eightbyeight_accounts:
+            return ()
+        owners = {u.id.lower() for u in self.eightbyeight_accounts}
+        return tuple(u for u in self.teams if u.id.lower() not in owners)
+
+
+@dataclass(frozen=True)
 class HelpdeskStatus:
     is_helpdesk: bool
     reason: str = ""  # "member of the helpdesk group", "Teams Administrator", ...
@@ -208,8 +242,9 @@ class MicrosoftSource(Protocol):
     name: str  # "graph" or "demo": shown as a check's source
 
     async def find_users(self, query: str) -> list[DirectoryUser]:
-        """Users matching a UPN/e-mail, an object id, a phone number (any common format), or a
-        display-name prefix. Empty list when none."""
+        """Users matching a UPN/e-mail, an object id, a phone number (E.164: among the Teams number
+        assignments and the users' phone fields), or a first-name, last-name or display-name
+        prefix. Empty list when none."""
         ...
 
     async def get_user(self, user_id: str) -> DirectoryUser | None: ...
@@ -230,6 +265,18 @@ class MicrosoftSource(Protocol):
 
     async def helpdesk_status(self, user_id: str) -> HelpdeskStatus: ...
 
+    async def tenant_country(self) -> str | None:
+        """The tenant's country (`organization.countryLetterCode`, ISO 3166), None when unknown:
+        national numbers are read in it."""
+        ...
+
+    async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
+        """Numbers (E.164) ending with `digits` (4 or more) and who holds them: the Teams number
+        assignments and the users' phone fields (`businessPhones`, `mobilePhone`, read in the
+        tenant's country, else the user's `usageLocation`). For "calls to 0102 don't ring" and for
+        national numbers of users abroad."""
+        ...
+
 
 @runtime_checkable
 class EightByEightSource(Protocol):
@@ -237,6 +284,17 @@ class EightByEightSource(Protocol):
 
     async def find_user(self, user_principal_name: str, mail: str | None = None) -> EightByEightUser | None:
         """The 8x8 user by `basicInfo.userName`, then by `basicInfo.primaryEmail`."""
+        ...
+
+    def users(self) -> AsyncIterator[EightByEightUser]:
+        """Every 8x8 user of the company, as the pages come (an async generator: `async for`).
+
+        Live: `GET /users` scroll-paged (`pageSize` up to 1,000, then only `scrollId` while
+        `pagination.hasMore`), within 8x8's rate limit (`x-ratelimit-*`, 429). The numbers are those
+        the list entries carry (`serviceInfo.extensions[]`); nothing is fetched user by user. A
+        source that cannot read them raises its `SourceError` on the first iteration, or midway
+        when a later page fails (what was yielded until then stays valid).
+        """
         ...
 
 

@@ -5,6 +5,13 @@ and a false mismatch ("+1 (425) 555-0101" vs "+14255550101") would send an admin
 service-affecting number swap for nothing. So every number is normalised before any comparison,
 and anything that cannot be read with confidence becomes None rather than a guess.
 
+Numbers are read by libphonenumber (the `phonenumbers` package): national formats depend on the
+country they are dialled in (`020 7946 0123` is London in a GB tenant, nothing in a US one), so a
+national number is read in a `region` (ISO 3166 code): the tenant's country, else the user's usage
+location, else the US (`default_region`). What libphonenumber does not know stays ours: `tel:` and
+`sip:` URIs, extensions (dropped), and letters, which it would turn into digits (`1-800-FLOWERS`)
+where we refuse them. A number must be valid for its country, not merely of a possible length.
+
 Microsoft's Direct Routing call records may mask numbers (`+1425555****`) by tenant privacy
 settings; `masked_prefix_match` compares those on their visible digits.
 """
@@ -13,6 +20,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+import phonenumbers
 
 # Characters people put between digits.
 _SEPARATORS = frozenset(" \t-.()/[]\u00a0\u2009\u202f\u2010\u2011\u2012\u2013\u2014\u2212")
@@ -21,16 +32,28 @@ _EXTENSION = re.compile(r"(?:\s*(?:ext\.?|extension|x|#)\s*\d{1,6}|;\s*ext\s*=\s
 _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")  # "+44 (0)20 7946 0958"
 _MASK_CHARS = frozenset("*xX\u2022")
 _MAX_INPUT = 100
+DEFAULT_REGION = "US"
+_INTERNATIONAL_PREFIXES = ("00", "011")  # ITU's and North America's, as people type them anywhere
 
 
-def to_e164(raw: str, default_country: str = "1") -> str | None:
-    """`raw` as E.164 (`+` and 8-15 digits), or None when it is not a phone number we can read.
+def default_region(tenant_country: str | None = None, usage_location: str | None = None) -> str:
+    """The region national numbers are read in: the tenant's country (`organization.countryLetterCode`),
+    else the user's `usageLocation`, else the US. Unknown codes are passed over."""
+    for candidate in (tenant_country, usage_location):
+        region = _region(candidate)
+        if region is not None:
+            return region
+    return DEFAULT_REGION
+
+
+def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """`raw` as E.164 (`+` and 8-15 digits), or None when it is not a valid phone number.
 
     Accepts `+1 (425) 555-0101`, `tel:+14255550101`, `sip:+14255550101@sbc;user=phone`,
-    `425.555.0101` (national, in `default_country`), `00 44 20 7946 0958`, `011 44 …` (from
-    North America) and `+44 (0)20 7946 0958`; an extension (`x123`, `;ext=123`) is dropped.
+    `425.555.0101` and `020 7946 0958` (national: read in `region`), `00 44 20 7946 0958`,
+    `011 44 …` and `+44 (0)20 7946 0958`; an extension (`x123`, `;ext=123`) is dropped.
     """
-    if not isinstance(raw, str) or not default_country.isdigit():
+    if not isinstance(raw, str) or not isinstance(region, str):
         return None
     text = raw.strip()
     if not text or len(text) > _MAX_INPUT:
@@ -46,17 +69,62 @@ def to_e164(raw: str, default_country: str = "1") -> str | None:
     cleaned = _clean(text)
     if cleaned is None:
         return None
-    return _international(cleaned, default_country)
+    return _parsed(cleaned, _region(region) or "ZZ")
 
 
-def looks_like_phone(text: str) -> bool:
+def first_e164(raw: str, regions: Sequence[str | None]) -> str | None:
+    """`raw` read in the first of `regions` where it is a valid number (then the US), else None."""
+    for region in (*regions, DEFAULT_REGION):
+        if _region(region) is not None:
+            number = to_e164(raw, region or DEFAULT_REGION)
+            if number is not None:
+                return number
+    return None
+
+
+def national_digits(number: str) -> str:
+    """The digits of a number as dialled inside its own country (`+442079460123` -> `02079460123`)."""
+    e164 = to_e164(number)
+    if e164 is None:
+        return ""
+    parsed = phonenumbers.parse(e164, None)
+    return digits_of(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def international(number: str | None) -> str | None:
+    """A number as people read it across borders (`+1 425-555-0102`), for cards; None when unreadable.
+
+    JSON and comparisons keep E.164; only what people read is spaced out."""
+    e164 = to_e164(number or "")
+    if e164 is None:
+        return None
+    return phonenumbers.format_number(
+        phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+_E164_IN_TEXT = re.compile(r"(?<![\w+*])\+[1-9]\d{7,14}(?![\w*])")
+
+
+def readable_numbers(text: str) -> str:
+    """`text` with each E.164 number in it written the international way (for cards; masked
+    numbers and anything unreadable stay as they are)."""
+    return _E164_IN_TEXT.sub(lambda m: international(m.group(0)) or m.group(0), text or "")
+
+
+def digits_of(text: str | None) -> str:
+    """The digits of `text`, in order (`+1 (425) 555-0102` -> `14255550102`)."""
+    return "".join(str(unicodedata.decimal(ch)) for ch in text or "" if ch.isdecimal())
+
+
+def looks_like_phone(text: str, region: str = DEFAULT_REGION) -> bool:
     """True when `text` as a whole is a phone number (not an e-mail, an object id or a name)."""
-    return to_e164(text) is not None
+    return to_e164(text, region) is not None
 
 
-def same_number(a: str | None, b: str | None) -> bool:
+def same_number(a: str | None, b: str | None, region: str = DEFAULT_REGION) -> bool:
     """True when both read as the same E.164 number."""
-    left, right = to_e164(a or ""), to_e164(b or "")
+    left, right = to_e164(a or "", region), to_e164(b or "", region)
     return left is not None and left == right
 
 
@@ -65,7 +133,7 @@ def is_masked(text: str | None) -> bool:
     return bool(text) and any(ch in _MASK_CHARS for ch in text) and any(ch.isdigit() for ch in text)
 
 
-def masked_prefix_match(masked: str, number: str) -> bool:
+def masked_prefix_match(masked: str, number: str, region: str = DEFAULT_REGION) -> bool:
     """Does a partly masked number (`+1425555****`) fit `number` (any format)?
 
     Each mask character stands for one digit; a trailing `…` for any number of digits. At least
@@ -74,11 +142,11 @@ def masked_prefix_match(masked: str, number: str) -> bool:
     """
     if not isinstance(masked, str) or not isinstance(number, str) or len(masked) > _MAX_INPUT:
         return False
-    target = to_e164(number)
+    target = to_e164(number, region)
     if target is None:
         return False
     if not is_masked(masked) and "\u2026" not in masked:
-        return to_e164(masked) == target
+        return to_e164(masked, region) == target
     pattern = _mask_pattern(masked)
     if pattern is None:
         return False
@@ -114,33 +182,28 @@ def _clean(text: str) -> str | None:
     return digits if digits.lstrip("+") else None
 
 
-def _international(cleaned: str, default_country: str) -> str | None:
-    if cleaned.startswith("+"):
-        digits = cleaned[1:]
-    elif cleaned.startswith("00"):
-        digits = cleaned[2:]
-    elif default_country == "1" and cleaned.startswith("011"):
-        digits = cleaned[3:]
-    elif default_country == "1":
-        if len(cleaned) == 10:
-            digits = "1" + cleaned
-        elif len(cleaned) == 11 and cleaned.startswith("1"):
-            digits = cleaned
-        else:
-            return None
-    elif cleaned.startswith("0"):
-        digits = default_country + cleaned[1:]
-    else:
-        digits = default_country + cleaned
-    return "+" + digits if _valid_e164_digits(digits) else None
+@lru_cache(maxsize=4096)
+def _parsed(cleaned: str, region: str) -> str | None:
+    """Digits with an optional `+`, read in `region`; an international prefix is tried as `+` too."""
+    attempts = [cleaned]
+    if not cleaned.startswith("+"):
+        attempts += ["+" + cleaned[len(p) :] for p in _INTERNATIONAL_PREFIXES if cleaned.startswith(p)]
+    for attempt in attempts:
+        try:
+            number = phonenumbers.parse(attempt, None if attempt.startswith("+") else region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
 
 
-def _valid_e164_digits(digits: str) -> bool:
-    if not digits.isdigit() or not 8 <= len(digits) <= 15 or digits[0] == "0":
-        return False
-    if digits[0] == "1":  # North American Numbering Plan: 1 + NXX NXX XXXX
-        return len(digits) == 11 and digits[1] not in "01" and digits[4] not in "01"
-    return True
+def _region(code: str | None) -> str | None:
+    """An ISO 3166 code libphonenumber knows (`gb` -> `GB`), else None."""
+    if not isinstance(code, str):
+        return None
+    region = code.strip().upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else None
 
 
 def _mask_pattern(masked: str) -> str | None:

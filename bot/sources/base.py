@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from bot.diagnosis.errors import SourceNotConfigured
@@ -34,3 +35,10 @@ class NotConfiguredEightByEight:
             "8x8 was not checked: EIGHTBYEIGHT_API_KEY is not set (give the user's 8x8 number instead).",
             source="8x8",
         )
+
+    async def users(self) -> AsyncIterator[EightByEightUser]:
+        raise SourceNotConfigured(
+            "8x8 was not read: EIGHTBYEIGHT_API_KEY is not set, so 8x8's users and numbers are unknown.",
+            source="8x8",
+        )
+        yield  # an async generator, like the live source's: the error comes on the first iteration

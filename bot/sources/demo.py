@@ -14,7 +14,7 @@ visible digits), so the engine cannot tell the difference; every diagnosis still
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -33,10 +33,11 @@ from bot.diagnosis.evidence import (
     HelpdeskStatus,
     MicrosoftSource,
     NumberAssignment,
+    NumberHolder,
     PortalSource,
     VoiceConfig,
 )
-from bot.diagnosis.phone import to_e164
+from bot.diagnosis.phone import first_e164, to_e164
 from bot.sources.graph_calls import match_callee
 from bot.sources.graph_shapes import calling_plans, policy_assignments
 
@@ -114,7 +115,7 @@ class DemoMicrosoft:
         if not text:
             return []
         lowered = text.lower()
-        number = to_e164(text)
+        number = first_e164(text, [self._country()])
         found = []
         for raw in self._users():
             if number is not None:
@@ -130,12 +131,34 @@ class DemoMicrosoft:
                 found.append(self._directory_user(raw))
         return found
 
-    @staticmethod
-    def _numbers(raw: dict[str, Any]) -> set[str]:
+    def _numbers(self, raw: dict[str, Any]) -> dict[str, str]:
+        """E.164 -> where ("teams" or "phone field"); phone fields read as Graph's source reads them."""
         teams = raw.get("teams", {})
-        candidates = [a["telephoneNumber"] for a in teams.get("numberAssignments", [])]
-        candidates += list(raw.get("businessPhones", []))
-        return {n for n in (to_e164(c) for c in candidates) if n}
+        out = {
+            n: "teams"
+            for n in (to_e164(a["telephoneNumber"]) for a in teams.get("numberAssignments", []))
+            if n
+        }
+        regions = [self._country(), raw.get("usageLocation")]
+        for field in [*raw.get("businessPhones", []), raw.get("mobilePhone") or ""]:
+            number = first_e164(field, regions)
+            if number:
+                out.setdefault(number, "phone field")
+        return out
+
+    def _country(self) -> str | None:
+        return self._data["tenant"].get("countryLetterCode")
+
+    async def tenant_country(self) -> str | None:
+        return self._country()
+
+    async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
+        return [
+            NumberHolder(number, self._directory_user(raw), where)
+            for raw in self._users()
+            for number, where in self._numbers(raw).items()
+            if number.endswith(digits)
+        ]
 
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         raw = self._raw(user_id)
@@ -271,18 +294,27 @@ class DemoEightByEight:
             account = next(
                 (a for a in self._accounts if (a.get("primaryEmail") or "").lower() in emails), None
             )
-        if account is None:
-            return None
-        return EightByEightUser(
-            user_id=account["userId"],
-            user_name=account["userName"],
-            primary_email=account.get("primaryEmail"),
-            status=account.get("status"),
-            display_name=account.get("displayName"),
-            primary_number=account.get("primaryPhoneNumber"),
-            numbers=tuple(account.get("phoneNumbers", [])),
-            ms_teams_enabled=account.get("msTeamsEnabled"),
-        )
+        return None if account is None else _eightbyeight_user(account)
+
+    async def users(self) -> AsyncIterator[EightByEightUser]:
+        """Every 8x8 account of the demo, as the live source's scroll would yield them."""
+        for account in self._accounts:
+            yield _eightbyeight_user(account)
+
+
+def _eightbyeight_user(account: dict[str, Any]) -> EightByEightUser:
+    """In the live source's shape: numbers in E.164 (the demo file keeps them as 8x8's admins type them)."""
+    numbers = [n for n in (to_e164(raw) for raw in account.get("phoneNumbers", [])) if n]
+    return EightByEightUser(
+        user_id=account["userId"],
+        user_name=account["userName"],
+        primary_email=account.get("primaryEmail"),
+        status=account.get("status"),
+        display_name=account.get("displayName"),
+        primary_number=to_e164(account.get("primaryPhoneNumber") or ""),
+        numbers=tuple(dict.fromkeys(numbers)),
+        ms_teams_enabled=account.get("msTeamsEnabled"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +42,7 @@ PRIMARY_EMAIL = "basicInfo.primaryEmail"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's ceiling
 DEFAULT_MAX_PAGES = 20  # an equality filter matches a handful of users; this only stops a runaway scroll
+MAX_SCAN_PAGES = 1000  # the whole company, 1,000 a page: a million users before a runaway scroll stops
 MAX_DETAIL_FETCHES = 5  # candidates whose list entry lacks serviceInfo, fetched one by one
 
 # 8x8 user names are restricted to these characters (User API v1 schema): anything else cannot be
@@ -78,6 +79,8 @@ class EightByEightApiSource:
         sleep: Sleep = asyncio.sleep,
         page_size: int = DEFAULT_PAGE_SIZE,
         max_pages: int = DEFAULT_MAX_PAGES,
+        scan_page_size: int = MAX_PAGE_SIZE,
+        max_scan_pages: int = MAX_SCAN_PAGES,
         max_rate_limit_wait: float | None = None,
     ):
         self._key = settings.eightbyeight_api_key
@@ -87,6 +90,8 @@ class EightByEightApiSource:
         self._sleep = sleep
         self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._max_pages = max(1, max_pages)
+        self._scan_page_size = max(1, min(scan_page_size, MAX_PAGE_SIZE))
+        self._max_scan_pages = max(1, max_scan_pages)
         # Never wait for a rate-limit window longer than the HTTP client would wait for a retry.
         self._max_wait = http.policy.total_seconds if max_rate_limit_wait is None else max_rate_limit_wait
         self._not_before = 0.0  # epoch seconds: the key's request budget is used up until then
@@ -110,6 +115,28 @@ class EightByEightApiSource:
             if found:
                 return await self._choose(found)
         return None
+
+    async def users(self) -> AsyncIterator[EightByEightUser]:
+        """Every 8x8 user, scroll-paged: the first page asks for `pageSize`, each following page
+        sends only `scrollId` (the service rejects a scroll with other parameters). Every page goes
+        through the same rate-limit manners as a search. List entries are read as they are: their
+        `serviceInfo` carries the numbers, and fetching users one by one would spend the key's 100
+        requests a minute on a single scan."""
+        self._require_key()
+        params: dict[str, str] = {"pageSize": str(self._scan_page_size)}
+        for _ in range(self._max_scan_pages):
+            page = await self._get_json(self._api + "/users", params, what="user list")
+            for raw in _list(page.get("data")):
+                if isinstance(raw, dict):
+                    yield user_from_json(raw)
+            scroll_id = _next_scroll_id(page)
+            if scroll_id is None:
+                return
+            params = {"scrollId": scroll_id}
+        raise SourceUnavailable(
+            f"8x8 was not read to the end: its user list went on past {self._max_scan_pages} pages.",
+            source=SOURCE,
+        )
 
     async def probe(self) -> tuple[bool, str]:
         """Whether the key works, with one minimal request (for `python -m bot doctor`)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ from bot.diagnosis.evidence import (
     Domain,
     HelpdeskStatus,
     NumberAssignment,
+    NumberHolder,
     VoiceConfig,
 )
 from bot.diagnosis.phone import to_e164
@@ -52,12 +54,14 @@ from bot.sources.graph_odata import (
     same_origin,
     segment,
 )
+from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
 from bot.sources.graph_shapes import directory_user, domain, number_assignment, voice_config
 from bot.sources.http import HttpClient, HttpResponse
 
 log = logging.getLogger(__name__)
 
 USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans,businessPhones"
+PHONES_SELECT = USER_SELECT + ",mobilePhone,usageLocation"
 NAME_SEARCH_LIMIT = 25
 
 # Entra built-in role template ids (learn.microsoft.com: "Microsoft Entra built-in roles").
@@ -75,6 +79,8 @@ NUMBERS_READ = "TeamsTelephoneNumber.Read.All"
 VOICE_READ = "TeamsUserConfiguration.Read.All"
 CALLS_READ = "CallRecords.Read.All"
 DOMAINS_READ = "Domain.Read.All"
+ORGANIZATION_READ = "Organization.Read.All"  # optional: without it national numbers are read as US ones
+OPTIONAL_PERMISSIONS = frozenset({ORGANIZATION_READ})
 GROUPS_READ = "GroupMember.Read.All"
 ROLES_READ = "RoleManagement.Read.Directory"
 
@@ -113,6 +119,8 @@ class GraphSource:
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tokens = tokens or GraphTokenProvider(settings)
         limits = call_log_limits or CallLogLimits()
+        self._country: tuple[str | None, float] | None = None  # countryLetterCode, until (monotonic)
+        self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, directory_user)
         self._calls = CallLogSearch(
             settings.graph_endpoint,
             self._call_log_page,
@@ -136,9 +144,11 @@ class GraphSource:
         number = to_e164(text)
         if number is not None:
             return await self._users_by_number(number)
-        return await self._user_list(
-            [("$filter", f"startsWith(displayName,{odata_string(text)})")], limit=NAME_SEARCH_LIMIT
+        literal = odata_string(text)
+        names = " or ".join(
+            f"startsWith({field},{literal})" for field in ("displayName", "givenName", "surname")
         )
+        return await self._user_list([("$filter", names)], limit=NAME_SEARCH_LIMIT)
 
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         if not (user_id or "").strip():
@@ -183,13 +193,57 @@ class GraphSource:
         )
 
     async def _users_by_number(self, number: str) -> list[DirectoryUser]:
+        """Whom Teams assigns `number` (E.164) to, then whose phone fields carry it."""
         assignments = await self._assignments(f"telephoneNumber eq {odata_string(number)}")
         users: list[DirectoryUser] = []
         for target in dict.fromkeys(a.assignment_target_id for a in assignments if a.assignment_target_id):
             user = await self.get_user(target)
             if user is not None:
                 users.append(user)
+        known = {u.id.lower() for u in users}
+        for holder in await self._phones.holders(await self._country_or_none()):
+            if holder.number == number and holder.user.id.lower() not in known:
+                known.add(holder.user.id.lower())
+                users.append(holder.user)
         return users
+
+    async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
+        holders = await self._phones.holders(await self._country_or_none())
+        return [h for h in holders if h.number.endswith(digits)]
+
+    async def tenant_country(self) -> str | None:
+        """`organization.countryLetterCode` (Organization.Read.All), kept `PHONES_TTL` seconds.
+
+        The permission is optional: without it the answer is None (national numbers are then read
+        in each user's usage location, else the US), asked again only when the time is up."""
+        if self._country is not None and time.monotonic() < self._country[1]:
+            return self._country[0]
+        try:
+            rows = await self._collect(
+                "organization", [("$select", "id,countryLetterCode")], ORGANIZATION_READ, "the organization"
+            )
+        except PermissionMissing:
+            rows = []
+        codes = [r.get("countryLetterCode") for r in rows if isinstance(r.get("countryLetterCode"), str)]
+        country = (codes[0].strip().upper() or None) if codes else None
+        self._country = (country, time.monotonic() + PHONES_TTL)
+        return country
+
+    async def _country_or_none(self) -> str | None:
+        try:
+            return await self.tenant_country()
+        except SourceError:
+            return None  # phone fields are then read in each user's usage location, else the US
+
+    async def _all_assignments(self) -> list[dict[str, Any]]:
+        return await self._collect(
+            NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
+        )
+
+    async def _all_phone_users(self) -> list[dict[str, Any]]:
+        return await self._collect(
+            "users", [("$select", PHONES_SELECT), ("$top", "999")], USER_READ, "the users' phone numbers"
+        )
 
     async def _user_list(
         self, params: list[tuple[str, str]], limit: int | None = None
@@ -335,6 +389,11 @@ class GraphSource:
                 else None,
             ),
             (ROLES_READ, "recognise Teams admins by their role", _url(endpoint, "directoryRoles")),
+            (
+                ORGANIZATION_READ,
+                "read the tenant's country, for national phone numbers",
+                _url(endpoint, "organization", select="countryLetterCode"),
+            ),
         ]
         return list(await asyncio.gather(*(self._probe(*probe) for probe in probes)))
 

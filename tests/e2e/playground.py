@@ -42,5 +42,15 @@ def wait_for_card_with(page, text: str, timeout: float = 30_000):
     return card
 
 
+def count_cards_with(page, text: str) -> int:
+    return page.locator(CARD, has_text=text).count()
+
+
+def wait_for_new_card_with(page, text: str, before: int, timeout: float = 30_000):
+    """The card with `text` that came after `before` such cards (the chat may show older ones)."""
+    page.locator(CARD, has_text=text).nth(before).wait_for(state="visible", timeout=timeout)
+    return page.locator(CARD, has_text=text).last
+
+
 def card_count(page) -> int:
     return page.locator(CARD).count()

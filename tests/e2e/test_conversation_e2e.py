@@ -10,7 +10,15 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import ROOT, Stack, client_page, screenshot
-from tests.e2e.playground import CARD, open_chat, post_mentioning_bot, send, wait_for_card_with
+from tests.e2e.playground import (
+    CARD,
+    count_cards_with,
+    open_chat,
+    post_mentioning_bot,
+    send,
+    wait_for_card_with,
+    wait_for_new_card_with,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +34,7 @@ def test_inbound_calls_one_line_request(page):
     send(page, "check calls for adele@contoso.example")
     card = wait_for_card_with(page, "Teams has a different number")
     text = card.inner_text()
-    assert "+14255550102" in text and "+14255550120" in text
+    assert "+1 425-555-0102" in text and "+1 425-555-0120" in text
     assert "Solution 1" in text
     assert "Demo data" in text
     screenshot(card, "conversation-inbound-number-mismatch")
@@ -53,6 +61,23 @@ def test_question_then_answer_in_the_card_then_recheck(page):
     result.get_by_role("button", name="Re-check").click()
     page.get_by_text("invoke 200").first.wait_for()
     assert "out of sync" in page.locator(CARD, has_text="Dara O'Brien").last.inner_text()
+
+
+def test_a_pending_question_does_not_swallow_a_new_request_and_a_number_finds_adele(page):
+    wait_for_card_with(page, "I find out why calls")
+    asked = count_cards_with(page, "Who is affected?")
+    send(page, "calls don't ring")
+    wait_for_new_card_with(page, "Who is affected?", asked)
+    synced = count_cards_with(page, "voice routing domains")
+    send(page, "sync error")  # a new request, not a name to search for
+    wait_for_new_card_with(page, "voice routing domains", synced)
+    assert "couldn't find anyone" not in page.locator(CARD).last.inner_text()
+    found = count_cards_with(page, "One person holds the number")
+    send(page, "calls to 0102 don't ring")  # the last digits of Adele's 8x8 number
+    card = wait_for_new_card_with(page, "One person holds the number", found)
+    text = card.inner_text()
+    assert "Adele Vance" in text and "Teams has a different number" in text
+    screenshot(card, "conversation-found-by-last-digits")
 
 
 def test_pasted_call_data(page):

@@ -326,6 +326,8 @@ def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
             for plan in raw.get("assignedPlans", [])
         ],
         "businessPhones": list(raw.get("businessPhones", [])),
+        "mobilePhone": raw.get("mobilePhone"),
+        "usageLocation": raw.get("usageLocation"),
     }
 
 

@@ -63,6 +63,7 @@ ALL_PERMISSIONS = frozenset(
         "Domain.Read.All",
         "GroupMember.Read.All",
         "RoleManagement.Read.Directory",
+        "Organization.Read.All",
     }
 )
 USER_FIELDS = frozenset(
@@ -82,6 +83,9 @@ USER_FIELDS = frozenset(
     }
 )
 DEFAULT_USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "businessPhones")
+ORGANIZATION_FIELDS = frozenset(
+    {"id", "displayName", "countryLetterCode", "preferredLanguage", "city", "country", "verifiedDomains"}
+)
 ROLE_FIELDS = frozenset({"id", "displayName", "description", "roleTemplateId"})
 DOMAIN_FIELDS = frozenset(
     {
@@ -297,6 +301,14 @@ class FakeTenant:
     page_size: int = 1000
     token_lifetime_s: int = 3599
     next_link_key: str = "@odata.nextLink"  # the call log's; clients must read it case-insensitively
+    organization: dict[str, Any] = field(
+        default_factory=lambda: {
+            "id": DEFAULT_TENANT_ID,
+            "displayName": "Contoso",
+            "countryLetterCode": "US",
+            "preferredLanguage": "en-US",
+        }
+    )
 
     def user(self, key: str) -> dict[str, Any] | None:
         lowered = key.lower()
@@ -711,9 +723,20 @@ class FakeMicrosoft:
         top = _top(query, 999, default=100)
         items = self.tenant.users
         if "$filter" in query:
-            terms = parse_filter(query["$filter"], {"displayName", "userPrincipalName", "mail"}, True)
+            terms = parse_filter(
+                query["$filter"], {"displayName", "userPrincipalName", "mail", "givenName", "surname"}, True
+            )
             items = [u for u in items if _matches(u, terms)]
         return self._page(items, query, top, fields, "users", "users")
+
+    def _r_organization(self, query: dict, record) -> dict:
+        self._require("Organization.Read.All")
+        _only(query, {"$select"})
+        fields = _select(query, ORGANIZATION_FIELDS, ("id", "displayName", "countryLetterCode"))
+        return {
+            "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#organization",
+            "value": [_project(self.tenant.organization, fields)],
+        }
 
     def _r_member_groups(self, query: dict, record, user_id: str) -> dict:
         self._require("GroupMember.Read.All")
@@ -944,6 +967,8 @@ def _route(method: str, parts: list[str]) -> tuple[str, tuple[str, ...]] | None:
     if method == "GET":
         if parts == ["users"]:
             return "users", ()
+        if parts == ["organization"]:
+            return "organization", ()
         if n == 2 and parts[0] == "users":
             return "user", (parts[1],)
         if (

@@ -36,3 +36,25 @@ async def run_bot(*args: str, env: Mapping[str, str], cwd: Path, timeout: float)
     out, err = await asyncio.wait_for(process.communicate(), timeout=timeout)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
+
+
+def live_engine(microsoft, http, clock, eightbyeight=None):
+    """The engine as `python -m bot` builds it live: Graph from the fake Microsoft, 8x8 from the
+    fake 8x8 when one is given (else not configured), no portal."""
+    from bot.diagnosis.engine import Engine
+    from bot.sources.base import NoPortal, NotConfiguredEightByEight
+    from bot.sources.eightbyeight import EightByEightApiSource
+    from bot.sources.graph import GraphSource
+
+    keys = {}
+    if eightbyeight is not None:
+        keys = {"eightbyeight_api_key": eightbyeight.api_key, "eightbyeight_api_base": eightbyeight.base_url}
+    settings = microsoft.settings(**keys)
+    eight = (
+        EightByEightApiSource(settings, http, sleep=clock.sleep)
+        if eightbyeight is not None
+        else NotConfiguredEightByEight()
+    )
+    return Engine(
+        GraphSource(settings, http, clock=clock), eight, NoPortal(), data_source="live", clock=clock
+    )

@@ -18,6 +18,7 @@ PERMISSIONS = [
     "Domain.Read.All",
     "GroupMember.Read.All",
     "RoleManagement.Read.Directory",
+    "Organization.Read.All",
 ]
 
 
@@ -151,3 +152,12 @@ async def test_in_process_rows(fake):
     assert doctor.admin_consent_url(fake.settings()).endswith(
         f"/adminconsent?client_id={fake.tenant.client_id}"
     )
+
+
+async def test_without_organization_read_national_numbers_only_weaken(fake, tmp_path):
+    fake.tenant.granted.discard("Organization.Read.All")
+
+    code, out, err = await run_doctor(fake.env(HELPDESK_GROUP_ID=HELPDESK_GROUP), tmp_path)
+
+    assert code == 0, out + err  # usable: national numbers are then read as US ones
+    assert "warn" in row(out, "Organization.Read.All") and "national phone numbers" in out

@@ -17,14 +17,11 @@ import pytest
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.model import Diagnosis
-from bot.sources.base import NoPortal, NotConfiguredEightByEight
-from bot.sources.eightbyeight import EightByEightApiSource
-from bot.sources.graph import GraphSource
 from bot.sources.http import RetryPolicy
 from tests.fakes.eightbyeight_server import FakeEightByEight, make_extension, make_user
 from tests.fakes.graph_fixtures import ADELE, DARA, Clock, contoso
 from tests.fakes.graph_server import FakeMicrosoft
-from tests.http.graph_helpers import run_bot
+from tests.http.graph_helpers import live_engine, run_bot
 
 NOW = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
@@ -59,16 +56,7 @@ def retry_policy() -> RetryPolicy:
 
 @pytest.fixture
 def engine(microsoft, eightbyeight, http, clock) -> Engine:
-    settings = microsoft.settings(
-        eightbyeight_api_key=eightbyeight.api_key, eightbyeight_api_base=eightbyeight.base_url
-    )
-    return Engine(
-        GraphSource(settings, http, clock=clock),
-        EightByEightApiSource(settings, http, sleep=clock.sleep),
-        NoPortal(),
-        data_source="live",
-        clock=clock,
-    )
+    return live_engine(microsoft, http, clock, eightbyeight)
 
 
 async def diagnose(engine: Engine, user: str, **extra) -> Diagnosis:
@@ -146,13 +134,7 @@ async def test_a_key_8x8_has_not_enabled_says_so(engine, eightbyeight):
 
 
 async def test_without_a_key_the_admins_number_still_decides(microsoft, http, clock):
-    engine = Engine(
-        GraphSource(microsoft.settings(), http, clock=clock),
-        NotConfiguredEightByEight(),
-        NoPortal(),
-        data_source="live",
-        clock=clock,
-    )
+    engine = live_engine(microsoft, http, clock)
 
     told = await diagnose(engine, ADELE.upn, eightbyeight_number="+1 425 555 0199")
     untold = await diagnose(engine, ADELE.upn)

@@ -253,6 +253,99 @@ async def test_api_base_may_already_include_the_api_path(fake, http, clock):
 
 
 # ---------------------------------------------------------------------------------------------
+# Every user (the bulk read: number lookups and the tenant sweep)
+
+
+async def every(source) -> list:
+    return [user async for user in source.users()]
+
+
+async def test_users_scroll_pages_every_user_with_only_the_scroll_id(fake, http, clock):
+    for index in range(5):
+        fake.add_user(
+            make_user(
+                f"user{index}@contoso.com",
+                user_id=f"u-{index}",
+                extensions=[make_extension(f"+1425555016{index}", [f"+1425555016{index}"])],
+            )
+        )
+    fake.add_user(make_user("nonumber@contoso.com", user_id="u-none"))
+
+    users = await every(source_for(fake, http, clock, scan_page_size=2))
+
+    assert [u.user_id for u in users] == ["u-0", "u-1", "u-2", "u-3", "u-4", "u-none"]
+    assert users[3].numbers == ("+14255550163",) and users[3].primary_number == "+14255550163"
+    assert users[5].numbers == ()
+    assert [r.params for r in fake.requests] == [
+        {"pageSize": "2"},
+        {"scrollId": fake.requests[1].params["scrollId"]},
+        {"scrollId": fake.requests[2].params["scrollId"]},
+    ]
+    assert all(r.api_key_ok and r.accept == "application/vnd.users.v1+json" for r in fake.requests)
+
+
+async def test_users_asks_for_pages_of_a_thousand_by_default(fake, source):
+    fake.add_user(adele())
+
+    assert [u.user_name for u in await every(source)] == ["adele@contoso.com"]
+    assert fake.requests[0].params == {"pageSize": "1000"}
+
+
+async def test_users_waits_out_a_429_between_pages(fake, http, clock):
+    for index in range(3):
+        fake.add_user(adele(user_id=f"u-{index}"))
+    source = source_for(fake, http, clock, scan_page_size=1)
+    iterator = source.users()
+    first = await anext(iterator)
+    fake.throttle(reset=6, reset_style="delta")
+
+    rest = [user async for user in iterator]
+
+    assert [u.user_id for u in [first, *rest]] == ["u-0", "u-1", "u-2"]
+    assert clock.sleeps == [6.0]
+    assert all(set(r.params) == {"scrollId"} for r in fake.requests[1:])
+
+
+async def test_users_honours_a_used_up_rate_limit_before_the_next_page(trust_test_ca, clock, http):
+    limit = RateLimit(limit=1, window=10.0, reset_style="delta")
+    users = [adele(user_id="u-1"), adele(user_id="u-2")]
+    async with FakeEightByEight(trust_test_ca, users=users, rate_limit=limit, clock=clock) as fake:
+        found = await every(source_for(fake, http, clock, scan_page_size=1))
+
+    assert [u.user_id for u in found] == ["u-1", "u-2"]
+    assert clock.sleeps == [10.0] and len(fake.requests) == 2
+
+
+async def test_users_failing_midway_raises_after_what_was_read(fake, http, clock):
+    for index in range(3):
+        fake.add_user(adele(user_id=f"u-{index}"))
+    source = source_for(fake, http, clock, scan_page_size=1)
+    iterator = source.users()
+    assert (await anext(iterator)).user_id == "u-0"
+    fake.fail(403, times=None)
+
+    with pytest.raises(PermissionMissing) as raised:
+        await anext(iterator)
+    assert "8x8 refused the API key (HTTP 403)" in str(raised.value)
+
+
+async def test_users_runaway_scroll_is_an_error_not_a_silent_cut(fake, http, clock):
+    for index in range(4):
+        fake.add_user(adele(user_id=f"u-{index}"))
+
+    with pytest.raises(SourceUnavailable) as raised:
+        await every(source_for(fake, http, clock, scan_page_size=1, max_scan_pages=2))
+    assert "past 2 pages" in str(raised.value) and len(fake.requests) == 2
+
+
+async def test_users_without_a_key_is_not_configured(http, clock):
+    source = EightByEightApiSource(Settings(), http, clock=clock, sleep=clock.sleep)
+
+    with pytest.raises(SourceNotConfigured):
+        await every(source)
+
+
+# ---------------------------------------------------------------------------------------------
 # Rate limits
 
 

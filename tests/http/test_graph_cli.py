@@ -80,7 +80,10 @@ async def test_quote_in_the_name_paged_call_log_and_throttling(fake, tmp_path):
     assert len(pages) > 1 and any(p.query.get("$skiptoken") for p in pages)
     assert [r.status for r in fake.graph_requests("getDirectRoutingCalls")].count(429) == 1
     [lookup] = fake.graph_requests("^/v1.0/users$")
-    assert lookup.query["$filter"] == "startsWith(displayName,'Dara O''Brien')"
+    assert lookup.query["$filter"] == (
+        "startsWith(displayName,'Dara O''Brien') or startsWith(givenName,'Dara O''Brien') "
+        "or startsWith(surname,'Dara O''Brien')"
+    )
 
 
 async def test_masked_numbers_by_phone_number(fake, tmp_path):

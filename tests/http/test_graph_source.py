@@ -239,9 +239,11 @@ async def test_user_by_phone_number_via_the_number_teams_holds(fake, source, typ
     [user] = await source.find_users(typed)
 
     assert user.id == ADELE.id
-    [lookup] = fake.graph_requests("numberAssignments")
+    lookup, *whole = fake.graph_requests("numberAssignments")
     assert lookup.query["$filter"] == "telephoneNumber eq '+14255550101'"
     assert "%2B14255550101" in lookup.raw  # a raw `+` would reach Graph as a space
+    # ... then every assignment and the users' phone fields, for numbers typed into phone fields
+    assert [r.query for r in whole] == [{"$top": "1000"}]
 
 
 async def test_user_by_name_prefix_escapes_the_quote(fake, source):
@@ -249,7 +251,10 @@ async def test_user_by_name_prefix_escapes_the_quote(fake, source):
 
     assert user.id == DARA.id
     [lookup] = fake.graph_requests("^/v1.0/users$")
-    assert lookup.query["$filter"] == "startsWith(displayName,'Dara O''Bri')"
+    assert lookup.query["$filter"] == (
+        "startsWith(displayName,'Dara O''Bri') or startsWith(givenName,'Dara O''Bri') "
+        "or startsWith(surname,'Dara O''Bri')"
+    )
     assert "O%27%27Bri" in lookup.raw
 
 

@@ -150,8 +150,9 @@ def test_result_shows_the_cause_and_the_key_facts() -> None:
     facts = {f["title"]: f["value"] for fs in of_type(card, "FactSet") for f in fs["facts"]}
     assert d.title in card_texts(card)
     assert facts["User"] == "Adele Vance · adele.vance@contoso.com"
-    assert facts["8x8 number"] == NUMBER_8X8
-    assert facts["Teams number"] == f"{NUMBER_TEAMS_OTHER} (differs from 8x8)"
+    assert facts["8x8 number"] == "+1 425-555-0143"  # cards: the international way; JSON: E.164
+    assert facts["Teams number"] == "+1 425-555-0199 (differs from 8x8)"
+    assert (NUMBER_8X8, NUMBER_TEAMS_OTHER) == ("+14255550143", "+14255550199")
     assert facts["Correlation id"] == CORRELATION_ID
     assert facts["Last failed call"] == (
         "2 hours ago, Sun 19:00 UTC · 404 Unallocated Number, reverse number lookup failed"
@@ -198,7 +199,7 @@ def test_each_check_shows_its_result_and_where_to_look() -> None:
     card = diagnosis_card(inbound("number-mismatch"), PERSONAL)
     texts = card_texts(card)
     assert "4 passed · 2 failed · 1 could not check" in texts
-    assert "Teams holds +14255550199, 8x8 has +14255550143." in texts
+    assert "Teams holds +1 425-555-0199, 8x8 has +1 425-555-0143." in texts
     assert f"[Open Teams admin center]({TEAMS_USER_URL})" in texts
     assert "Could not check: Graph cannot show them; PowerShell only." in texts
     icons = [
@@ -409,4 +410,4 @@ def test_progress_shows_pending_checks_as_running_and_done_ones_with_their_resul
         if cs["columns"][0].get("width") == "20px"
     ]
     assert icons == ["✓", "✓", "✓", "✗", "⏳", "⏳"]
-    assert "The number Teams holds: Teams holds +14255550199, 8x8 has +14255550143." in texts
+    assert "The number Teams holds: Teams holds +1 425-555-0199, 8x8 has +1 425-555-0143." in texts

@@ -79,6 +79,27 @@ def test_every_demo_user_prints_its_cause(row, tmp_path: Path) -> None:
     assert data["dataSource"] == "demo"
 
 
+@pytest.mark.parametrize(
+    ("said", "who", "cause"),
+    [
+        ("+1 425 555 0102", "Adele Vance", "number-mismatch"),  # her 8x8 number: the one callers dial
+        ("0102", "Adele Vance", "number-mismatch"),
+        ("020 7946 0123", "Grady Archie", "no-failure-found"),  # a UK national number, in a US tenant
+    ],
+)
+def test_a_number_as_the_helpdesk_heard_it(said: str, who: str, cause: str, tmp_path: Path) -> None:
+    result = cli("--user", said, "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["subject"]["displayName"], data["cause"]) == (who, cause)
+    [owner] = [c for c in data["checks"] if c["id"] == "number-owner"]
+    assert owner["status"] == "pass" and who in owner["detail"]
+    assert (
+        data["subject"]["phoneNumbers"]["8x8"].startswith("+")
+        and " " not in data["subject"]["phoneNumbers"]["8x8"]
+    )
+
+
 def test_out_of_sync_support_request_has_every_bullet_and_the_correlation_id(tmp_path: Path) -> None:
     result = cli("--user", "dara.o'brien@contoso.example", "--json", cwd=tmp_path)
     data = json.loads(result.stdout)

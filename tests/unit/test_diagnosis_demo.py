@@ -56,6 +56,18 @@ async def test_find_users(query: str, name: str) -> None:
     assert [u.display_name for u in await tenant().microsoft.find_users(query)] == [name]
 
 
+async def test_eightbyeight_users_lists_every_8x8_account_of_the_demo() -> None:
+    data = demo_data()
+    accounts = [u["eightbyeight"] for u in data["users"] if u.get("eightbyeight")]
+    accounts += data.get("eightbyeightOnlyUsers", [])
+
+    users = [user async for user in tenant().eightbyeight.users()]
+
+    assert [u.user_id for u in users] == [a["userId"] for a in accounts]
+    adele = next(u for u in users if u.user_name == "adele@contoso.example")
+    assert adele.primary_number == "+14255550102"
+
+
 async def test_eightbyeight_finds_a_user_whose_email_has_a_quote_by_primary_email() -> None:
     eight = tenant().eightbyeight
     dara = await eight.find_user("dara.o'brien@contoso.example", "dara.o'brien@contoso.example")

@@ -29,7 +29,7 @@ async def test_one_line_request_is_answered_without_a_question(harness):
     result = turn.updated_cards[-1]  # the result replaces the progress card in place
     assert_valid_card(result)
     assert "different number" in text_of(result)
-    assert "+14255550102" in text_of(result) and "+14255550120" in text_of(result)
+    assert "+1 425-555-0102" in text_of(result) and "+1 425-555-0120" in text_of(result)
     assert not any("Who is affected" in text_of(c) for c in turn.cards)
 
 
@@ -296,3 +296,131 @@ async def test_an_ordinary_user_never_sees_a_list_of_other_people(harness):
     turn = await harness.say("calls don't ring", sender=ADELE)
     turn = await harness.say("adele@contoso.example", sender=ADELE)  # herself, by e-mail: fine
     assert "Your calls" in text_of(turn.updated_cards[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the person from what the helpdesk heard (issue 14)
+
+GRADY_ID = "00000000-0000-0000-0000-0000000b0001"
+
+
+def without_8x8_key():
+    from bot.sources.base import NotConfiguredEightByEight
+    from bot.sources.demo import DemoTenant
+    from bot.sources.factory import Sources
+
+    demo = DemoTenant.load()
+    return make_harness(sources=Sources(demo.microsoft, NotConfiguredEightByEight(), demo.portal, "demo"))
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["calls to +1 425 555 0102 don't ring", "calls to 0102 don't ring", "check calls for 0102"],
+)
+async def test_adele_is_found_by_the_number_callers_dial(harness, said):
+    turn = await harness.say(said)
+    result = turn.updated_cards[-1]
+    assert "Adele Vance" in text_of(result) and "different number" in text_of(result)
+    assert "One person holds the number" in text_of(result)
+    assert not any("Who is affected" in text_of(c) for c in turn.cards)
+
+
+async def test_a_uk_national_number_finds_the_user_abroad(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("020 7946 0123")
+    result = turn.updated_cards[-1]
+    assert "Grady Archie" in text_of(result)
+    assert "+44 20 7946 0123" in text_of(result)  # cards show numbers the international way
+
+
+async def test_several_candidates_bring_the_picker_never_a_guess(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("Gu")  # Lee Gu and Pradeep Gupta: last names
+    card = turn.cards[-1]
+    assert_valid_card(card)
+    assert not turn.updated  # nobody was diagnosed
+    assert "Lee Gu" in text_of(card) and "Pradeep Gupta" in text_of(card)
+
+
+async def test_by_last_name(harness):
+    turn = await harness.say("check calls for Vance")
+    assert "Adele Vance" in text_of(turn.updated_cards[-1])
+
+
+async def test_without_an_8x8_key_a_number_teams_does_not_hold_asks_for_the_email():
+    harness = without_8x8_key()
+    await harness.say("calls don't ring")
+    turn = await harness.say("+1 425 555 0102")
+    card = turn.cards[-1]
+    assert "couldn't search 8x8" in text_of(card) and "e-mail" in text_of(card)
+    assert "EIGHTBYEIGHT_API_KEY" in text_of(card)
+    assert "Who is affected?" in text_of(card)
+
+
+async def test_a_pending_question_then_sync_error_starts_the_sync_check(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("sync error")
+    assert "voice routing domains" in text_of(turn.updated_cards[-1])
+    assert not any("couldn't find anyone" in text_of(c) for c in turn.all_cards)
+
+
+async def test_a_pending_question_then_a_request_it_cannot_place_is_not_searched_as_a_name(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("I can't call out")
+    texts = [text_of(c) for c in turn.all_cards]
+    assert not any("couldn't find anyone" in t for t in texts)
+    assert texts, "a new request gets an answer"
+    # Its own flow: the help card today, the outbound-calls check where that problem is known.
+    assert any("What I can do" in t or "Who is affected?" in t for t in texts)
+    follow = await harness.say("adele@contoso.example")  # the old question is gone
+    assert not any("Teams has a different number" in text_of(c) for c in follow.all_cards) or (
+        "outbound" in str(follow.all_cards).lower()
+    )
+
+
+async def test_a_pending_question_then_help_shows_help(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("help")
+    assert "What I can do" in text_of(turn.cards[-1])
+    assert not turn.updated
+
+
+async def test_a_pending_question_then_a_greeting_starts_over(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("hello")
+    assert "Voice Doctor" in text_of(turn.cards[-1])
+    follow = await harness.say("Adele Vance")  # no question waits any more
+    assert not follow.updated
+
+
+async def test_a_name_still_answers_the_pending_question(harness):
+    await harness.say("calls don't ring")
+    turn = await harness.say("Dara O'Brien")
+    assert "Dara O'Brien" in text_of(turn.updated_cards[-1])
+
+
+def requests_of(harness) -> list:
+    """The DiagnosisRequests the engine is asked, from now on."""
+    engine = harness.bot.services.engine
+    asked: list = []
+    diagnose = engine.diagnose
+
+    async def spy(request, on_check=None):
+        asked.append(request)
+        return await diagnose(request, on_check=on_check)
+
+    engine.diagnose = spy
+    return asked
+
+
+async def test_the_number_goes_with_the_request_for_the_helpdesk_only(harness):
+    await harness.start()
+    asked = requests_of(harness)
+    await harness.say("calls to 0102 don't ring")
+    await harness.say("calls don't ring", sender=ADELE)
+    await harness.say("+1 425 555 0102", sender=ADELE)  # Adele's own 8x8 number
+
+    assert [(r.user_id, r.named_number) for r in asked] == [
+        (ADELE_ID, "+14255550102"),  # the helpdesk: who holds it on each side is part of the answer
+        (ADELE_ID, None),  # Adele herself: that check may name other people
+    ]

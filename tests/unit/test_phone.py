@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.diagnosis.phone import is_masked, looks_like_phone, masked_prefix_match, same_number, to_e164
+from bot.diagnosis.phone import (
+    default_region,
+    international,
+    is_masked,
+    looks_like_phone,
+    masked_prefix_match,
+    same_number,
+    to_e164,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,15 +46,47 @@ def test_north_american_formats_give_the_same_e164(raw: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "country", "expected"),
     [
-        ("+44 20 7946 0958", "1", "+442079460958"),
-        ("+44 (0)20 7946 0958", "1", "+442079460958"),
-        ("0044 20 7946 0958", "1", "+442079460958"),
-        ("020 7946 0958", "44", "+442079460958"),
-        ("+49 30 901820", "1", "+4930901820"),
+        ("+44 20 7946 0958", "US", "+442079460958"),
+        ("+44 (0)20 7946 0958", "US", "+442079460958"),
+        ("0044 20 7946 0958", "US", "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("020 7946 0958", "gb", "+442079460958"),
+        ("+49 30 901820", "US", "+4930901820"),
+        ("030 901820", "DE", "+4930901820"),
+        ("01 23 45 67 89", "FR", "+33123456789"),
+        ("02 9374 4000", "AU", "+61293744000"),
+        ("0011 44 20 7946 0958", "AU", "+442079460958"),  # Australia's own international prefix
+        ("(425) 555-0102", "US", "+14255550102"),
+        ("+1 425 555 0102", "GB", "+14255550102"),  # international input ignores the region
     ],
 )
-def test_international_formats(raw: str, country: str, expected: str) -> None:
-    assert to_e164(raw, default_country=country) == expected
+def test_international_and_national_formats(raw: str, country: str, expected: str) -> None:
+    assert to_e164(raw, country) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("020 7946 0958", "US"),  # a London number dialled nationally means nothing in the US
+        ("(425) 555-0102", "GB"),
+        ("020 7946 0958", "XX"),  # no such region: only international input is read
+    ],
+)
+def test_national_numbers_need_their_region(raw: str, region: str) -> None:
+    assert to_e164(raw, region) is None
+
+
+def test_default_region_is_the_tenant_then_the_user_then_the_us() -> None:
+    assert default_region("GB", "DE") == "GB"
+    assert default_region(None, "de") == "DE"
+    assert default_region("", "") == "US"
+    assert default_region("Narnia", None) == "US"
+
+
+def test_international_format_for_people() -> None:
+    assert international("+14255550102") == "+1 425-555-0102"
+    assert international("tel:+442079460123") == "+44 20 7946 0123"
+    assert international("not a number") is None
 
 
 @pytest.mark.parametrize(
@@ -106,37 +147,57 @@ def test_is_masked() -> None:
 # ---------------------------------------------------------------------------------------------
 # Properties
 
-nanp = st.tuples(
-    st.integers(2, 9), st.integers(0, 99), st.integers(2, 9), st.integers(0, 99), st.integers(0, 9999)
-).map(lambda t: (f"{t[0]}{t[1]:02d}", f"{t[2]}{t[3]:02d}", f"{t[4]:04d}"))
-
-FORMATS = (
-    "+1{a}{b}{c}",
-    "+1 ({a}) {b}-{c}",
-    "+1 {a}-{b}-{c}",
-    "tel:+1{a}{b}{c}",
-    "{a}.{b}.{c}",
-    "({a}) {b}-{c}",
-    "1-{a}-{b}-{c}",
-    " +1 {a} {b} {c} ",
-    "sip:+1{a}{b}{c}@sbc.example;user=phone",
-)
+REGIONS = ("US", "GB", "DE", "FR", "AU", "CA", "NL", "IE")
+TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE)
 
 
-@settings(max_examples=200, deadline=None)
-@given(nanp, st.sampled_from(FORMATS), st.sampled_from(FORMATS))
-def test_known_formats_always_give_the_same_e164(parts, first, second) -> None:
-    a, b, c = parts
-    expected = f"+1{a}{b}{c}"
-    assert to_e164(first.format(a=a, b=b, c=c)) == expected
-    assert to_e164(second.format(a=a, b=b, c=c)) == expected
-    assert masked_prefix_match(f"+1{a}{b}****", second.format(a=a, b=b, c=c))
+@st.composite
+def valid_numbers(draw) -> tuple[str, phonenumbers.PhoneNumber]:
+    """A valid number of a region: its example number with the last digits varied."""
+    region = draw(st.sampled_from(REGIONS))
+    example = phonenumbers.example_number_for_type(region, draw(st.sampled_from(TYPES)))
+    national = str(example.national_number)
+    tail = draw(st.integers(0, 9999))
+    digits = national[:-4] + f"{tail:04d}"
+    number = phonenumbers.PhoneNumber(country_code=example.country_code, national_number=int(digits))
+    assume(phonenumbers.is_valid_number(number))
+    return region, number
+
+
+def formatted(number: phonenumbers.PhoneNumber, style: str) -> str:
+    fmt = phonenumbers.PhoneNumberFormat
+    e164 = phonenumbers.format_number(number, fmt.E164)
+    return {
+        "e164": e164,
+        "international": phonenumbers.format_number(number, fmt.INTERNATIONAL),
+        "national": phonenumbers.format_number(number, fmt.NATIONAL),
+        "tel": phonenumbers.format_number(number, fmt.RFC3966),
+        "sip": f"sip:{e164}@sip.pstnhub.microsoft.com;user=phone",
+        "00": "00 " + phonenumbers.format_number(number, fmt.INTERNATIONAL)[1:],
+        "extension": phonenumbers.format_number(number, fmt.INTERNATIONAL) + " x123",
+        "dotted": ".".join(phonenumbers.format_number(number, fmt.INTERNATIONAL).split()),
+        "padded": f"  {phonenumbers.format_number(number, fmt.INTERNATIONAL)}\u00a0",
+    }[style]
+
+
+STYLES = ("e164", "international", "national", "tel", "sip", "00", "extension", "dotted", "padded")
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_numbers(), st.sampled_from(STYLES), st.sampled_from(STYLES))
+def test_any_formatting_of_a_valid_number_gives_the_same_e164(drawn, first, second) -> None:
+    region, number = drawn
+    expected = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    assert to_e164(formatted(number, first), region) == expected
+    assert to_e164(formatted(number, second), region) == expected
+    assert same_number(formatted(number, first), formatted(number, second), region)
+    assert masked_prefix_match(expected[:-4] + "****", formatted(number, second), region)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(max_size=200), st.sampled_from(["1", "44", "49", "x", ""]))
+@given(st.text(max_size=200), st.sampled_from(["US", "GB", "DE", "FR", "AU", "x", "", "ZZ"]))
 def test_normaliser_never_raises_and_returns_e164_or_none(text: str, country: str) -> None:
-    result = to_e164(text, default_country=country)
+    result = to_e164(text, country)
     assert result is None or (result.startswith("+") and result[1:].isdigit() and 8 <= len(result[1:]) <= 15)
     assert isinstance(looks_like_phone(text), bool)
     assert isinstance(masked_prefix_match(text, "+14255550101"), bool)
@@ -149,3 +210,14 @@ def test_normalising_twice_changes_nothing(text: str) -> None:
     once = to_e164(text)
     if once is not None:
         assert to_e164(once) == once
+
+
+def test_readable_numbers_in_text_for_cards() -> None:
+    from bot.diagnosis.phone import readable_numbers
+
+    assert readable_numbers("Teams holds +14255550199, 8x8 has +442079460123.") == (
+        "Teams holds +1 425-555-0199, 8x8 has +44 20 7946 0123."
+    )
+    assert (
+        readable_numbers("masked +1425555**** and id 12345678901") == "masked +1425555**** and id 12345678901"
+    )

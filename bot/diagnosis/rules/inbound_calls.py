@@ -10,12 +10,13 @@ Pure functions over `InboundFacts`: the engine gathers the facts, nothing here d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
 from bot.diagnosis.catalogue import read_call
-from bot.diagnosis.evidence import CallRecord, EightByEightUser
+from bot.diagnosis.evidence import CallRecord, EightByEightUser, NumberOwners
 from bot.diagnosis.model import (
     INBOUND_USER_CAUSES,
     NO_FAULT,
@@ -50,6 +51,7 @@ from bot.diagnosis.rules.common import (
     unknown,
     verdict_diagnosis,
 )
+from bot.diagnosis.rules.number_owner import number_owner_check
 from bot.diagnosis.rules.user import UserFacts
 from bot.diagnosis.times import format_utc, human_age, human_until
 
@@ -64,6 +66,7 @@ SEED_CAUSE = "microsoft-out-of-sync"  # what a 404 / 511404 call means when no a
 # (check id, the source that normally answers it, the stage of the engine that has its facts)
 CHECKS: tuple[tuple[str, str, int], ...] = (
     ("user-found", "graph", 1),
+    ("number-owner", "8x8", 1),  # only when the user was named by a number (number_owner.py)
     ("phone-license", "graph", 1),
     ("calling-plan", "graph", 1),
     ("enterprise-voice", "graph", 2),
@@ -76,6 +79,9 @@ CHECKS: tuple[tuple[str, str, int], ...] = (
     ("invalid-argument-404", "portal", 3),
     ("reason-rnl", "portal", 3),
 )
+
+# Checks made only when their facts exist (not planned as "Checking…"): the number's owners.
+OPTIONAL_CHECKS = frozenset({"number-owner"})
 
 
 @dataclass
@@ -95,6 +101,7 @@ class InboundFacts(UserFacts):
     first_sync_zone_assumed: bool = False  # the pasted first sync time had no zone: read as UTC
     window: tuple[datetime, datetime] | None = None  # the span of the call log searched
     seed_cause: str | None = SEED_CAUSE  # set by `assemble` once the verdict is known
+    number_owners: Answer[NumberOwners] | None = None  # who holds the number the user was named by
 
     # -- derived ------------------------------------------------------------------------------
 
@@ -174,7 +181,8 @@ class InboundFacts(UserFacts):
 
 def build_checks(stage: int, facts: InboundFacts) -> list[Check]:
     """The checks whose facts are gathered once the engine has finished `stage` (1, 2 or 3)."""
-    return [BUILDERS[check_id](facts) for check_id, _, check_stage in CHECKS if check_stage == stage]
+    built = (BUILDERS[check_id](facts) for check_id, _, check_stage in CHECKS if check_stage == stage)
+    return [check for check in built if check is not None]
 
 
 def _words(check_id: str, facts: InboundFacts) -> tuple[str, str | None, str]:
@@ -433,8 +441,14 @@ def _no_failure_to_read(check_id: str, title: str, how: str, facts: InboundFacts
     )
 
 
-BUILDERS = {
+def _number_owner_check(facts: InboundFacts) -> Check | None:
+    title, link, how = _words("number-owner", facts)
+    return number_owner_check(facts.number_owners, title, link or ADMIN_8X8_URL, how)
+
+
+BUILDERS: dict[str, Callable[[InboundFacts], Check | None]] = {
     "user-found": user_rules.user_check,
+    "number-owner": _number_owner_check,
     "phone-license": user_rules.license_check,
     "calling-plan": user_rules.calling_plan_check,
     "enterprise-voice": _enterprise_voice_check,

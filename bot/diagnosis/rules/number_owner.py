@@ -1,0 +1,85 @@
+"""The check "one person holds the number on both sides", when the user was named by a number.
+
+Why: callers dial the number 8x8 holds; Microsoft's reverse number lookup sends a call to whoever
+Teams assigns that number to. When 8x8 gives a number to one person and Teams to another, calls
+meant for the first reach the second (or nobody), whatever else is right: that is a finding in
+itself, and the number must leave the other person in Teams before it can be the right one's.
+
+Pure: the engine gathers `NumberOwners` (`bot.diagnosis.lookup`), this only words them. Numbers
+are written the way people read them (`+1 425-555-0102`); the JSON's structured fields keep E.164.
+"""
+
+from __future__ import annotations
+
+from bot.diagnosis.evidence import DirectoryUser, EightByEightUser, NumberOwners
+from bot.diagnosis.model import Check
+from bot.diagnosis.phone import international
+from bot.diagnosis.rules.common import Answer, join_names, sentence, unknown
+
+CHECK_ID = "number-owner"
+
+
+def number_owner_check(
+    owners: Answer[NumberOwners] | None, title: str, link: str | None, how_to_look: str
+) -> Check | None:
+    """The check, or None when no number was named (then there is nothing to say)."""
+    if owners is None:
+        return None
+    if not owners.ok or owners.value is None:
+        return unknown(CHECK_ID, title, "graph", f"Not checked: {sentence(owners.error or '')}", link)
+    found = owners.value
+    number = international(found.number) or found.number
+    teams = _people(found.teams)
+    if found.eightbyeight_error is not None:
+        held = f"Teams gives {number} to {teams}." if found.teams else f"Teams gives {number} to nobody."
+        return unknown(
+            CHECK_ID,
+            title,
+            "8x8",
+            f"{held} Who holds it in 8x8 is unknown: {found.eightbyeight_error} {how_to_look}",
+            link,
+        )
+    eight = _eight_people(found)
+    if not found.eightbyeight:
+        if not found.teams:
+            return Check(CHECK_ID, title, "fail", f"Neither 8x8 nor Teams holds {number}.", "8x8", link)
+        return Check(
+            CHECK_ID,
+            title,
+            "warn",
+            f"Teams gives {number} to {teams}, but no 8x8 user has it: calls to it do not come in "
+            "through 8x8.",
+            "8x8",
+            link,
+        )
+    others = found.conflicting_teams_owners
+    if others:
+        return Check(
+            CHECK_ID,
+            title,
+            "fail",
+            f"8x8 gives {number} to {eight}, but Teams gives it to {_people(others)}: Microsoft's "
+            f"reverse number lookup sends the calls 8x8 delivers for {eight} to {_people(others)}. "
+            f"Remove the number from {_people(others)} in Teams before assigning it to {eight}.",
+            "8x8",
+            link,
+        )
+    if found.teams:
+        return Check(CHECK_ID, title, "pass", f"8x8 and Teams both give {number} to {eight}.", "8x8", link)
+    return Check(
+        CHECK_ID, title, "pass", f"8x8 gives {number} to {eight}; Teams gives it to nobody.", "8x8", link
+    )
+
+
+def _people(users: tuple[DirectoryUser, ...]) -> str:
+    return join_names([f"{u.display_name} ({u.user_principal_name})" for u in users], limit=3)
+
+
+def _eight_people(found: NumberOwners) -> str:
+    if found.eightbyeight_accounts:
+        return _people(found.eightbyeight_accounts)
+    return join_names([_eight_name(u) for u in found.eightbyeight], limit=3)
+
+
+def _eight_name(user: EightByEightUser) -> str:
+    return f"8x8 user {user.user_name} (no Microsoft 365 account found)"
