@@ -121,10 +121,11 @@ def _outcome(call: FailedCall) -> str:
 
 
 def _row(call: FailedCall, counted: bool, d: Diagnosis, ctx: CardContext) -> ColumnSet:
-    """One call: time | In/Out | other party and outcome. A call that is not a fault is greyed."""
-    direction = _direction(call, d)
+    """One call: its time, then 'In · from +1206… · could not ring: …'. A call that is not a fault is
+    greyed and says so. Two columns, not three: fifty calls must still fit the card."""
     at = clock_time(call.at, ctx.now, ctx.time_zone) if call.at else "time unknown"
-    what = f"{other_party(call, d)} · {_outcome(call)}"
+    direction = _direction(call, d)
+    what = f"**{_DIRECTION.get(direction, direction)}** · {other_party(call, d)} · {_outcome(call)}"
     if not counted:
         what += f" · {NOT_COUNTED}"
     subtle = None if counted else True
@@ -132,7 +133,6 @@ def _row(call: FailedCall, counted: bool, d: Diagnosis, ctx: CardContext) -> Col
         spacing="Small",
         columns=[
             Column(width="auto", items=[text(at, weight="Bolder", subtle=subtle)]),
-            Column(width="auto", items=[text(_DIRECTION.get(direction, direction), subtle=subtle)]),
             Column(width="stretch", items=[text(what, subtle=subtle)]),
         ],
     )
