@@ -57,6 +57,7 @@ FIRST_SYNC_CHOICES: tuple[tuple[str, str], ...] = (
 
 _START_BUTTONS: tuple[tuple[str, str], ...] = (
     ("Calls don't ring", "inbound-calls"),
+    ("Can't call out", "outbound-calls"),
     ("Sync error", "sync-error"),
 )
 
@@ -64,6 +65,14 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     (
         "check calls for jane@contoso.com",
         "Why calls to someone don't ring. A name, e-mail or number works; 'me' too.",
+    ),
+    (
+        "check outbound calls for jane@contoso.com",
+        "Why someone can't call out: calls fail, or the dial pad is missing.",
+    ),
+    (
+        "… in the last 48 hours",
+        "Add a period to a call check ('since 2 days', 'for the past week'); 7 days unless you say.",
     ),
     ("check sync", "Why Sync Now fails with 'PSTN Gateway not ready yet'."),
     ("cases", "Open cases and their status (helpdesk)."),
