@@ -34,7 +34,7 @@ from cards.conversation import (
     notice_card,
 )
 from dialogs.presenter import Presenter
-from dialogs.services import ConversationServices, caller_id, card_message, send_card
+from dialogs.services import ConversationServices, caller_id, card_message, reader_time_zone, send_card
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -156,8 +156,14 @@ class DiagnoseDialog(ComponentDialog):
             evidence_text=options.get("evidence"),
             first_sync_at=_parse_time(options.get("firstSyncAt")),
             eightbyeight_number=options.get("number8x8"),
+            since=_since(options),
+            time_zone=reader_time_zone(context.activity),
         )
-        diagnosis, progress_id = await self.presenter.diagnose(context, request)
+        try:
+            diagnosis, progress_id = await self.presenter.diagnose(context, request)
+        except InputError as error:  # what was asked cannot be checked as it stands: say why
+            await send_card(context, notice_card("I can't check that", str(error), style="warning"))
+            return await step.end_dialog(None)
         question = self._question_for(diagnosis, options)
         if question is None:
             await self.presenter.present(
@@ -227,6 +233,12 @@ def _first_sync_from(value: dict, text: str, now: datetime) -> str | None:
     if choice in FIRST_SYNC_AGO:
         return (now - FIRST_SYNC_AGO[choice]).isoformat()
     return None  # "don't know": keep both possible causes
+
+
+def _since(options: dict) -> timedelta | None:
+    """The call-log period asked about in chat (dialog state keeps it as seconds); None: 7 days."""
+    seconds = options.get("since")
+    return timedelta(seconds=seconds) if isinstance(seconds, int) and seconds > 0 else None
 
 
 def _parse_time(value: Any) -> datetime | None:

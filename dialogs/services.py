@@ -23,6 +23,7 @@ from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.model import Check, Diagnosis
 from cards.context import CardContext
 from cards.diagnosis import progress_card
+from cards.time import reader_zone
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -39,12 +40,10 @@ class ConversationServices:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def card_context(self, context: TurnContext, **kwargs) -> CardContext:
-        return CardContext(
-            now=self.clock(),
-            conversation=conversation_kind(context.activity),
-            data_source=self.data_source,
-            **kwargs,
-        )
+        """The card's context for this turn: the clock, the conversation, the reader's time zone."""
+        kwargs.setdefault("time_zone", reader_time_zone(context.activity))
+        kwargs.setdefault("conversation", conversation_kind(context.activity))
+        return CardContext(now=self.clock(), data_source=self.data_source, **kwargs)
 
 
 def conversation_kind(activity: Activity) -> str:
@@ -64,6 +63,24 @@ class CardAttachment(Attachment):
 
     def __deepcopy__(self, memo: dict) -> CardAttachment:
         return self
+
+
+def reader_time_zone(activity: Activity) -> str | None:
+    """The sender's IANA time zone, as Teams sends it: the activity's `localTimezone`, else the
+    `clientInfo` entity's `timezone`. None when neither names a zone this machine knows (cards then
+    show UTC and say so)."""
+    candidates = [getattr(activity, "local_timezone", None)]
+    for entity in activity.entities or []:
+        if isinstance(entity, dict):
+            kind, extra = entity.get("type"), entity
+        else:  # botbuilder keeps the keys its model does not name in `additional_properties`
+            kind, extra = getattr(entity, "type", None), getattr(entity, "additional_properties", None) or {}
+        if kind == "clientInfo":
+            candidates.append(extra.get("timezone"))
+    for name in candidates:
+        if isinstance(name, str) and reader_zone(name) is not UTC:
+            return name
+    return None
 
 
 def caller_id(context: TurnContext) -> str | None:
