@@ -411,7 +411,6 @@ async def test_recheck_of_a_card_without_a_case_keeps_its_problem(harness):
 
 
 async def test_the_message_extension_diagnoses_outbound_when_asked(harness):
-
     from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
 
     query = {
