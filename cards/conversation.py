@@ -311,9 +311,9 @@ _CASE_STATUS = {
 
 def _case_row(case: CaseSummary, ctx: CardContext) -> Container:
     label, color = _CASE_STATUS.get(case.status, (case.status.capitalize(), "Default"))
-    meta = [f"{problem_label(case.problem)}", f"updated {when(case.updated_at, ctx.now)}"]
+    meta = [f"{problem_label(case.problem)}", f"updated {when(case.updated_at, ctx.now, ctx.time_zone)}"]
     if case.recheck_at and case.status != "resolved":
-        meta.append(f"re-check {when(case.recheck_at, ctx.now)}")
+        meta.append(f"re-check {when(case.recheck_at, ctx.now, ctx.time_zone)}")
     actions: list[Any] = [
         ExecuteAction(
             title="Re-check",

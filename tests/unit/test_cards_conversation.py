@@ -153,6 +153,16 @@ def test_cases_rows_can_be_rechecked_and_resolved_in_place() -> None:
     assert "Demo data" in texts
 
 
+def test_cases_times_are_in_the_readers_zone() -> None:
+    cases = [_case(1, "waiting", recheck_at=NOW + timedelta(hours=4)), _case(0, "open")]
+    cases.append(
+        CaseSummary("o1", "Alex Wilber", "outbound-calls", "media-failure", "No audio", "open", None, NOW)
+    )
+    texts = card_texts(cases_card(cases, CardContext(now=NOW, time_zone="America/New_York")))
+    assert "re-check in 4 hours, Sun 20:00 EST" in texts
+    assert "Outbound calls · updated just now, Sun 16:00 EST" in texts
+
+
 def test_many_cases_stay_under_budget_and_say_how_many_are_hidden() -> None:
     cases = [_case(i, "open") for i in range(60)]
     card = cases_card(cases, LIVE)
