@@ -161,8 +161,7 @@ class DiagnoseDialog(ComponentDialog):
         )
         try:
             diagnosis, progress_id = await self.presenter.diagnose(context, request)
-        except InputError as error:  # what was asked cannot be checked as it stands: say why
-            await send_card(context, notice_card("I can't check that", str(error), style="warning"))
+        except InputError:  # what was asked cannot be checked as it stands: the progress card said why
             return await step.end_dialog(None)
         question = self._question_for(diagnosis, options)
         if question is None:

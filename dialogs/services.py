@@ -20,8 +20,10 @@ from bot.access import Access
 from bot.case_service import CaseService
 from bot.config import Settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
+from bot.diagnosis.errors import InputError
 from bot.diagnosis.model import Check, Diagnosis
 from cards.context import CardContext
+from cards.conversation import notice_card
 from cards.diagnosis import progress_card
 from cards.time import reader_zone
 
@@ -145,7 +147,8 @@ async def run_with_progress(
     """Diagnose, showing progress in one card updated in place; return the diagnosis and that card's id.
 
     If the progress card cannot be updated (an old client, a connector hiccup), the result is simply
-    sent as a new message by the caller: nothing the user needs is lost.
+    sent as a new message by the caller: nothing the user needs is lost. Input the engine refuses
+    (InputError) replaces the progress card with the reason, then is raised for the caller to stop.
     """
     problem = request.problem or "inbound-calls"
     planned = [
@@ -157,7 +160,15 @@ async def run_with_progress(
         context, progress_card(problem, planned, subject_name=subject_name, ctx=ctx)
     )
     tracker = _ProgressTracker(context, progress_id, problem, planned, subject_name, ctx)
-    diagnosis = await services.engine.diagnose(request, on_check=tracker.checked)
+    try:
+        diagnosis = await services.engine.diagnose(request, on_check=tracker.checked)
+    except InputError as error:  # what was asked cannot be checked as it stands: the card says why
+        await tracker.finish()
+        notice = notice_card(
+            "I can't check that", str(error), style="warning", demo=ctx.data_source == "demo"
+        )
+        await (update_card(context, progress_id, notice) if progress_id else send_card(context, notice))
+        raise
     await tracker.finish()
     return diagnosis, progress_id
 

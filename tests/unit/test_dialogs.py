@@ -426,3 +426,21 @@ async def test_the_message_extension_diagnoses_outbound_when_asked(harness):
     assert_valid_card(card)
     assert "Outbound calls · Alex Wilber" in text_of(card)
     assert action_data(card, "recheck")["problem"] == "outbound-calls"
+
+
+async def test_a_request_the_engine_refuses_says_why_in_place_of_the_progress_card(harness):
+    from bot.diagnosis.errors import InputError
+
+    services = await harness.start()
+
+    async def refuse(request, on_check=None):
+        raise InputError("Microsoft keeps the call log for a limited time: ask about 90 days (90d) at most.")
+
+    services.bot.services.engine.diagnose = refuse
+    turn = await harness.say("check calls for adele@contoso.example")
+    assert "Checking" in text_of(turn.cards[-1])
+    notice = turn.updated_cards[-1]
+    assert_valid_card(notice)
+    assert "I can't check that" in text_of(notice) and "90 days" in text_of(notice)
+    turn = await harness.say("adele@contoso.example")  # the dialog has ended: not read as an answer
+    assert "What I can do" in text_of(turn.cards[-1])
