@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.cases.model import ACTIVE_STATUSES, Case, new_case
@@ -27,6 +27,8 @@ def request_to_json(request: DiagnosisRequest) -> dict[str, Any]:
         "evidenceText": request.evidence_text,
         "firstSyncAt": iso(request.first_sync_at),
         "eightByEightNumber": request.eightbyeight_number,
+        "sinceSeconds": int(request.since.total_seconds()) if request.since else None,
+        "timeZone": request.time_zone,
     }
 
 
@@ -35,6 +37,7 @@ def request_from_json(data: dict[str, Any]) -> DiagnosisRequest:
         value = data.get(key)
         return value if isinstance(value, str) and value else None
 
+    since = data.get("sinceSeconds")
     return DiagnosisRequest(
         problem=text("problem"),
         user=text("user"),
@@ -42,6 +45,8 @@ def request_from_json(data: dict[str, Any]) -> DiagnosisRequest:
         evidence_text=text("evidenceText"),
         first_sync_at=parse_iso(text("firstSyncAt")),
         eightbyeight_number=text("eightByEightNumber"),
+        since=timedelta(seconds=since) if isinstance(since, int) and since > 0 else None,
+        time_zone=text("timeZone"),
     )
 
 

@@ -26,6 +26,7 @@ from botbuilder.schema import (
 )
 
 from bot.config import Settings
+from bot.diagnosis.model import PROBLEMS
 from bot.diagnosis.portal_text import parse_portal_text
 from bot.invokes import (
     card_response,
@@ -73,6 +74,12 @@ def message_text(context: TurnContext) -> str:
 
 
 NOT_AVAILABLE = "Voice Doctor is not available for your organisation."
+
+
+def _problem_of(value: dict[str, Any]) -> str:
+    """The problem a card button names: one Voice Doctor knows, else inbound calls."""
+    problem = value.get("problem")
+    return problem if problem in PROBLEMS else "inbound-calls"
 
 
 @functools.lru_cache(maxsize=8)
@@ -194,23 +201,13 @@ class VoiceDoctorBot(TeamsActivityHandler):
     async def _card_submit(self, context: TurnContext, dialog_context, value: dict[str, Any]) -> None:
         kind = value["vd"]
         if kind == "start":
-            problem = (
-                value.get("problem")
-                if value.get("problem") in ("inbound-calls", "sync-error")
-                else "inbound-calls"
-            )
-            await self._begin(dialog_context, {"problem": problem})
+            await self._begin(dialog_context, {"problem": _problem_of(value)})
         elif kind in ANSWER_KINDS:
             if dialog_context.active_dialog is not None:
                 await self._after_dialog(context, await dialog_context.continue_dialog())
             elif kind in ("answer-user", "pick-user"):  # an old question card: start from its answer
-                problem = (
-                    value.get("problem")
-                    if value.get("problem") in ("inbound-calls", "sync-error")
-                    else "inbound-calls"
-                )
                 await self._begin(
-                    dialog_context, {"problem": problem, "_answer": {"text": "", "value": value}}
+                    dialog_context, {"problem": _problem_of(value), "_answer": {"text": "", "value": value}}
                 )
             else:
                 await send_card(
@@ -280,6 +277,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 options["user"] = called
         else:
             options["user"] = intent.user
+        if intent.since:  # dialog state holds JSON: the period as seconds
+            options["since"] = int(intent.since.total_seconds())
         return options
 
     async def _begin(self, dialog_context, options: dict[str, Any]) -> None:

@@ -19,6 +19,8 @@ class CardContext:
     `can_share_to_helpdesk` is decided by the caller (personal chat, a helpdesk channel is known, the
     viewer is helpdesk); the card only shows the button. `data_source` labels cards that carry no
     Diagnosis (welcome, help, cases, progress) as demo data when the bot runs on the demo tenant.
+    `time_zone` is the reader's IANA zone (Teams' `localTimezone`); None shows times in UTC, and
+    every card says which zone its times are in.
     """
 
     now: datetime
@@ -27,6 +29,7 @@ class CardContext:
     can_share_to_helpdesk: bool = False
     last_checked: datetime | None = None
     data_source: str | None = None  # "demo" | "live"; None when unknown
+    time_zone: str | None = None  # "Europe/Berlin"; None: UTC
 
 
 @dataclass(frozen=True)

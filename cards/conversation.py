@@ -57,6 +57,7 @@ FIRST_SYNC_CHOICES: tuple[tuple[str, str], ...] = (
 
 _START_BUTTONS: tuple[tuple[str, str], ...] = (
     ("Calls don't ring", "inbound-calls"),
+    ("Can't call out", "outbound-calls"),
     ("Sync error", "sync-error"),
 )
 
@@ -64,6 +65,14 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     (
         "check calls for jane@contoso.com",
         "Why calls to someone don't ring. A name, e-mail or number works; 'me' too.",
+    ),
+    (
+        "check outbound calls for jane@contoso.com",
+        "Why someone can't call out: calls fail, or the dial pad is missing.",
+    ),
+    (
+        "… in the last 48 hours",
+        "Add a period to a call check ('since 2 days', 'for the past week'); 7 days unless you say.",
     ),
     ("check sync", "Why Sync Now fails with 'PSTN Gateway not ready yet'."),
     ("cases", "Open cases and their status (helpdesk)."),
@@ -302,9 +311,9 @@ _CASE_STATUS = {
 
 def _case_row(case: CaseSummary, ctx: CardContext) -> Container:
     label, color = _CASE_STATUS.get(case.status, (case.status.capitalize(), "Default"))
-    meta = [f"{problem_label(case.problem)}", f"updated {when(case.updated_at, ctx.now)}"]
+    meta = [f"{problem_label(case.problem)}", f"updated {when(case.updated_at, ctx.now, ctx.time_zone)}"]
     if case.recheck_at and case.status != "resolved":
-        meta.append(f"re-check {when(case.recheck_at, ctx.now)}")
+        meta.append(f"re-check {when(case.recheck_at, ctx.now, ctx.time_zone)}")
     actions: list[Any] = [
         ExecuteAction(
             title="Re-check",

@@ -8,9 +8,9 @@ the conversation come in through `CardContext`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
@@ -31,7 +31,7 @@ from microsoft_teams.cards.core import (
 )
 
 from bot.diagnosis.model import CHECK_STATUSES, Action, Check, Diagnosis, FailedCall
-from bot.diagnosis.phone import international, readable_numbers
+from bot.diagnosis.phone import readable_numbers
 from bot.diagnosis.times import as_utc
 from cards.context import CardContext
 from cards.elements import (
@@ -45,11 +45,13 @@ from cards.elements import (
     numbered,
     place_name,
     plain_lines,
+    readable_number,
     text,
     to_dict,
     without_none,
 )
-from cards.time import absolute, relative, when
+from cards.time import absolute, clock_time, relative, when, zone_label
+from cards.timeline import call_log_part, has_call_log, other_party
 from cards.words import (
     CHECK_COLORS,
     CHECK_ICONS,
@@ -62,6 +64,7 @@ from cards.words import (
     plain_summary,
     problem_label,
     severity,
+    support_words,
 )
 
 __all__ = [
@@ -72,16 +75,18 @@ __all__ = [
     "self_report_card",
 ]
 
-MAX_CALLS_SHOWN = 10  # the card lists the latest calls; the rest are counted, not listed
+MAX_CALLS_SHOWN = 10  # the card lists the latest calls' codes; the rest are counted, not listed
+TIMELINE_ROWS = 5  # the newest calls in words, near the top of the evidence
+RESULT_TIMELINE_ROWS = 3  # the shared result card is a summary
+SELF_REPORT_CALLS = 3  # the person affected sees which calls the answer is about
 # Teams refuses messages over about 40 KB, activity envelope included: cards aim below this.
 CARD_BUDGET = 36_000
 PENDING_ICON = "⏳"
-_NEVER = datetime.min.replace(tzinfo=UTC)
 
-# Element ids targeted by Action.ToggleVisibility; unique within one card.
-CALLS_ID = "vd-failed-calls"
+# Element ids targeted by Action.ToggleVisibility; unique within one card (CALLS_ID: cards/timeline.py).
 SUPPORT_ID = "vd-support-request"
 SUPPORT_TEXT_ID = "supportRequestText"
+TODO = "What to do"
 COPY_FROM_BOX = "Select the text in the box below and copy it."
 
 
@@ -90,20 +95,23 @@ class Fit:
     """How much detail a card carries. A card over budget is rebuilt one level leaner, never cut blindly."""
 
     calls_shown: int = MAX_CALLS_SHOWN
+    timeline: int = TIMELINE_ROWS
     compact_steps: bool = False
     full_fallback: bool = True  # the support request's CodeBlock fallback repeats the whole text
     clip: int | None = None  # the longest a step, detail or note may be, as a last resort
 
 
 # Leaner in the order that loses least: layout first, then a repeat of text the card holds anyway,
-# then evidence also summed up in the facts, and only last the length of what the reader must do.
+# then evidence also summed up in the facts (the calls' codes, then timeline rows: all are counted),
+# and only last the length of what the reader must do.
 FITS: tuple[Fit, ...] = (
     Fit(),
     Fit(compact_steps=True),
     Fit(compact_steps=True, full_fallback=False),
     Fit(compact_steps=True, full_fallback=False, calls_shown=3),
     Fit(compact_steps=True, full_fallback=False, calls_shown=0),
-    Fit(compact_steps=True, full_fallback=False, calls_shown=0, clip=200),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=0, timeline=3),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=0, timeline=3, clip=200),
 )
 
 
@@ -124,8 +132,8 @@ def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
     """Result, verification, what to do and (when Microsoft must act) the support request, in one card."""
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [*_result_part(d, ctx), *_verification_part(d, ctx, fit), *_todo_part(d, ctx, fit)]
-        body += _support_part(d, fit)
+        body = [*_result_part(d, ctx), *_calls_part(d, ctx, fit), *_verification_part(d, ctx, fit)]
+        body += [*_todo_part(d, ctx, fit), *_support_part(d, fit)]
         body.append(_footer(d, ctx))
         return card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
 
@@ -133,8 +141,13 @@ def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
 
 
 def result_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
-    """Part 1 only, for sharing and the message extension: what is wrong, for whom, the key facts."""
-    body = [*_result_part(d, ctx), _footer(d, ctx)]
+    """Part 1 only, for sharing and the message extension: what is wrong, for whom, the key facts,
+    and the newest calls (their codes are on the full card)."""
+    body = [
+        *_result_part(d, ctx),
+        *call_log_part(d, ctx, rows=RESULT_TIMELINE_ROWS, details=0),
+        _footer(d, ctx),
+    ]
     return to_dict(card(body, actions=[_recheck(d, ctx)], full_width=True, fallback_text=_fallback(d)))
 
 
@@ -144,16 +157,16 @@ def self_report_card(d: Diagnosis, ctx: CardContext, *, helpdesk_notified: bool 
     `helpdesk_notified` says whether the full diagnosis was posted to the helpdesk channel; the card
     only claims the helpdesk knows when it does.
     """
-    wait_until = _wait_phrase(d, ctx.now)
+    wait_until = _wait_phrase(d, ctx)
+    answer, more = _first_sentence(d.summary or plain_summary(d.cause))
+    top: list[CardElement | None] = [
+        text("Your calls", size="Small", weight="Bolder", subtle=True),
+        text(answer, size="Medium", weight="Bolder"),
+        text(more, spacing="Small") if more else None,
+    ]
     body: list[CardElement | None] = [
-        banner(
-            [
-                text("Your calls", size="Small", weight="Bolder", subtle=True),
-                text(d.summary or plain_summary(d.cause), size="Medium", weight="Bolder"),
-            ],
-            style=severity(d.cause),
-            demo=_is_demo(d, ctx),
-        ),
+        banner([t for t in top if t is not None], style=severity(d.cause), demo=_is_demo(d, ctx)),
+        *_your_calls(d, ctx),
         text("What happens next", weight="Bolder", spacing="Medium"),
         text(
             plain_next(d.cause, helpdesk_notified=helpdesk_notified, wait_until=wait_until), spacing="Small"
@@ -164,6 +177,29 @@ def self_report_card(d: Diagnosis, ctx: CardContext, *, helpdesk_notified: bool 
         title="Check again", verb="recheck", data=_recheck_data(d, ctx), associated_inputs="none"
     )
     return to_dict(card(body, actions=[check_again], fallback_text=d.summary or plain_summary(d.cause)))
+
+
+def _first_sentence(words: str) -> tuple[str, str]:
+    """The answer, and what follows it: the banner carries one sentence, not a paragraph."""
+    found = re.match(r"(.+?[.!?])\s+(\S.*)", words.strip(), re.DOTALL)
+    return (found.group(1), found.group(2)) if found else (words.strip(), "")
+
+
+def _your_calls(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+    """'today 09:38 · from +12065550188': the calls the answer is about, so the person recognises them.
+    Times and numbers only: the outcome in the timeline's words would be admin jargon here."""
+    calls = [c for c in d.evidence.calls if c.cause == d.cause and c.at][:SELF_REPORT_CALLS]
+    if not calls:
+        return []
+    lines = [
+        text(
+            f"{clock_time(c.at, ctx.now, ctx.time_zone)} · {other_party(c, d)}",
+            spacing="None",
+        )
+        for c in calls
+    ]
+    note = text(f"Times in {zone_label(ctx.time_zone)}.", size="Small", subtle=True, spacing="None")
+    return [text("The calls", weight="Bolder", spacing="Medium"), *lines, note]
 
 
 def helpdesk_report_card(
@@ -199,7 +235,8 @@ def helpdesk_report_card(
     msteams = TeamsCardProperties(entities=[mention])
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [Container(items=report), *_result_part(d, ctx), *_verification_part(d, ctx, fit)]
+        body = [Container(items=report), *_result_part(d, ctx), *_calls_part(d, ctx, fit)]
+        body += _verification_part(d, ctx, fit)
         body += [*_todo_part(d, ctx, fit), *_support_part(d, fit), _footer(d, ctx)]
         return card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d))
 
@@ -247,50 +284,50 @@ def _result_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
         style=severity(d.cause),
         demo=_is_demo(d, ctx),
     )
-    parts: list[CardElement | None] = [top, facts(_key_facts(d, ctx.now), spacing="Medium")]
+    parts: list[CardElement | None] = [top, facts(_key_facts(d, ctx), spacing="Medium")]
     parts += _alternatives(d)
     return [p for p in parts if p is not None]
 
 
-def _key_facts(d: Diagnosis, now: datetime) -> list[tuple[str, str | None]]:
+def _key_facts(d: Diagnosis, ctx: CardContext) -> list[tuple[str, str | None]]:
     """The facts an admin acts on or quotes: who, which numbers, which call, which domains."""
-    s, e = d.subject, d.evidence
+    s, e, now, zone = d.subject, d.evidence, ctx.now, ctx.time_zone
     rows: list[tuple[str, str | None]] = []
     if d.recheck_at:  # a "wait" answer: when the wait ends is the first thing to know
-        rows.append(("Wait until", when(d.recheck_at, now)))
+        rows.append(("Wait until", when(d.recheck_at, now, zone)))
     if s:
         who = " · ".join(x for x in (s.display_name, s.user_principal_name) if x)
         rows.append(("User", who or s.id))
-        rows.append(("8x8 number", _readable(s.eightbyeight_number)))
-        teams = _readable(s.teams_number)
+        rows.append(("8x8 number", readable_number(s.eightbyeight_number)))
+        teams = readable_number(s.teams_number)
         if teams and s.eightbyeight_number and s.teams_number != s.eightbyeight_number:
             teams = f"{teams} (differs from 8x8)"
         rows.append(("Teams number", teams))
     if e.last_failed_at:
-        rows.append(("Last failed call", _last_call(d, now)))
+        rows.append(("Last failed call", _last_call(d, ctx)))
     elif e.sip_code:
         rows.append(("Failed call", _code_phrase(d)))
     rows.append(("Correlation id", e.correlation_id))
-    if e.failed_calls:
-        since = f" since {absolute(e.call_log_window[0], now)}" if e.call_log_window else ""
+    if e.failed_calls and not has_call_log(d):  # else the Calls part counts them
+        since = f" since {absolute(e.call_log_window[0], now, zone)}" if e.call_log_window else ""
         rows.append(("Failed calls", f"{e.failed_calls}{since}"))
     if e.partial_number_match:
         rows.append(("Number match", "on the visible digits of a masked number"))
     if e.first_sync_at:
-        rows.append(("First complete sync", when(e.first_sync_at, now)))
+        rows.append(("First complete sync", when(e.first_sync_at, now, zone)))
     if e.gateway_error_first_seen:
-        rows.append(("Error first seen", when(e.gateway_error_first_seen, now)))
+        rows.append(("Error first seen", when(e.gateway_error_first_seen, now, zone)))
     if e.gateway_error_last_seen and e.gateway_error_last_seen != e.gateway_error_first_seen:
-        rows.append(("Error last seen", when(e.gateway_error_last_seen, now)))
+        rows.append(("Error last seen", when(e.gateway_error_last_seen, now, zone)))
     if e.domains:
         rows.append(("Domains", ", ".join(e.domains)))
     return rows
 
 
-def _last_call(d: Diagnosis, now: datetime) -> str:
+def _last_call(d: Diagnosis, ctx: CardContext) -> str:
     at = d.evidence.last_failed_at
     code = _code_phrase(d)
-    moment = when(at, now) if at else ""
+    moment = when(at, ctx.now, ctx.time_zone) if at else ""
     return " · ".join(x for x in (moment, code) if x)
 
 
@@ -318,24 +355,41 @@ def _key_call(d: Diagnosis) -> FailedCall | None:
 
 
 def _alternatives(d: Diagnosis) -> list[CardElement]:
-    """When the evidence cannot decide: the other possible causes and what would decide between them."""
-    if not d.alternatives:
-        return []
-    lines = [text("Not decided yet. It could also be that:", weight="Bolder", spacing="Medium")]
-    for cause in d.alternatives:
-        line = f"• {cause_label(cause)}"
-        decides = decided_by(cause)
-        if decides:
-            line += f". What decides: {decides}."
-        lines.append(text(line, spacing="Small"))
-    return [Container(style="emphasis", items=lines, spacing="Medium")]
+    """Other causes: those the call log also shows (with their calls), and those still possible
+    because the evidence cannot decide (with what would decide between them)."""
+    counts = d.evidence.cause_counts
+    seen = [c for c in d.alternatives if counts.get(c)]
+    possible = [c for c in d.alternatives if not counts.get(c)]
+    blocks: list[CardElement] = []
+    if seen:
+        lines = [text("Also in the call log:", weight="Bolder")]
+        for cause in seen:
+            n = counts[cause]
+            lines.append(
+                text(f"• {n} {'call' if n == 1 else 'calls'}: {cause_label(cause)}.", spacing="Small")
+            )
+        blocks.append(Container(style="emphasis", items=lines, spacing="Medium"))
+    if possible:
+        lines = [text("Not decided yet. It could also be that:", weight="Bolder")]
+        for cause in possible:
+            line = f"• {cause_label(cause)}"
+            decides = decided_by(cause)
+            if decides:
+                line += f". What decides: {decides}."
+            lines.append(text(line, spacing="Small"))
+        blocks.append(Container(style="emphasis", items=lines, spacing="Medium"))
+    return blocks
 
 
-# --- part 2: verification ----------------------------------------------------------------------------
+# --- part 2: evidence: the call log, then the checks ----------------------------------------------------
+
+
+def _calls_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardElement]:
+    return call_log_part(d, ctx, rows=fit.timeline, details=fit.calls_shown)
 
 
 def _verification_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardElement]:
-    if not d.checks and not d.evidence.calls:
+    if not d.checks:
         return []
     counts = [
         f"{n} {CHECK_WORDS[status].lower()}"
@@ -346,7 +400,6 @@ def _verification_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardEle
     if counts:
         parts.append(text(" · ".join(counts), subtle=True, spacing="Small"))
     parts += [_check_row(c, fit) for c in d.checks]
-    parts += _calls_list(d, ctx.now, fit)
     return parts
 
 
@@ -397,48 +450,6 @@ def _progress_row(check: Check) -> ColumnSet:
     )
 
 
-def _calls_list(d: Diagnosis, now: datetime, fit: Fit) -> list[CardElement]:
-    """The failed calls, collapsed: the latest few, one line each, the rest only counted."""
-    calls = sorted(d.evidence.calls, key=_call_time, reverse=True)
-    if not calls or not fit.calls_shown:
-        return []
-    shown = calls[: fit.calls_shown]
-    lines = [text(_call_line(c, now), size="Small", spacing="Small") for c in shown]
-    rest = len(calls) - len(shown)
-    if rest:
-        lines.append(text(f"and {rest} earlier failed calls", size="Small", subtle=True, spacing="Small"))
-    noun = "call" if len(calls) == 1 else "calls"
-    toggle = ToggleVisibilityAction(title=f"Show {len(calls)} failed {noun}", target_elements=[CALLS_ID])
-    return [
-        ActionSet(actions=[toggle], spacing="Small"),
-        Container(id=CALLS_ID, is_visible=False, items=lines),
-    ]
-
-
-def _readable(number: str | None) -> str | None:
-    """A number as people read it (`+1 425-555-0102`); JSON keeps E.164. Masked ones stay as sent."""
-    return international(number) or number if number else number
-
-
-def _call_time(call: FailedCall) -> datetime:
-    return as_utc(call.at) if call.at else _NEVER
-
-
-def _call_line(call: FailedCall, now: datetime) -> str:
-    parts = [absolute(call.at, now) if call.at else "time unknown"]
-    if call.callee_number:
-        callee = f"to {_readable(call.callee_number)}"
-        if call.partial_match:
-            callee += " (masked)"
-        parts.append(callee)
-    code = " ".join(str(x) for x in (call.sip_code, call.sub_code and f"({call.sub_code})") if x)
-    if code:
-        parts.append(code)
-    if call.correlation_id:
-        parts.append(call.correlation_id)
-    return " · ".join(parts)
-
-
 # --- part 3: what to do ------------------------------------------------------------------------------
 
 
@@ -451,17 +462,18 @@ def _todo_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardElement]:
         parts.append(names)
     for i, action in enumerate(d.actions):
         first = names if i == 0 else None
-        parts += _action_block(action, fit, names=first, filed_below=_is_filing(action, d))
+        filed_below = support_words(d.support_request.to)[0] if _is_filing(action, d) else None
+        parts += _action_block(action, fit, names=first, filed_below=filed_below)
     if not parts:
         return []
-    return [heading("What to do"), *[p for p in parts if p is not None]]
+    return [heading(TODO), *[p for p in parts if p is not None]]
 
 
-def _wait_phrase(d: Diagnosis, now: datetime) -> str | None:
+def _wait_phrase(d: Diagnosis, ctx: CardContext) -> str | None:
     """'Tue 14:00 UTC (in 41 hours)': when waiting is over, if the diagnosis says."""
     if not d.recheck_at:
         return None
-    return f"{absolute(d.recheck_at, now)} ({relative(d.recheck_at, now)})"
+    return f"{absolute(d.recheck_at, ctx.now, ctx.time_zone)} ({relative(d.recheck_at, ctx.now)})"
 
 
 def _wait_block(d: Diagnosis, ctx: CardContext) -> Container:
@@ -469,9 +481,9 @@ def _wait_block(d: Diagnosis, ctx: CardContext) -> Container:
     if d.recheck_at is None:
         line = "Wait, then press Re-check. Nothing else speeds this up."
     elif as_utc(d.recheck_at) > as_utc(ctx.now):
-        line = f"Wait until {_wait_phrase(d, ctx.now)}, then press Re-check."
+        line = f"Wait until {_wait_phrase(d, ctx)}, then press Re-check."
     else:
-        ended = f"{relative(d.recheck_at, ctx.now)} ({absolute(d.recheck_at, ctx.now)})"
+        ended = f"{relative(d.recheck_at, ctx.now)} ({absolute(d.recheck_at, ctx.now, ctx.time_zone)})"
         line = f"The wait ended {ended}: press Re-check now."
     return Container(style="warning", spacing="Small", items=[text(line, weight="Bolder")])
 
@@ -492,16 +504,36 @@ def _names_to_act_on(d: Diagnosis) -> Container | None:
 
 
 def _is_filing(action: Action, d: Diagnosis) -> bool:
-    """True for the action whose steps ARE filing the support request: shown once, in part 4."""
+    """True for the action that IS filing the support request: its steps are the request's, or it
+    links to where the request is filed. Shown once, in part 4."""
     sr = d.support_request
-    return bool(sr and action.steps and all(step in sr.how_to_file for step in action.steps))
+    if not sr or not action.steps:
+        return False
+    return all(step in sr.how_to_file for step in action.steps) or any(
+        link.get("url") == sr.url for link in action.links
+    )
+
+
+def _how_to_file(d: Diagnosis) -> list[str]:
+    """The filing steps: the request's own, or the filing action's where the playbook says more."""
+    sr = d.support_request
+    steps = list(sr.how_to_file) if sr else []
+    for action in d.actions:
+        if _is_filing(action, d) and len(action.steps) > len(steps):
+            steps = list(action.steps)
+    return steps
 
 
 def _action_block(
-    action: Action, fit: Fit, *, names: CardElement | None = None, filed_below: bool = False
+    action: Action,
+    fit: Fit,
+    *,
+    names: CardElement | None = None,
+    filed_below: str | None = None,
 ) -> list[CardElement | None]:
     """Title, warnings BEFORE the steps (read before starting), the names to act on, steps, notes."""
-    parts: list[CardElement | None] = [text(action.title, weight="Bolder", spacing="Medium")]
+    title = None if action.title.casefold() == TODO.casefold() else action.title  # said by the heading
+    parts: list[CardElement | None] = [text(title, weight="Bolder", spacing="Medium") if title else None]
     if action.warnings:
         parts.append(
             Container(
@@ -515,9 +547,7 @@ def _action_block(
     parts.append(names)
     if filed_below:
         parts.append(
-            text(
-                "How to file it and the filled-in request: Microsoft support request, below.", spacing="Small"
-            )
+            text(f"How to file it and the filled-in request: {filed_below}, below.", spacing="Small")
         )
     else:
         steps = [clip(readable_numbers(step), fit.clip) for step in action.steps]
@@ -526,24 +556,39 @@ def _action_block(
         text(clip(readable_numbers(note), fit.clip), subtle=True, spacing="Small") for note in action.notes
     ]
     if not filed_below:  # the support request part has its own admin center button
-        parts.append(
-            link_buttons((link.get("title") or "Open", link.get("url", "")) for link in action.links)
-        )
+        parts.append(link_buttons(_link_titles(action.links)))
     return parts
 
 
-# --- part 4: Microsoft support request ---------------------------------------------------------------
+def _link_titles(links: list[dict[str, str]]) -> list[tuple[str, str]]:
+    """(title, url) once each; links that share a title are told apart by their page's code
+    ('Microsoft: 403 codes', 'Microsoft: 500 codes'): two buttons with one name are a puzzle."""
+    pairs = list(dict.fromkeys((link.get("title") or "Open", link.get("url", "")) for link in links))
+    titles = [title for title, _ in pairs]
+    out = []
+    for title, url in pairs:
+        tail = url.rstrip("/").rsplit("-", 1)[-1]
+        if titles.count(title) > 1 and tail.isdigit():
+            title = f"{title.split(':')[0]}: {tail} codes" if ":" in title else f"{title} ({tail})"
+        out.append((title, url))
+    return out
+
+
+# --- part 4: the support request to Microsoft or 8x8 -------------------------------------------------
 
 
 def _support_part(d: Diagnosis, fit: Fit) -> list[CardElement]:
-    """The filled-in request: copyable (CodeBlock), editable (Input.Text), and how to file it."""
+    """The filled-in request to whoever must act: copyable (CodeBlock), editable (Input.Text), and
+    how to file it, under a heading and button that say whose request it is."""
     sr = d.support_request
     if not sr:
         return []
+    title, intro, button = support_words(sr.to)
     hidden: list[CardElement | None] = []
-    if sr.how_to_file:
+    steps = _how_to_file(d)
+    if steps:
         hidden.append(text("How to file it", weight="Bolder"))
-        hidden += numbered([clip(step, fit.clip) for step in sr.how_to_file], compact=fit.compact_steps)
+        hidden += numbered([clip(step, fit.clip) for step in steps], compact=fit.compact_steps)
     hidden += [
         text("Description", weight="Bolder", spacing="Medium"),
         CodeBlock(
@@ -560,14 +605,10 @@ def _support_part(d: Diagnosis, fit: Fit) -> list[CardElement]:
         ),
     ]
     show = ToggleVisibilityAction(title="Show request text", target_elements=[SUPPORT_ID])
-    admin = OpenUrlAction(title="Open Microsoft 365 admin center", url=sr.url)
+    admin = OpenUrlAction(title=button, url=sr.url)
     return [
-        heading("Microsoft support request"),
-        text(
-            "If the steps above do not fix it, only Microsoft can. The request is filled in with this case's "
-            "evidence; the account owner files it.",
-            spacing="Small",
-        ),
+        heading(title),
+        text(intro, spacing="Small"),
         facts([("Subject", sr.title)], spacing="Small"),
         ActionSet(actions=[show, admin], spacing="Small"),
         Container(id=SUPPORT_ID, is_visible=False, items=[h for h in hidden if h is not None]),
@@ -580,7 +621,7 @@ def _support_part(d: Diagnosis, fit: Fit) -> list[CardElement]:
 def _footer(d: Diagnosis, ctx: CardContext) -> CardElement:
     checked = ctx.last_checked or d.checked_at or ctx.now
     source = "Demo data" if _is_demo(d, ctx) else "Live data"
-    line = [f"Last checked {when(checked, ctx.now)}", source]
+    line = [f"Last checked {when(checked, ctx.now, ctx.time_zone)}", source]
     if ctx.case_id:
         line.append(f"Case {ctx.case_id}")
     return text(" · ".join(line), size="Small", subtle=True, separator=True, spacing="Medium")

@@ -30,6 +30,8 @@ from microsoft_teams.cards.core import (
     TextWeight,
 )
 
+from bot.diagnosis.phone import international
+
 __all__ = [
     "CARD_SCHEMA",
     "CONTAINER_STYLES",
@@ -236,3 +238,8 @@ def to_dict(adaptive_card: AdaptiveCard) -> dict[str, Any]:
 
 def _container_style(style: str) -> ContainerStyle:
     return style if style in CONTAINER_STYLES else "default"  # type: ignore[return-value]
+
+
+def readable_number(number: str | None) -> str | None:
+    """A number as people read it (`+1 425-555-0102`); JSON keeps E.164. Masked ones stay as sent."""
+    return (international(number) or number) if number else number

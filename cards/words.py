@@ -21,6 +21,7 @@ __all__ = [
     "plain_summary",
     "problem_label",
     "severity",
+    "support_words",
 ]
 
 WAIT_CAUSES: frozenset[str] = frozenset({"sync-too-recent", "gateway-activation-pending"})
@@ -28,7 +29,7 @@ GOOD_CAUSES: frozenset[str] = frozenset({"no-failure-found"})
 
 FAULT, WAIT, GOOD = "attention", "warning", "good"
 
-_PROBLEMS = {"inbound-calls": "Inbound calls", "sync-error": "Sync error"}
+_PROBLEMS = {"inbound-calls": "Inbound calls", "outbound-calls": "Outbound calls", "sync-error": "Sync error"}
 
 _CAUSES = {
     "sync-too-recent": "the first complete sync finished less than 72 hours ago",
@@ -40,6 +41,19 @@ _CAUSES = {
     "no-failure-found": "nothing is wrong",
     "gateway-activation-pending": "Microsoft is still activating 8x8's voice routing domains",
     "gateway-activation-failed": "Microsoft's activation of 8x8's voice routing domains failed",
+    "calling-plan-conflict": "the user also holds a Microsoft Calling Plan, and 8x8 does not sync such users",
+    "enterprise-voice-disabled": "the user is not Enterprise Voice enabled",
+    # the call-log causes: also the labels of the per-cause counts ("3 calls: …")
+    "not-signed-in": "no Teams client of the user was signed in",
+    "caller-blocked": "the tenant's inbound call blocking rejected the callers",
+    "unanswered-no-voicemail": "unanswered calls had nowhere to go: voicemail is off by policy",
+    "media-failure": "calls were set up but no audio could flow",
+    "carrier-side-failure": "8x8's side rejected or failed the calls",
+    "unrecognised-failure": "calls failed with codes Voice Doctor does not know",
+    "pstn-not-allowed": "the user may not call phone numbers",
+    "no-voice-route": "no voice route matches the dialled numbers",
+    "international-not-allowed": "the user may call domestic numbers only",
+    "gateway-unreachable": "Microsoft could not reach 8x8's SBC",
 }
 
 _SYNC_HISTORY = "the 8x8 Voice for Teams admin portal, Sync Now > Show Sync History"
@@ -51,6 +65,35 @@ _DECIDED_BY = {
     "no-phone-license": "the user's licences in the Microsoft 365 admin center",
     "gateway-activation-pending": f"when the PSTN Gateway error first appeared ({_SYNC_HISTORY})",
     "gateway-activation-failed": f"when the PSTN Gateway error first appeared ({_SYNC_HISTORY})",
+    "calling-plan-conflict": "the user's licences in the Microsoft 365 admin center",
+    "enterprise-voice-disabled": "the user's page in the Teams admin center (Users)",
+    "not-signed-in": "whether the user was signed in to Teams on a computer or phone when the calls came",
+    "caller-blocked": "the tenant's blocked number patterns (PowerShell: Get-CsInboundBlockedNumberPattern)",
+    "unanswered-no-voicemail": "the user's voicemail settings in 8x8 and their Teams calling policy",
+    "pstn-not-allowed": "the calling and voice routing policies of the user (Teams admin center > Users)",
+    "international-not-allowed": "the calling and voice routing policies of the user (Teams admin center > Users)",
+    "no-voice-route": "the user's voice routing policy and its routes (PowerShell: Get-CsOnlineVoiceRoute)",
+    "gateway-unreachable": "8x8 Support, with the trunk name, the call times and the correlation ids",
+    "carrier-side-failure": "8x8 Support, with the call times and the correlation ids",
+    "media-failure": "the network path for Teams media (firewall, ports) and 8x8's SBC media settings",
+    "unrecognised-failure": "Microsoft's list of Direct Routing SIP and Microsoft response codes",
+}
+
+# The support request part, by whom it goes to: its heading, what it is, and its button.
+_SUPPORT = {
+    "microsoft": (
+        "Microsoft support request",
+        "If the steps above do not fix it, only Microsoft can. The request is filled in with this case's "
+        "evidence; the account owner files it.",
+        "Open Microsoft 365 admin center",
+    ),
+    "8x8": (
+        "8x8 support request",
+        "8x8 must look at this: the failure is on 8x8's side of the line, or only 8x8 can see it. The request "
+        "is filled in with the call times, numbers, codes and correlation ids; whoever manages your 8x8 "
+        "account sends it.",
+        "Open 8x8 Support",
+    ),
 }
 
 _CONFIDENCE = {
@@ -85,7 +128,24 @@ _PLAIN = {
         "The company's phone setup is still being finished by Microsoft. Calls should work once it is done."
     ),
     "gateway-activation-failed": "The company's phone setup did not finish and needs your helpdesk.",
+    "calling-plan-conflict": "Your account has a second phone plan that gets in the way of the company's phone service.",
+    "enterprise-voice-disabled": "Your Teams account is not switched on for phone calls.",
+    "not-signed-in": "Calls could not ring because Teams was not signed in on any of your devices.",
+    "caller-blocked": "Some calls were blocked before they reached you: the company blocks those numbers.",
+    "unanswered-no-voicemail": "Calls you did not answer had nowhere to go, because voicemail is off in Teams.",
+    "media-failure": "Calls connected, but no sound could get through.",
+    "carrier-side-failure": "Calls failed on the phone company's side of the line, not in Teams.",
+    "unrecognised-failure": "Calls failed for a reason I could not recognise.",
+    "pstn-not-allowed": "Your Teams account is not allowed to call phone numbers.",
+    "no-voice-route": "Teams does not know where to send the numbers you dial.",
+    "international-not-allowed": "Your account may only call numbers in your own country.",
+    "gateway-unreachable": "Teams could not reach the phone company's system.",
 }
+
+# What happens next, where the usual "your helpdesk can fix this" would be wrong or too vague.
+_SELF_FIX: frozenset[str] = frozenset({"not-signed-in"})  # the person affected fixes it; nobody else acts
+_VIA_8X8: frozenset[str] = frozenset({"carrier-side-failure", "gateway-unreachable", "media-failure"})
+_RECENT_CALLS = "new calls can take a few hours to show up here"
 
 
 def problem_label(problem: str) -> str:
@@ -103,6 +163,11 @@ def decided_by(cause: str) -> str | None:
     return _DECIDED_BY.get(cause)
 
 
+def support_words(to: str) -> tuple[str, str, str]:
+    """(heading, what it is, button title) for a support request to Microsoft or 8x8."""
+    return _SUPPORT.get(to, _SUPPORT["microsoft"])
+
+
 def confidence_words(confidence: str) -> str:
     return _CONFIDENCE.get(confidence, confidence.capitalize())
 
@@ -117,7 +182,7 @@ def severity(cause: str) -> str:
 
 
 def plain_summary(cause: str) -> str:
-    return _PLAIN.get(cause, "Something is wrong with how your calls reach Teams.")
+    return _PLAIN.get(cause, "Something is wrong with your Teams calls.")
 
 
 def plain_next(cause: str, *, helpdesk_notified: bool, wait_until: str | None) -> str:
@@ -128,6 +193,16 @@ def plain_next(cause: str, *, helpdesk_notified: bool, wait_until: str | None) -
         if helpdesk_notified:
             return "I have sent what I checked to your helpdesk. If a call fails again, note the time and tell them."
         return "If a call fails again, note the time and tell your helpdesk."
+    if cause in _SELF_FIX:
+        told = " Your helpdesk has a copy, in case it keeps happening." if helpdesk_notified else ""
+        return (
+            "You can fix this yourself; nobody else needs to act. After a test call, press Check again "
+            f"({_RECENT_CALLS}).{told}"
+        )
+    if cause in _VIA_8X8:
+        if helpdesk_notified:
+            return "I have sent the details to your helpdesk. They will take it up with 8x8; you do not need to do anything."
+        return "Your helpdesk needs to take this up with 8x8. Forward them this message; you do not need to do anything else."
     if helpdesk_notified:
         return "I have sent the details to your helpdesk. They can fix this; you do not need to do anything."
     return "Your helpdesk can fix this. Forward them this message; you do not need to do anything else."

@@ -20,11 +20,14 @@ from botbuilder.schema.teams import (
 from bot.case_service import CaseRecord
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError, SourceError
+from bot.diagnosis.model import CALL_PROBLEMS, PROBLEMS
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
-from dialogs.services import caller_id, caller_name, conversation_kind, send_card, tenant_of
+from cards.words import problem_label
+from dialogs.intents import problem_named
+from dialogs.services import caller_id, caller_name, conversation_kind, reader_time_zone, send_card, tenant_of
 
 if TYPE_CHECKING:
     from bot.teams_bot import VoiceDoctorBot
@@ -89,9 +92,9 @@ async def _recheck(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) 
 
 async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data: dict[str, Any]) -> dict:
     """A card whose case is unknown here (another store, an old card): diagnose again from its data."""
-    problem = data.get("problem") if data.get("problem") in ("inbound-calls", "sync-error") else None
+    problem = data.get("problem") if data.get("problem") in PROBLEMS else None
     user_id = data.get("userId") if isinstance(data.get("userId"), str) else None
-    if problem is None or (problem == "inbound-calls" and not user_id):
+    if problem is None or (problem in CALL_PROBLEMS and not user_id):
         return _gone()
     allowed = (
         await bot.services.access.is_helpdesk(caller_id(context))
@@ -100,7 +103,11 @@ async def _recheck_without_case(bot: VoiceDoctorBot, context: TurnContext, data:
     )
     if not allowed:
         raise _Refused(await bot.presenter.refusal(context, problem))
-    request = DiagnosisRequest(problem=problem, user_id=user_id if problem == "inbound-calls" else None)
+    request = DiagnosisRequest(
+        problem=problem,
+        user_id=user_id if problem in CALL_PROBLEMS else None,
+        time_zone=reader_time_zone(context.activity),
+    )
     return await bot.presenter.case_card(context, await _diagnose_as_case(bot, context, request))
 
 
@@ -150,11 +157,12 @@ async def _resolve(bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord) 
     if not await bot.services.access.is_helpdesk(caller_id(context)):
         raise _Refused(await bot.presenter.refusal(context, case.diagnosis.problem))
     await bot.services.cases.resolve(case, caller_name(context))
+    still = "calls out still fail" if case.diagnosis.problem == "outbound-calls" else "calls still don't ring"
     await _notify_reporter(
         bot,
         context,
         case,
-        f"{caller_name(context)} marked your calling problem as resolved. If calls still don't ring, tell me again.",
+        f"{caller_name(context)} marked your calling problem as resolved. If {still}, tell me again.",
     )
     if any(r.get("kind") == "helpdesk" for r in case.references) and case.self_report:
         return bot.presenter.helpdesk_card(context, case)
@@ -255,8 +263,10 @@ async def extension_query(bot: VoiceDoctorBot, context: TurnContext, query) -> M
             parameter.value, str
         ):
             text = parameter.value.strip()
+    problem, text = problem_named(text)  # "alex outbound": Alex's outbound calls
+    problem = problem or "inbound-calls"
     if not text:
-        return _extension_message("Type a name, e-mail or phone number.")
+        return _extension_message("Type a name, e-mail or phone number (add “outbound” for calls out).")
     try:
         users = await bot.services.engine.find_users(text[:200])
     except (InputError, SourceError) as error:
@@ -265,11 +275,12 @@ async def extension_query(bot: VoiceDoctorBot, context: TurnContext, query) -> M
         return _extension_message(f"No one matches “{text[:60]}”.")
     attachments = []
     for user in users[:MAX_EXTENSION_RESULTS]:
-        preview = CardFactory.thumbnail_card(_thumbnail(user.display_name, user.user_principal_name))
+        subtitle = f"{user.user_principal_name} · {problem_label(problem).lower()}"
+        preview = CardFactory.thumbnail_card(_thumbnail(user.display_name, subtitle))
         attachment = MessagingExtensionAttachment(
             content_type=preview.content_type, content=preview.content, preview=preview
         )
-        preview.content.tap = _tap({"userId": user.id})
+        preview.content.tap = _tap({"userId": user.id, "problem": problem})
         attachments.append(attachment)
     return MessagingExtensionResponse(
         compose_extension=MessagingExtensionResult(
@@ -286,7 +297,9 @@ async def extension_select(
         return _extension_message("Pick a person from the list.")
     if not await bot.services.access.may_diagnose(caller_id(context), user_id):
         return _extension_message("Diagnosing others is for the helpdesk and Teams admins.")
-    case = await _diagnose_as_case(bot, context, DiagnosisRequest(problem="inbound-calls", user_id=user_id))
+    problem = value.get("problem") if value.get("problem") in CALL_PROBLEMS else "inbound-calls"
+    request = DiagnosisRequest(problem=problem, user_id=user_id, time_zone=reader_time_zone(context.activity))
+    case = await _diagnose_as_case(bot, context, request)
     ctx = bot.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at)
     card = CardFactory.adaptive_card(result_card(case.diagnosis, ctx))
     attachment = MessagingExtensionAttachment(content_type=card.content_type, content=card.content)

@@ -35,7 +35,7 @@ from cards.conversation import (
 )
 from dialogs.intents import could_be_a_person
 from dialogs.presenter import Presenter
-from dialogs.services import ConversationServices, caller_id, card_message, send_card
+from dialogs.services import ConversationServices, caller_id, card_message, reader_time_zone, send_card
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -173,8 +173,13 @@ class DiagnoseDialog(ComponentDialog):
             first_sync_at=_parse_time(options.get("firstSyncAt")),
             eightbyeight_number=options.get("number8x8"),
             named_number=options.get("namedNumber"),
+            since=_since(options),
+            time_zone=reader_time_zone(context.activity),
         )
-        diagnosis, progress_id = await self.presenter.diagnose(context, request)
+        try:
+            diagnosis, progress_id = await self.presenter.diagnose(context, request)
+        except InputError:  # what was asked cannot be checked as it stands: the progress card said why
+            return await step.end_dialog(None)
         question = self._question_for(diagnosis, options)
         if question is None:
             await self.presenter.present(
@@ -244,6 +249,12 @@ def _first_sync_from(value: dict, text: str, now: datetime) -> str | None:
     if choice in FIRST_SYNC_AGO:
         return (now - FIRST_SYNC_AGO[choice]).isoformat()
     return None  # "don't know": keep both possible causes
+
+
+def _since(options: dict) -> timedelta | None:
+    """The call-log period asked about in chat (dialog state keeps it as seconds); None: 7 days."""
+    seconds = options.get("since")
+    return timedelta(seconds=seconds) if isinstance(seconds, int) and seconds > 0 else None
 
 
 def _parse_time(value: Any) -> datetime | None:

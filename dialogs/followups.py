@@ -70,8 +70,11 @@ class FollowUps:
         if kind == "helpdesk":
             return self.presenter.helpdesk_card(context, record)
         if kind == "reporter":
-            ctx = self.services.card_context(
-                context, case_id=record.id, last_checked=record.diagnosis.checked_at
+            ctx = self.services.card_context(  # a proactive turn carries no zone: the reporter's, kept
+                context,
+                case_id=record.id,
+                last_checked=record.diagnosis.checked_at,
+                time_zone=(record.request or {}).get("timeZone"),
             )
             notified = any(r.get("kind") == "helpdesk" for r in record.references)
             return self_report_card(record.diagnosis, ctx, helpdesk_notified=notified)

@@ -8,15 +8,19 @@ page of portal text, or use the commands of the help card. `recognise` turns any
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot.diagnosis.phone import looks_like_phone
 from bot.diagnosis.portal_text import infer_problem, looks_like_portal_text
+from bot.diagnosis.times import parse_duration
 
 MAX_COMMAND_CHARS = 500  # longer text is only ever read as pasted portal text
 
 INBOUND = "inbound-calls"
+OUTBOUND = "outbound-calls"
 SYNC = "sync-error"
+MAX_PERIOD = timedelta(days=90)  # Graph's longest call-log window: a longer period is read as this
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Intent:
     problem: str | None = None
     user: str | None = None  # who is affected, as typed ("adele@contoso.com", "+1 425…", "Adele Vance", "me")
     text: str | None = None  # pasted portal text
+    since: timedelta | None = None  # the call-log period named ("in the last 48 hours"); None: 7 days
 
 
 _CANCEL = re.compile(r"^(cancel|stop|start over|restart|reset|never ?mind|quit|abort)[.!]*$", re.I)
@@ -78,6 +83,9 @@ def recognise(text: str) -> Intent:
     ):
         if pattern.match(line):
             return Intent(kind)
+    rest, since = take_period(line)
+    if since is not None:
+        return _with_period(recognise(rest), since)
 
     command = _CHECK_CALLS.match(line)
     if command:
@@ -86,6 +94,9 @@ def recognise(text: str) -> Intent:
         return Intent("diagnose", problem=SYNC, user=mentioned_user(line))
     if looks_like_portal_text(text) and infer_problem(text):
         return Intent("paste", problem=infer_problem(text), text=text)
+    outbound = _outbound(line)
+    if outbound is not None:
+        return outbound
     if _SYNC_WORDS.search(line):
         return Intent("diagnose", problem=SYNC, user=mentioned_user(line))
     if _CALL_WORDS.search(line):
@@ -174,3 +185,115 @@ def could_be_a_person(text: str) -> bool:
     if len(words) > 4 or not all(_NAME_WORD.match(word) for word in words):
         return False
     return not any(word.lower().rstrip(".") in _NOT_NAME_WORDS for word in words)
+# --- outbound calls ------------------------------------------------------------------------------------
+
+_CHECK_OUTBOUND = re.compile(
+    r"^(check|diagnose|test|troubleshoot)\s+(outbound|outgoing)\s+(calls?|calling)"
+    r"(\s+(for|of|from|by)\s+(?P<user>.+?))?[.!?]*$",
+    re.I,
+)
+_OUTBOUND_WORDS = re.compile(
+    r"\b(outbound|outgoing)\b"
+    r"|\bcall(s|ing)?\s+out\b"  # "I can't call out", "calling out fails"
+    r"|\bdial[ -]?pad\b|\bkeypad\b"  # "dial pad missing", "my dial pad is gone"
+    r"|\b(can'?t|cannot|can not|unable to|couldn'?t|not able to)\s+(make|place|dial)\b"  # "I can't make calls"
+    # "I can't call +44 20 7946 0000", "can't phone anyone": not "they can't call me" (that is inbound)
+    r"|\b(can'?t|cannot|can not|unable to|couldn'?t|not able to)\s+(call|phone|ring)\s+"
+    r"(anyone|anybody|any numbers?|external|outside|abroad|\+?\d)",
+    re.I,
+)
+# Whom an outbound request is about. Not any number it names: "I can't call +44 20 7946 0000" names
+# the number dialled. A number counts only after "for", "of" or "from".
+_OUTBOUND_FOR = re.compile(r"\b(?:for|of|from)\s+(?P<who>(?:tel:)?\+?\d[\d \t().\-]{6,20}\d)")
+
+
+def _outbound(line: str) -> Intent | None:
+    """'check outbound calls for <user>', or outbound words in a sentence ("I can't call out",
+    "dial pad missing", "my dial pad is gone"); None when the line is not about calling out."""
+    command = _CHECK_OUTBOUND.match(line)
+    if command:
+        return _about_user(OUTBOUND, command.group("user"))
+    if not _OUTBOUND_WORDS.search(line):
+        return None
+    user = _outbound_user(line)
+    if user is None and _SELF.search(line):
+        return Intent("self-report", problem=OUTBOUND, user="me")
+    return Intent("diagnose", problem=OUTBOUND, user=user)
+
+
+def _outbound_user(line: str) -> str | None:
+    for pattern in (_EMAIL, _GUID):
+        found = pattern.search(line)
+        if found:
+            return found.group(0).rstrip(".")
+    number = _OUTBOUND_FOR.search(line)
+    if number and looks_like_phone(number.group("who")):
+        return number.group("who").strip()
+    named = _FOR_NAME.search(line)
+    return named.group("name").rstrip(".") if named else None
+
+
+# --- the period asked about ------------------------------------------------------------------------------
+
+_AMOUNT = r"(?P<n{0}>\d{{1,3}}|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fourteen)"
+_UNIT = r"(?P<unit{0}>h|hrs?|hours?|d|days?|w|wks?|weeks?|months?)"
+_PERIOD = re.compile(
+    r"(?:,\s*)?\b(?:"
+    r"(?:(?:in|for|over|during|within)\s+)?(?:the\s+)?(?:last|past)\s+"
+    + f"(?:{_AMOUNT.format(1)}\\s*)?{_UNIT.format(1)}"
+    + r"|(?:since|for)\s+"
+    + f"{_AMOUNT.format(2)}\\s*{_UNIT.format(2)}"
+    + r"(?:\s+ago)?"
+    r"|(?P<yesterday>since yesterday)"
+    r")\b",
+    re.I,
+)
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fourteen": 14,
+}  # fmt: skip
+
+
+def take_period(line: str) -> tuple[str, timedelta | None]:
+    """The call-log period a message names, and the message without it:
+    "check outbound calls for alex in the last 48 hours" -> ("check outbound calls for alex", 48 h).
+    "since 2 days", "for the past week", "over the last 3 days", "since yesterday" (48 h: all of
+    yesterday) work too; more than 90 days is read as 90 days (Microsoft keeps no more)."""
+    found = _PERIOD.search(line)
+    if found is None:
+        return line, None
+    if found.group("yesterday"):
+        since: timedelta | None = timedelta(days=2)
+    else:
+        raw = (found.group("n1") or found.group("n2") or "1").lower()
+        amount = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+        unit = (found.group("unit1") or found.group("unit2")).lower()
+        since = timedelta(days=30 * amount) if unit.startswith("month") else parse_duration(f"{amount}{unit}")
+    if since is None:  # "the last 0 days"
+        return line, None
+    rest = " ".join((line[: found.start()] + " " + line[found.end() :]).split()).strip(" ,")
+    return rest, min(since, MAX_PERIOD)
+
+
+def _with_period(intent: Intent, since: timedelta) -> Intent:
+    """The period goes with a request about calls; anything else ignores it."""
+    if intent.kind in ("diagnose", "self-report") and intent.problem in (INBOUND, OUTBOUND):
+        return replace(intent, since=since)
+    return intent
+
+
+# --- the problem named in a search box --------------------------------------------------------------------
+
+_PROBLEM_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (OUTBOUND, re.compile(r"\b(outbound|outgoing)(\s+calls?)?\b|\bcalls?\s+out\b|\bdial[ -]?pad\b", re.I)),
+    (INBOUND, re.compile(r"\b(inbound|incoming)(\s+calls?)?\b", re.I)),
+)
+
+
+def problem_named(text: str) -> tuple[str | None, str]:
+    """The call problem a short query names, and the query without it: "alex outbound" ->
+    ("outbound-calls", "alex"); (None, text) when it names none (the message extension's search)."""
+    for problem, words in _PROBLEM_WORDS:
+        if words.search(text):
+            return problem, " ".join(words.sub(" ", text).split())
+    return None, text

@@ -8,7 +8,6 @@ follow-ups present a diagnosis the same way.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -24,6 +23,7 @@ from dialogs.services import (
     ConversationServices,
     caller_id,
     card_message,
+    reader_time_zone,
     run_with_progress,
     send_card,
     tenant_of,
@@ -107,9 +107,12 @@ class Presenter:
         await self.services.cases.add_reference(case, reference_of(context), activity_id, "reporter")
 
     def helpdesk_card(self, context: TurnContext, case: CaseRecord) -> dict:
-        ctx = replace(
-            self.services.card_context(context, case_id=case.id, last_checked=case.diagnosis.checked_at),
+        ctx = self.services.card_context(
+            context,
+            case_id=case.id,
+            last_checked=case.diagnosis.checked_at,
             conversation="channel",  # it is the helpdesk channel's card, wherever it is rebuilt
+            time_zone=None,  # read by many, rebuilt by whoever clicks: UTC, said as such
         )
         return helpdesk_report_card(
             case.diagnosis,
@@ -160,6 +163,9 @@ class Presenter:
 
     async def recheck(self, context: TurnContext, case: CaseRecord) -> dict:
         request = request_from_json(case.request)
+        request.time_zone = (
+            reader_time_zone(context.activity) or request.time_zone
+        )  # "today" is the clicker's
         diagnosis = await self.services.engine.diagnose(request)
         await self.services.cases.record_check(case, diagnosis)
         if context.activity.conversation and any(
@@ -187,6 +193,7 @@ class Presenter:
         return self.refusal_card(problem)
 
     def refusal_card(self, problem: str | None) -> dict:
+        own = "“I can't call out”" if problem == "outbound-calls" else "“my calls don't ring”"
         if problem == "sync-error":
             return notice_card(
                 "Only the helpdesk can check the sync",
@@ -197,7 +204,7 @@ class Presenter:
         return notice_card(
             "I can only check your own calls",
             "Checking someone else's calls is for the helpdesk and Teams admins. "
-            "Type “my calls don't ring” to check yours, or ask your helpdesk.",
+            f"Type {own} to check yours, or ask your helpdesk.",
             style="warning",
         )
 

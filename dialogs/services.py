@@ -20,9 +20,12 @@ from bot.access import Access
 from bot.case_service import CaseService
 from bot.config import Settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
+from bot.diagnosis.errors import InputError
 from bot.diagnosis.model import Check, Diagnosis
 from cards.context import CardContext
+from cards.conversation import notice_card
 from cards.diagnosis import progress_card
+from cards.time import reader_zone
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -39,12 +42,10 @@ class ConversationServices:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def card_context(self, context: TurnContext, **kwargs) -> CardContext:
-        return CardContext(
-            now=self.clock(),
-            conversation=conversation_kind(context.activity),
-            data_source=self.data_source,
-            **kwargs,
-        )
+        """The card's context for this turn: the clock, the conversation, the reader's time zone."""
+        kwargs.setdefault("time_zone", reader_time_zone(context.activity))
+        kwargs.setdefault("conversation", conversation_kind(context.activity))
+        return CardContext(now=self.clock(), data_source=self.data_source, **kwargs)
 
 
 def conversation_kind(activity: Activity) -> str:
@@ -64,6 +65,24 @@ class CardAttachment(Attachment):
 
     def __deepcopy__(self, memo: dict) -> CardAttachment:
         return self
+
+
+def reader_time_zone(activity: Activity) -> str | None:
+    """The sender's IANA time zone, as Teams sends it: the activity's `localTimezone`, else the
+    `clientInfo` entity's `timezone`. None when neither names a zone this machine knows (cards then
+    show UTC and say so)."""
+    candidates = [getattr(activity, "local_timezone", None)]
+    for entity in activity.entities or []:
+        if isinstance(entity, dict):
+            kind, extra = entity.get("type"), entity
+        else:  # botbuilder keeps the keys its model does not name in `additional_properties`
+            kind, extra = getattr(entity, "type", None), getattr(entity, "additional_properties", None) or {}
+        if kind == "clientInfo":
+            candidates.append(extra.get("timezone"))
+    for name in candidates:
+        if isinstance(name, str) and reader_zone(name) is not UTC:
+            return name
+    return None
 
 
 def caller_id(context: TurnContext) -> str | None:
@@ -128,7 +147,8 @@ async def run_with_progress(
     """Diagnose, showing progress in one card updated in place; return the diagnosis and that card's id.
 
     If the progress card cannot be updated (an old client, a connector hiccup), the result is simply
-    sent as a new message by the caller: nothing the user needs is lost.
+    sent as a new message by the caller: nothing the user needs is lost. Input the engine refuses
+    (InputError) replaces the progress card with the reason, then is raised for the caller to stop.
     """
     problem = request.problem or "inbound-calls"
     planned = [
@@ -140,7 +160,15 @@ async def run_with_progress(
         context, progress_card(problem, planned, subject_name=subject_name, ctx=ctx)
     )
     tracker = _ProgressTracker(context, progress_id, problem, planned, subject_name, ctx)
-    diagnosis = await services.engine.diagnose(request, on_check=tracker.checked)
+    try:
+        diagnosis = await services.engine.diagnose(request, on_check=tracker.checked)
+    except InputError as error:  # what was asked cannot be checked as it stands: the card says why
+        await tracker.finish()
+        notice = notice_card(
+            "I can't check that", str(error), style="warning", demo=ctx.data_source == "demo"
+        )
+        await (update_card(context, progress_id, notice) if progress_id else send_card(context, notice))
+        raise
     await tracker.finish()
     return diagnosis, progress_id
 

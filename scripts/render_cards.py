@@ -96,8 +96,13 @@ def sample_cards() -> dict[str, dict[str, Any]]:
     channel = CardContext(now=NOW, conversation="channel", case_id="42", data_source="demo")
     out: dict[str, dict[str, Any]] = {}
     for problem, cause in ALL_CAUSES:
-        out[f"diagnosis-{cause}"] = diagnosis_card(with_playbook(sample(problem, cause)), personal)
+        name = f"diagnosis-outbound-{cause}" if problem == "outbound-calls" else f"diagnosis-{cause}"
+        out[name] = diagnosis_card(with_playbook(sample(problem, cause)), personal)
     out["diagnosis-worst-case"] = diagnosis_card(worst_case(), personal)
+    out["diagnosis-worst-case-outbound"] = diagnosis_card(worst_case("outbound-calls"), personal)
+    signed_out = sample("inbound-calls", "not-signed-in")
+    berlin = CardContext(now=NOW, case_id="42", data_source="demo", time_zone="Europe/Berlin")
+    out["self-report-not-signed-in"] = self_report_card(signed_out, berlin, helpdesk_notified=True)
     mismatch = with_playbook(sample("inbound-calls", "number-mismatch"))
     out["result"] = result_card(mismatch, personal)
     out["self-report"] = self_report_card(mismatch, personal, helpdesk_notified=True)

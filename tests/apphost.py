@@ -23,6 +23,7 @@ DEMO_TENANT = "00000000-0000-0000-0000-0000000c0de0"
 BOT = {"id": "28:voice-doctor", "name": "Voice Doctor"}
 MEGAN = {"id": "29:megan-bowen", "name": "Megan Bowen", "aadObjectId": "00000000-0000-0000-0000-00000000a001"}
 ADELE = {"id": "29:adele-vance", "name": "Adele Vance", "aadObjectId": "00000000-0000-0000-0000-00000000a002"}
+ALEX = {"id": "29:alex-wilber", "name": "Alex Wilber", "aadObjectId": "00000000-0000-0000-0000-00000000a010"}
 _ids = itertools.count(1)
 
 

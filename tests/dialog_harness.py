@@ -24,6 +24,9 @@ MEGAN = ChannelAccount(
 ADELE = ChannelAccount(
     id="29:adele-vance", name="Adele Vance", aad_object_id="00000000-0000-0000-0000-00000000a002"
 )
+ALEX = ChannelAccount(  # an ordinary user: no Teams client signed in (inbound), media failures (outbound)
+    id="29:alex-wilber", name="Alex Wilber", aad_object_id="00000000-0000-0000-0000-00000000a010"
+)
 BOT = ChannelAccount(id="28:voice-doctor", name="Voice Doctor")
 
 
@@ -132,10 +135,18 @@ class Harness:
         sender: ChannelAccount = MEGAN,
         conversation: ConversationAccount | None = None,
         entities: list | None = None,
+        local_timezone: str | None = None,
     ) -> Turn:
+        """One message; `local_timezone` is the IANA zone Teams sends for the sender's client."""
         before_sent, before_updated = len(self.adapter.activity_buffer), len(self.adapter.updated_activities)
         activity = self.activity(
-            ActivityTypes.message, sender, conversation, text=text, value=value, entities=entities
+            ActivityTypes.message,
+            sender,
+            conversation,
+            text=text,
+            value=value,
+            entities=entities,
+            local_timezone=local_timezone,
         )
         await self.adapter.receive_activity(activity)
         return Turn(
@@ -149,9 +160,12 @@ class Harness:
         *,
         sender: ChannelAccount = MEGAN,
         conversation: ConversationAccount | None = None,
+        local_timezone: str | None = None,
     ) -> Any:
         """An invoke (Action.Execute, message extension); returns the invoke response body."""
-        activity = self.activity(ActivityTypes.invoke, sender, conversation, name=name, value=value)
+        activity = self.activity(
+            ActivityTypes.invoke, sender, conversation, name=name, value=value, local_timezone=local_timezone
+        )
         await self.adapter.receive_activity(activity)
         responses = [a for a in self.adapter.activity_buffer if a.type == "invokeResponse"]
         assert responses, "no invoke response"

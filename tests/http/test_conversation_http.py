@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.config import load_settings
-from tests.apphost import ADELE, activity, running_app
+from tests.apphost import ADELE, ALEX, activity, running_app
 from tests.cardschema import action_data, assert_valid_card
 
 HELPDESK_CHANNEL = "19:helpdesk-calls@thread.tacv2"
@@ -142,3 +142,71 @@ async def test_two_quick_messages_in_one_chat_both_get_answers(app, connector):
     assert "Teams has a different number" in cards
     assert "voice routing domains" in cards
     assert "something went wrong" not in json.dumps([r.body for r in connector.received]).lower()
+
+
+# --- issue 13: outbound calls and the call timeline ---------------------------------------------------------
+
+
+def final_card(connector) -> dict:
+    """The card that replaced the progress card last (the result, in place)."""
+    return [r for r in connector.received if r.method == "update"][-1].body["attachments"][0]["content"]
+
+
+def helpdesk_post(connector) -> dict:
+    (created,) = [r for r in connector.received if r.method == "create"]
+    return created.body["activity"]["attachments"][0]["content"]
+
+
+async def test_an_outbound_request_in_chat_is_answered_in_the_readers_zone(app, connector):
+    text = "check outbound calls for henriettam@contoso.example in the last 48 hours"
+    await app.post(activity(connector.url, text=text, localTimezone="America/New_York"))
+    await app.settle()
+    progress = next(r for r in connector.received if r.method == "reply" and r.body.get("attachments"))
+    assert "Checking outbound calls" in texts(progress.body["attachments"][0]["content"])
+    card = final_card(connector)
+    assert_valid_card(card)
+    shown = texts(card)
+    assert "Outbound calls · Henrietta Mueller" in shown
+    assert "Newest first, times in America/New_York." in shown and " EST" in shown
+    assert "(2 days)" in shown  # the period typed in chat is the period searched
+    assert "8x8 support request" in shown and "https://support.8x8.com" in shown
+    # Re-check keeps the problem and the period
+    invoke = press(connector.url, "recheck", action_data(card, "recheck")["caseId"], replyToId="activity-2")
+    status, body = await app.post(invoke)
+    rechecked = json.loads(body)["value"]
+    assert status == 200 and "Outbound calls · Henrietta Mueller" in texts(rechecked)
+    assert "(2 days)" in texts(rechecked)
+
+
+@pytest.mark.parametrize(
+    ("said", "problem", "answer"),
+    [
+        ("I can't call out", "outbound calls", "connected but failed because no audio could get through"),
+        ("my calls don't ring", "inbound calls", "could not ring because Teams was not signed in"),
+    ],
+)
+async def test_a_self_report_in_each_direction_reaches_the_helpdesk_channel(
+    app, connector, said, problem, answer
+):
+    await app.post(activity(connector.url, text=said, sender=ALEX))
+    await app.settle()
+    report = helpdesk_post(connector)
+    assert_valid_card(report)
+    assert f"<at>Alex Wilber</at> reported a problem: {problem}" in texts(report)
+    assert "Newest first, times in UTC." in texts(report)  # the channel's card: read by many, in UTC
+    mine = final_card(connector)
+    assert answer in texts(mine) and "What happens next" in texts(mine)
+
+
+async def test_the_reporter_of_a_resolved_outbound_problem_is_told_in_its_words(app, connector):
+    await app.post(activity(connector.url, text="my dial pad is gone", sender=ALEX))
+    await app.settle()
+    case_id = action_data(helpdesk_post(connector), "resolve")["caseId"]
+    channel = {"id": f"{HELPDESK_CHANNEL};messageid=1", "conversationType": "channel", "isGroup": True}
+    status, _ = await app.post(press(connector.url, "resolve", case_id, conversation=channel))
+    assert status == 200
+    await connector.wait_for(
+        lambda received: any(
+            "If calls out still fail, tell me again." in json.dumps(r.body) for r in received
+        )
+    )

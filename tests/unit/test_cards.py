@@ -103,8 +103,9 @@ def test_every_cause_renders_with_the_real_playbook_words(problem: str, cause: s
     assert "{" not in d.title  # every placeholder of the cause's words was filled
 
 
-@pytest.mark.parametrize("problem", ["inbound-calls", "sync-error"])
+@pytest.mark.parametrize("problem", ["inbound-calls", "outbound-calls", "sync-error"])
 def test_worst_case_stays_under_40_kb(problem: str) -> None:
+    """80-character names, 50 failed calls both ways, 20 ended ones, 20 domains, long steps."""
     d = worst_case(problem)
     for name, card in all_builders(d, PERSONAL).items():
         assert_valid_card(card)  # includes len(json.dumps(card)) < 40_000
@@ -123,6 +124,7 @@ def test_worst_case_stays_under_40_kb(problem: str) -> None:
 def test_a_card_over_budget_is_made_leaner_step_by_step() -> None:
     """A long sync reset keeps every word of its steps; only the layout gets simpler."""
     d = worst_case("inbound-calls")
+    d.evidence.ended_calls, d.evidence.cause_counts = [], {}  # 50 failed calls; nothing else in the log
     card = diagnosis_card(d, PERSONAL)
     texts = card_texts(card)
     assert all(f"**{i}.** {step}" in texts for i, step in enumerate(d.actions[0].steps, start=1))

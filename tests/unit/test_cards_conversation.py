@@ -36,16 +36,37 @@ def submits(card: dict[str, Any]) -> list[dict[str, Any]]:
 def test_welcome_and_help_are_valid_and_start_each_problem(ctx: CardContext) -> None:
     for card in (welcome_card(ctx), help_card(ctx)):
         assert_valid_card(card)
-        assert {"vd": "start", "problem": "inbound-calls"} in submits(card)
-        assert {"vd": "start", "problem": "sync-error"} in submits(card)
+        assert submits(card) == [
+            {"vd": "start", "problem": "inbound-calls"},
+            {"vd": "start", "problem": "outbound-calls"},
+            {"vd": "start", "problem": "sync-error"},
+        ]
         assert ("Demo data" in card_texts(card)) == (ctx.data_source == "demo")
 
 
 def test_help_lists_every_command_and_pasting() -> None:
     texts = card_texts(help_card(LIVE))
-    for command in ("check calls for", "check sync", "cases", "set helpdesk channel", "help"):
+    for command in (
+        "check calls for",
+        "check outbound calls for",
+        "in the last 48 hours",
+        "check sync",
+        "cases",
+        "set helpdesk channel",
+        "help",
+    ):
         assert command in texts
     assert "paste the Call Data, Debug Output or Sync History" in texts
+
+
+def test_questions_name_the_outbound_problem() -> None:
+    card = ask_user_card("outbound-calls")
+    assert "Outbound calls" in card_texts(card)
+    assert submits(card) == [{"vd": "answer-user", "problem": "outbound-calls"}]
+    users = [DirectoryUser(id="id-1", user_principal_name="alexw@contoso.com", display_name="Alex Wilber")]
+    assert submits(choose_user_card("outbound-calls", users)) == [
+        {"vd": "pick-user", "problem": "outbound-calls", "userId": "id-1"}
+    ]
 
 
 def test_ask_user_offers_the_people_picker_and_always_a_text_box() -> None:
@@ -130,6 +151,16 @@ def test_cases_rows_can_be_rechecked_and_resolved_in_place() -> None:
     assert "2 open, 1 resolved" in texts
     assert "re-check in 4 hours, Mon 01:00 UTC" in texts
     assert "Demo data" in texts
+
+
+def test_cases_times_are_in_the_readers_zone() -> None:
+    cases = [_case(1, "waiting", recheck_at=NOW + timedelta(hours=4)), _case(0, "open")]
+    cases.append(
+        CaseSummary("o1", "Alex Wilber", "outbound-calls", "media-failure", "No audio", "open", None, NOW)
+    )
+    texts = card_texts(cases_card(cases, CardContext(now=NOW, time_zone="America/New_York")))
+    assert "re-check in 4 hours, Sun 20:00 EST" in texts
+    assert "Outbound calls · updated just now, Sun 16:00 EST" in texts
 
 
 def test_many_cases_stay_under_budget_and_say_how_many_are_hidden() -> None:

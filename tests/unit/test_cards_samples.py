@@ -1,14 +1,25 @@
-"""Realistic diagnoses for the card tests: every cause of both problems, plus a worst case.
+"""Realistic diagnoses for the card tests: every cause of every problem, plus worst cases.
 
-The texts follow the two 8x8 articles (the playbooks fill the same fields in the running bot). Kept in
-a test module of their own so the card tests, and anyone rendering cards to look at them, build the
-same cases. The tests at the bottom keep the samples honest.
+The seed causes (the two 8x8 articles) are written out by hand, their texts following the articles
+(the playbooks fill the same fields in the running bot). Every other cause — the call-log causes of
+issue 13 and the outbound-calls problem — comes from the engine over the embedded demo tenant with a
+fixed clock, so a sample is exactly what the bot would show (its timeline, counts, support request)
+and changes when the domain's words do. Kept in a test module of their own so the card tests, and
+anyone rendering cards to look at them, build the same cases. The tests at the bottom keep the
+samples honest.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
+import pytest
+
+from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.model import (
     CAUSES,
     Action,
@@ -20,6 +31,7 @@ from bot.diagnosis.model import (
     SupportRequest,
 )
 from bot.diagnosis.playbook import load_playbook
+from bot.sources.demo import DemoTenant, demo_users
 
 # Sunday 21:00 UTC: a recheck 41 hours later is "Tue 14:00 UTC".
 NOW = datetime(2026, 11, 22, 21, 0, tzinfo=UTC)
@@ -374,7 +386,41 @@ def sync(cause: str, *, data_source: str = "demo") -> Diagnosis:
     )
 
 
+HAND_MADE: frozenset[tuple[str, str]] = frozenset(
+    [("inbound-calls", cause) for cause in _INBOUND]
+    + [("sync-error", cause) for cause in ("gateway-activation-pending", "gateway-activation-failed")]
+)
+
+
+def demo_user(problem: str, cause: str) -> str:
+    """The demo tenant's user that shows `cause` for `problem` (README's demo table)."""
+    return next(r["user"] for r in demo_users(problem) if r["cause"] == cause)
+
+
+@cache
+def _from_demo(problem: str, cause: str, time_zone: str | None) -> Diagnosis:
+    tenant = DemoTenant.load(lambda: NOW)
+    engine = Engine(
+        tenant.microsoft, tenant.eightbyeight, tenant.portal, data_source="demo", clock=lambda: NOW
+    )
+    request = DiagnosisRequest(problem=problem, user=demo_user(problem, cause), time_zone=time_zone)
+    # A thread of its own: callers may be inside an event loop (async tests) or not.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, engine.diagnose(request)).result()
+
+
+def from_demo(problem: str, cause: str, *, time_zone: str | None = None) -> Diagnosis:
+    """What the engine answers for the demo user of (problem, cause) at NOW; a copy to change freely."""
+    d = copy.deepcopy(_from_demo(problem, cause, time_zone))
+    assert (d.problem, d.cause) == (problem, cause), f"the demo user of {cause} shows {d.cause}"
+    return d
+
+
 def sample(problem: str, cause: str, *, data_source: str = "demo") -> Diagnosis:
+    if (problem, cause) not in HAND_MADE:
+        d = from_demo(problem, cause)
+        d.data_source = data_source  # type: ignore[assignment]
+        return d
     return (
         inbound(cause, data_source=data_source)
         if problem == "inbound-calls"
@@ -393,9 +439,58 @@ LONG_STEP = (
 )
 
 
+CALL_LOG_CAUSES = (
+    "not-signed-in",
+    "no-voice-route",
+    "carrier-side-failure",
+    "media-failure",
+    "unrecognised-failure",
+)
+LONG_OUTCOME = "rejected by 8x8's side (SIP 503): the SBC could not place the call on the carrier's network"
+
+
+def worst_calls() -> tuple[list[FailedCall], list[FailedCall]]:
+    """50 failed calls in both directions, five causes, masked numbers, long words; 20 ended calls."""
+    failed = []
+    for i in range(50):
+        inbound_call = i % 2 == 0
+        other = f"+4420795{i:05d}" if i % 3 else f"+4420795{i % 10}****"
+        failed.append(
+            FailedCall(
+                correlation_id=f"{i:08x}-aaaa-4bbb-8ccc-{i:012x}",
+                at=NOW - timedelta(hours=2 + i),
+                caller_number=other if inbound_call else NUMBER_8X8,
+                callee_number=NUMBER_8X8 if inbound_call else other,
+                sip_code=503,
+                sub_code=560503,
+                phrase="Service Unavailable",
+                trunk_fqdn="sbc1.ms.8x8vt.com",
+                direction="inbound" if inbound_call else "outbound",
+                cause=CALL_LOG_CAUSES[i % len(CALL_LOG_CAUSES)],
+                signature="503/560503",
+                outcome=LONG_OUTCOME,
+            )
+        )
+    ended = [
+        FailedCall(
+            correlation_id=f"{i:08x}-eeee-4bbb-8ccc-{i:012x}",
+            at=NOW - timedelta(hours=2 + i, minutes=30),
+            caller_number=f"+4420795{i:05d}",
+            callee_number=NUMBER_8X8,
+            sip_code=487,
+            sub_code=540487,
+            direction="inbound",
+            signature="487/540487",
+            outcome="the caller hung up before it was answered",
+        )
+        for i in range(20)
+    ]
+    return failed, ended
+
+
 def worst_case(problem: str = "inbound-calls") -> Diagnosis:
-    """Everything at once, as long as it gets: 80-char names, 50 calls, 20 domains, long steps."""
-    calls = [_call(i, correlation_id=f"{i:08x}-aaaa-4bbb-8ccc-{i:012x}") for i in range(50)]
+    """Everything at once, as long as it gets: 80-char names, 50 calls both ways, 20 domains, long steps."""
+    calls, ended = worst_calls()
     domains = [f"ms{i:06x}-voice-routing.{'subsidiary-' * 2}contoso.8x8vt.com" for i in range(20)]
     evidence = Evidence(
         correlation_id=CORRELATION_ID,
@@ -415,6 +510,11 @@ def worst_case(problem: str = "inbound-calls") -> Diagnosis:
         calls=calls,
         call_log_window=(NOW - timedelta(days=3), NOW),
         partial_number_match=True,
+        cause_counts={cause: 10 for cause in CALL_LOG_CAUSES},
+        period=(NOW - timedelta(days=90), NOW),
+        calls_read=1_234_567,
+        search_complete=False,
+        ended_calls=ended,
     )
     checks = [
         Check(
@@ -438,9 +538,13 @@ def worst_case(problem: str = "inbound-calls") -> Diagnosis:
         )
         for i in (1, 2)
     ]
+    cause = {"sync-error": "gateway-activation-failed", "outbound-calls": "carrier-side-failure"}.get(
+        problem, "microsoft-out-of-sync"
+    )
+    to = "8x8" if problem == "outbound-calls" else "microsoft"
     return Diagnosis(
         problem=problem,
-        cause="gateway-activation-failed" if problem == "sync-error" else "microsoft-out-of-sync",
+        cause=cause,
         title=f"Microsoft's records for {LONG_NAME} are out of sync",
         confidence="possible",
         subject=Subject(USER_ID, LONG_UPN, LONG_NAME, NUMBER_8X8, NUMBER_TEAMS_OTHER),
@@ -451,8 +555,10 @@ def worst_case(problem: str = "inbound-calls") -> Diagnosis:
             title="Unable to receive calls in Teams (404 error)",
             description=support_description() + "\n" + "\n".join(LONG_STEP for _ in range(6)),
             how_to_file=list(HOW_TO_FILE),
+            url="https://support.8x8.com" if to == "8x8" else "https://admin.microsoft.com",
+            to=to,
         ),
-        alternatives=["sync-too-recent", "number-mismatch"],
+        alternatives=["sync-too-recent", "number-mismatch", "no-voice-route"],
         recheck_at=NOW + timedelta(hours=5),
         data_source="demo",
         summary=LONG_STEP,
@@ -484,7 +590,11 @@ def playbook_values(d: Diagnosis) -> dict[str, str]:
 
 
 def with_playbook(d: Diagnosis) -> Diagnosis:
-    """The sample with the real playbook's words: titles, steps, warnings, support request."""
+    """The sample with the real playbook's words: titles, steps, warnings, support request.
+
+    Samples from the demo engine have them already and are returned as they are."""
+    if (d.problem, d.cause) not in HAND_MADE:
+        return d
     book = load_playbook(d.problem)
     values = playbook_values(d)
     flags = {"first_sync_known", "calls_known", "correlation_known", "first_seen_known"}
@@ -500,19 +610,28 @@ def with_playbook(d: Diagnosis) -> Diagnosis:
 
 
 def test_every_cause_of_design_has_a_sample() -> None:
-    assert {c for _, c in ALL_CAUSES} == set(_INBOUND) | {
-        "gateway-activation-pending",
-        "gateway-activation-failed",
-    }
+    assert {p for p, _ in ALL_CAUSES} == {"inbound-calls", "outbound-calls", "sync-error"}
     for problem, cause in ALL_CAUSES:
         d = sample(problem, cause)
         assert (d.problem, d.cause) == (problem, cause)
         assert d.to_json()["cause"] == cause
 
 
-def test_worst_case_is_as_large_as_promised() -> None:
-    d = worst_case()
+def test_call_log_samples_come_from_the_demo_engine_at_the_fixed_clock() -> None:
+    d = sample("inbound-calls", "not-signed-in")
+    assert d.subject.user_principal_name == "alexw@contoso.example"
+    assert d.evidence.cause_counts == {"not-signed-in": 3}
+    assert all(c.at < NOW and c.outcome for c in d.evidence.calls)
+    assert d.evidence.call_log_window[1] == NOW
+    assert sample("outbound-calls", "carrier-side-failure").support_request.to == "8x8"
+
+
+@pytest.mark.parametrize("problem", ["inbound-calls", "outbound-calls", "sync-error"])
+def test_worst_case_is_as_large_as_promised(problem: str) -> None:
+    d = worst_case(problem)
     assert len(d.subject.display_name) == 80 and len(d.subject.user_principal_name) == 80
     assert (
         len(d.evidence.calls) == 50 and len(d.evidence.domains) == 20 and len(d.evidence.temporary_users) == 2
     )
+    assert {c.direction for c in d.evidence.calls} == {"inbound", "outbound"}
+    assert len(d.evidence.ended_calls) == 20 and not d.evidence.search_complete

@@ -6,7 +6,7 @@ import pytest
 from botbuilder.schema import ConversationAccount
 
 from tests.cardschema import action_data, assert_valid_card
-from tests.dialog_harness import ADELE, MEGAN, TENANT, make_harness, text_of
+from tests.dialog_harness import ADELE, ALEX, MEGAN, TENANT, make_harness, text_of
 
 ADELE_ID = "00000000-0000-0000-0000-00000000a002"
 DARA_ID = "00000000-0000-0000-0000-00000000a003"
@@ -364,18 +364,15 @@ async def test_a_pending_question_then_sync_error_starts_the_sync_check(harness)
     assert not any("couldn't find anyone" in text_of(c) for c in turn.all_cards)
 
 
-async def test_a_pending_question_then_a_request_it_cannot_place_is_not_searched_as_a_name(harness):
+async def test_a_pending_question_then_i_cant_call_out_starts_the_outbound_check(harness):
     await harness.say("calls don't ring")
     turn = await harness.say("I can't call out")
     texts = [text_of(c) for c in turn.all_cards]
     assert not any("couldn't find anyone" in t for t in texts)
-    assert texts, "a new request gets an answer"
-    # Its own flow: the help card today, the outbound-calls check where that problem is known.
-    assert any("What I can do" in t or "Who is affected?" in t for t in texts)
+    assert any("Checking outbound calls" in t for t in texts)  # its own flow, for the one who asked
+    assert "Outbound calls" in text_of(turn.updated_cards[-1])
     follow = await harness.say("adele@contoso.example")  # the old question is gone
-    assert not any("Teams has a different number" in text_of(c) for c in follow.all_cards) or (
-        "outbound" in str(follow.all_cards).lower()
-    )
+    assert not any("Teams has a different number" in text_of(c) for c in follow.all_cards)
 
 
 async def test_a_pending_question_then_help_shows_help(harness):
@@ -424,3 +421,149 @@ async def test_the_number_goes_with_the_request_for_the_helpdesk_only(harness):
         (ADELE_ID, "+14255550102"),  # the helpdesk: who holds it on each side is part of the answer
         (ADELE_ID, None),  # Adele herself: that check may name other people
     ]
+# --- issue 13: outbound calls, the period, the reader's time zone ------------------------------------------
+
+ALEX_ID = "00000000-0000-0000-0000-00000000a010"
+
+
+def fixed_harness(now, **kwargs):
+    """A harness whose demo tenant and engine share one fixed clock (times on the cards are known)."""
+    from bot.sources.demo import DemoTenant
+    from bot.sources.factory import Sources
+
+    demo = DemoTenant.load(lambda: now)
+    sources = Sources(demo.microsoft, demo.eightbyeight, demo.portal, "demo")
+    return make_harness(now=now, sources=sources, **kwargs)
+
+
+def _execute(verb: str, data: dict) -> dict:
+    return {"action": {"type": "Action.Execute", "verb": verb, "data": data}}
+
+
+async def test_a_one_line_outbound_request_shows_the_timeline_and_the_8x8_request(harness):
+    turn = await harness.say("check outbound calls for alexw@contoso.example")
+    assert "Checking outbound calls" in text_of(turn.cards[0])  # the progress card plans outbound checks
+    result = turn.updated_cards[-1]
+    assert_valid_card(result)
+    shown = text_of(result)
+    assert "Outbound calls · Alex Wilber" in shown
+    assert "Calls were set up but no audio could flow" in shown
+    assert "**Out** · to +" in shown  # the timeline
+    assert "8x8 support request" in shown and "Open 8x8 Support" in shown
+    assert action_data(result, "recheck")["problem"] == "outbound-calls"
+
+
+async def test_dial_pad_missing_asks_who_then_diagnoses_outbound(harness):
+    turn = await harness.say("dial pad missing")
+    question = turn.cards[-1]
+    assert "Outbound calls" in text_of(question) and "Who is affected?" in text_of(question)
+    turn = await harness.say("jonis@contoso.example")
+    result = turn.updated_cards[-1]
+    assert "The user is not Enterprise Voice enabled" in text_of(result)
+    assert "Outbound calls · Joni Sherman" in text_of(result)
+
+
+async def test_the_cant_call_out_button_starts_an_outbound_check(harness):
+    turn = await harness.say(value={"vd": "start", "problem": "outbound-calls"})
+    assert "Outbound calls" in text_of(turn.cards[-1])
+    turn = await harness.say(
+        value={"vd": "answer-user", "problem": "outbound-calls", "userText": "lynner@contoso.example"}
+    )
+    assert "No voice route matches" in text_of(turn.updated_cards[-1])
+
+
+async def test_an_ordinary_user_reports_each_direction_for_themself(harness):
+    turn = await harness.say("I can't call out", sender=ALEX)
+    mine = turn.updated_cards[-1]
+    assert_valid_card(mine)
+    assert "Your calls" in text_of(mine) and "What happens next" in text_of(mine)
+    assert "connected but failed because no audio could get through" in text_of(mine)
+    assert "8x8 support request" not in text_of(mine)  # the admin's card is the helpdesk's
+    turn = await harness.say("my calls don't ring", sender=ALEX)
+    mine = text_of(turn.updated_cards[-1])
+    assert "could not ring because Teams was not signed in" in mine
+    assert "You can fix this yourself; nobody else needs to act." in mine
+
+
+async def test_an_ordinary_user_is_told_how_to_check_their_own_outbound_calls(harness):
+    turn = await harness.say("check outbound calls for megan@contoso.example", sender=ADELE)
+    assert "Type “I can't call out” to check yours" in text_of(turn.cards[-1])
+
+
+async def test_the_period_typed_in_chat_is_the_period_searched_and_rechecked():
+    from datetime import UTC, datetime
+
+    harness = fixed_harness(datetime(2026, 11, 22, 21, 0, tzinfo=UTC))
+    turn = await harness.say("check calls for alexw@contoso.example in the last 48 hours")
+    result = turn.updated_cards[-1]
+    assert "Searched Fri 21:00 UTC to Sun 21:00 UTC (2 days)" in text_of(result)
+    body = _plain(
+        await harness.invoke(
+            "adaptiveCard/action", _execute("recheck", {"caseId": action_data(result, "recheck")["caseId"]})
+        )
+    )
+    assert "Searched Fri 21:00 UTC to Sun 21:00 UTC (2 days)" in text_of(body["value"])
+
+
+async def test_the_readers_time_zone_is_used_for_the_timeline_and_the_words():
+    from datetime import UTC, datetime
+
+    harness = fixed_harness(datetime(2026, 11, 22, 21, 0, tzinfo=UTC))
+    turn = await harness.say("my calls don't ring", sender=ALEX, local_timezone="Europe/Moscow")
+    mine = text_of(turn.updated_cards[-1])
+    assert "3 calls since yesterday could not ring" in mine  # Sunday evening UTC is Monday in Moscow
+    assert "yesterday 23:30 · from +1 206-555-0143" in mine and "Times in Europe/Moscow." in mine
+    turn = await harness.say("check calls for alexw@contoso.example", local_timezone="Europe/Berlin")
+    shown = text_of(turn.updated_cards[-1])
+    assert "Newest first, times in Europe/Berlin." in shown and "today 21:30" in shown
+    turn = await harness.say("check calls for alexw@contoso.example")  # no zone from the client: UTC
+    assert "Newest first, times in UTC." in text_of(turn.updated_cards[-1])
+
+
+async def test_recheck_of_a_card_without_a_case_keeps_its_problem(harness):
+    body = _plain(
+        await harness.invoke(
+            "adaptiveCard/action",
+            _execute(
+                "recheck", {"problem": "outbound-calls", "userId": ALEX_ID, "caseId": "from-another-store"}
+            ),
+        )
+    )
+    assert_valid_card(body["value"])
+    assert "Outbound calls · Alex Wilber" in text_of(body["value"])
+
+
+async def test_the_message_extension_diagnoses_outbound_when_asked(harness):
+    from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
+
+    query = {
+        "commandId": MESSAGE_EXTENSION_COMMAND_ID,
+        "parameters": [{"name": MESSAGE_EXTENSION_PARAMETER, "value": "outbound alexw@contoso.example"}],
+    }
+    listing = _plain(await harness.invoke("composeExtension/query", query))
+    preview = listing["composeExtension"]["attachments"][0]["preview"]["content"]
+    assert preview["subtitle"] == "alexw@contoso.example · outbound calls"
+    assert preview["tap"]["value"] == {"userId": ALEX_ID, "problem": "outbound-calls"}
+    picked = _plain(await harness.invoke("composeExtension/selectItem", preview["tap"]["value"]))
+    card = picked["composeExtension"]["attachments"][0]["content"]
+    assert_valid_card(card)
+    assert "Outbound calls · Alex Wilber" in text_of(card)
+    assert action_data(card, "recheck")["problem"] == "outbound-calls"
+
+
+async def test_a_request_the_engine_refuses_says_why_in_place_of_the_progress_card(harness):
+    from bot.diagnosis.errors import InputError
+
+    services = await harness.start()
+
+    async def refuse(request, on_check=None):
+        raise InputError("Microsoft keeps the call log for a limited time: ask about 90 days (90d) at most.")
+
+    services.bot.services.engine.diagnose = refuse
+    turn = await harness.say("check calls for adele@contoso.example")
+    assert "Checking" in text_of(turn.cards[-1])
+    notice = turn.updated_cards[-1]
+    assert_valid_card(notice)
+    assert "I can't check that" in text_of(notice) and "90 days" in text_of(notice)
+    turn = await harness.say("adele@contoso.example")  # the dialog has ended: not read as an answer
+    assert "What I can do" in text_of(turn.cards[-1])
