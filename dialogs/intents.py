@@ -54,7 +54,9 @@ _SYNC_WORDS = re.compile(
 _CALL_WORDS = re.compile(
     r"(\bcalls?\b.*\b(don'?t|do not|doesn'?t|does not|never|won'?t|not|can'?t|cannot|fail\w*|missed|ring\w*)\b|"
     r"\b(don'?t|doesn'?t|do not|does not|never|not|can'?t|cannot|won'?t)\b.*\b(ring\w*|receive|get|reach)\b|"
-    r"\bmissed calls?\b|\bunallocated\b|\b404\b|\binbound\b|\bincoming\b|\brnl\b|\bnot ringing\b)",
+    r"\bmissed calls?\b|\bunallocated\b|\b404\b|\binbound\b|\bincoming\b|\brnl\b|\bnot ringing\b|"
+    r"\bcalls?\b.*\b(drop\w*|cut off|disconnect\w*|no audio|silent|one[- ]way audio|nowhere)\b|"
+    r"\b(nobody|no one|noone)\b.*\b(reach|call|ring)\w*\b)",
     re.I,
 )
 _SELF = re.compile(r"\b(my|me|i|i'm|i am|mine)\b", re.I)
@@ -138,10 +140,38 @@ def mentioned_user(line: str) -> str | None:
     phone = first_phone_number(line) or last_digits(line)
     if phone:
         return phone
+    return named_person(line)
+
+
+# "alex says his phone never rings", "Henrietta can't dial out", "Adele's calls fail": the person
+# the sentence is about, named before what happens to them.
+_SUBJECT_NAME = re.compile(
+    r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*)?)(?:'s|’s)?\s+"
+    r"(?:says|said|tells?|told|reports?|reported|complains?|complained|can'?t|cannot|can not|"
+    r"couldn'?t|isn'?t|is not|is unable|doesn'?t|does not|didn'?t|has|had|gets|got|never|"
+    r"phone|calls?|teams|dial ?pad|number|line)\b",
+    re.I,
+)
+_NOT_A_SUBJECT = frozenset(
+    "nobody noone someone somebody everyone everybody anyone anybody people customers callers "
+    "he she they we you it this that our their his her my your users user staff outgoing incoming "
+    "external internal international local mobile office sales support".split()
+)
+
+
+def named_person(line: str) -> str | None:
+    """A name after "for", "to" or "of", or the name a sentence starts with ("alex says…")."""
     named = _FOR_NAME.search(line)
     if named:
         return named.group("name").rstrip(".")
-    return None
+    subject = _SUBJECT_NAME.match(line)
+    if subject is None:
+        return None
+    name = re.sub(r"['’]s$", "", subject.group("name").rstrip("."))
+    words = name.lower().replace("’", "'").split()
+    if any(w in _NOT_A_SUBJECT or w in _NOT_NAME_WORDS for w in words):
+        return None
+    return name
 
 
 _LAST_DIGITS = re.compile(
@@ -185,6 +215,8 @@ def could_be_a_person(text: str) -> bool:
     if len(words) > 4 or not all(_NAME_WORD.match(word) for word in words):
         return False
     return not any(word.lower().rstrip(".") in _NOT_NAME_WORDS for word in words)
+
+
 # --- outbound calls ------------------------------------------------------------------------------------
 
 _CHECK_OUTBOUND = re.compile(
@@ -229,8 +261,7 @@ def _outbound_user(line: str) -> str | None:
     number = _OUTBOUND_FOR.search(line)
     if number and looks_like_phone(number.group("who")):
         return number.group("who").strip()
-    named = _FOR_NAME.search(line)
-    return named.group("name").rstrip(".") if named else None
+    return named_person(line)
 
 
 # --- the period asked about ------------------------------------------------------------------------------

@@ -37,6 +37,18 @@ OUT, IN = "outbound-calls", "inbound-calls"
         ("check calls for adele@contoso.example", Intent("diagnose", IN, "adele@contoso.example")),
         ("inbound calls fail for adele@contoso.example", Intent("diagnose", IN, "adele@contoso.example")),
         ("check sync", Intent("diagnose", "sync-error")),
+        # the person named first, the way people talk about someone
+        ("alex says his phone never rings", Intent("diagnose", IN, "alex")),
+        ("Henrietta can't dial out since this morning", Intent("diagnose", OUT, "Henrietta")),
+        ("lynne can't make calls to seattle", Intent("diagnose", OUT, "lynne")),
+        ("Adele's calls go nowhere", Intent("diagnose", IN, "Adele")),
+        ("Dara O'Brien says calls fail", Intent("diagnose", IN, "Dara O'Brien")),
+        ("Nobody can reach me", Intent("self-report", IN, "me")),
+        ("Someone says calls don't ring", Intent("diagnose", IN)),
+        ("They can't call out", Intent("diagnose", OUT)),
+        # calls that connect and then drop
+        ("why do calls to 0134 drop", Intent("diagnose", IN, "0134")),
+        ("my calls drop after a few seconds", Intent("self-report", IN, "me")),
     ],
 )
 def test_calls_requests_are_placed(text: str, intent: Intent) -> None:
