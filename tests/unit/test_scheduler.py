@@ -18,7 +18,7 @@ from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import iso, parse_iso
 from bot.scheduler import FollowUpScheduler
 from bot.state import open_storage
-from tests.storage_backends import FakeClock, demo_engine, postgres_url, state_url  # noqa: F401
+from tests.storage_backends import FakeClock, demo_engine, state_url  # noqa: F401
 
 JOHANNA = "johannal@contoso.example"
 REAL_TIMEOUT = 20.0  # seconds of wall time any wait below may take before the test fails
