@@ -2,6 +2,10 @@
 
 The end of the run names, in one loud line each, whatever the machine lacked that made tests skip
 (PostgreSQL's server, Chromium): see tests/prerequisites.py.
+
+No test depends on the machine's speed (docs/reliability.md, "Tests on a busy machine"): Hypothesis
+has no per-example deadline and no "generation too slow" health check here, since both are
+wall-clock limits a busy machine trips without anything being wrong.
 """
 
 from __future__ import annotations
@@ -9,11 +13,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.fakes.connector import FakeConnector
 from tests.fakes.tls import TestCertificates, make_certificates
 from tests.prerequisites import summary_lines
 from tests.storage_backends import postgres_server
+
+settings.register_profile("voice-doctor", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("voice-doctor")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
