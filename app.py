@@ -28,6 +28,7 @@ from bot.access import Access
 from bot.case_service import CaseService
 from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
+from bot.connector_auth import CredentialFactory, install_signing_keys
 from bot.diagnosis.engine import Engine
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
@@ -87,7 +88,10 @@ def build_services(
         data_source=sources.data_source,
         clock=clock,
     )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+    install_signing_keys()  # the SDK's inbound key fetch, off the event loop
+    adapter = CloudAdapter(
+        ConfigurationBotFrameworkAuthentication(settings, credentials_factory=CredentialFactory(settings))
+    )
     adapter.on_turn_error = on_turn_error
     bot = VoiceDoctorBot(
         settings=settings,
