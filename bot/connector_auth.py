@@ -1,7 +1,8 @@
-"""Bot Framework's two sign-in calls, kept off the event loop.
+"""Bot Framework's authentication and Bot Connector clients, made to hold up under load.
 
-botframework-connector 4.17.1 makes both with blocking `requests` on the event loop, so while one
-of them waits no other conversation is served:
+`ConnectorAuthentication` is what `app.py` gives the SDK's `CloudAdapter`. Two of the SDK's sign-in
+calls are blocking `requests` on the event loop, so while one of them waits no other conversation
+is served; and every turn it builds clients that cost more CPU than the reply they send.
 
 - **Inbound**: every activity's token is checked against signing keys that
   `jwt_token_extractor._OpenIdMetadata` fetches (OpenID metadata, then the key set) with
@@ -16,6 +17,13 @@ of them waits no other conversation is served:
   reply is sent. `CredentialFactory` keeps one credential per (app id, scope, sign-in endpoint)
   for the life of the process and fetches its token in a worker thread before the SDK asks for
   it; the SDK's synchronous call then gets the token already in hand.
+- **Connector clients**: the SDK builds a `ConnectorClient` and a `TokenApiClient` for every turn
+  (msrest's retry policy alone costs ~3 ms of CPU each to construct) and serialises every activity
+  three times over, the Adaptive Card's every node included (msrest turns the model into a model,
+  validates it, then walks it into JSON). `ConnectorAuthentication` keeps one client per app id,
+  service URL and audience (so their HTTP connections are reused too), and its serializer leaves
+  attachment content that is already plain JSON — the cards — out of msrest's walk and puts it
+  back as it is. docs/benchmarks.md has the profiles.
 
 The SDK is archived (no release after 4.17.1), so the private names used here will not move; the
 tests in tests/security/test_event_loop.py fail if they did.
@@ -30,9 +38,21 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
-from botframework.connector.auth import jwt_token_extractor
+from botbuilder.integration.aiohttp import (
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
+from botbuilder.schema import Activity
+from botframework.connector import models as connector_models
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ConnectorFactory,
+    jwt_token_extractor,
+)
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
+from msrest import Serializer
 
 log = logging.getLogger("voice_doctor.connector_auth")
 
@@ -165,3 +185,89 @@ class CredentialFactory(ConfigurationServiceClientCredentialFactory):
     def _fresh(self, key: tuple) -> bool:
         held = self._tokens.get(key)
         return held is not None and self._monotonic() - held[1] < TOKEN_REUSE_S
+
+
+class ConnectorAuthentication(ConfigurationBotFrameworkAuthentication):
+    """The SDK's configuration-based authentication, with the credential factory above and with
+    Bot Connector and user-token clients reused rather than built for every turn."""
+
+    def __init__(self, configuration: Any):
+        self.credentials = CredentialFactory(configuration)
+        super().__init__(configuration, credentials_factory=self.credentials)
+        self._connectors: dict[tuple, Any] = {}
+        self._token_clients: dict[str | None, Any] = {}
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        """The SDK's validation; the connector factory of its result (the turn's) reuses clients."""
+        result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = self._reusing(result.connector_factory)
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        """For proactive messages and new conversations (follow-ups, the helpdesk channel)."""
+        return self._reusing(super().create_connector_factory(claims_identity))
+
+    def _reusing(self, factory: ConnectorFactory) -> ConnectorFactory:
+        return _ReusingConnectorFactory(factory, self.credentials, self._connectors)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity):
+        app_id = claims_identity.get_claim_value(
+            AuthenticationConstants.AUDIENCE_CLAIM
+        ) or claims_identity.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+        client = self._token_clients.get(app_id)
+        if client is None:
+            client = await super().create_user_token_client(claims_identity)
+            client = self._token_clients.setdefault(app_id, client)
+        return client
+
+
+class _ReusingConnectorFactory(ConnectorFactory):
+    """Hands out one `ConnectorClient` per (app id, service URL, audience). The credential is
+    asked for on every call all the same: that keeps its token fresh (and off the loop)."""
+
+    def __init__(self, inner: Any, credentials: CredentialFactory, clients: dict[tuple, Any]):
+        self._inner = inner  # the SDK's _ConnectorFactoryImpl: its settings are read, not copied
+        self._credentials = credentials
+        self._clients = clients
+
+    async def create(self, service_url: str, audience: str = None):
+        inner = self._inner
+        audience = audience or inner._to_channel_from_bot_oauth_scope
+        credentials = await self._credentials.create_credentials(
+            inner._app_id, audience, inner._login_endpoint, inner._validate_authority
+        )
+        key = (inner._app_id, service_url, audience)
+        client = self._clients.get(key)
+        if client is None or client.config.credentials is not credentials:
+            client = await inner.create(service_url, audience)
+            client._serialize = client.conversations._serialize = PlainContentSerializer(CONNECTOR_MODELS)
+            self._clients[key] = client
+        return client
+
+
+CONNECTOR_MODELS = {k: v for k, v in connector_models.__dict__.items() if isinstance(v, type)}
+
+
+class PlainContentSerializer(Serializer):
+    """msrest's serializer, except that an activity's attachment content that is plain JSON (a
+    finished card) bypasses it: msrest would rebuild it, validate it and walk it into the same JSON."""
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        if data_type != "Activity" or not isinstance(data, Activity) or not data.attachments:
+            return super().body(data, data_type, **kwargs)
+        attachments = list(data.attachments)
+        contents = [attachment.content for attachment in attachments]
+        plain = [isinstance(content, (dict, list)) for content in contents]
+        for attachment, is_plain in zip(attachments, plain, strict=True):
+            if is_plain:
+                attachment.content = None
+        try:
+            body = super().body(data, data_type, **kwargs)
+        finally:
+            for attachment, content in zip(attachments, contents, strict=True):
+                attachment.content = content
+        for serialized, content, is_plain in zip(body["attachments"], contents, plain, strict=True):
+            if is_plain:
+                serialized["content"] = content
+        return body
