@@ -75,6 +75,7 @@ class OpenIdServer:
     emulator_keys: list[SigningKey]
     requests: list[str] = field(default_factory=list)
     keys_answered: int = 0  # key-set answers sent
+    keys_status: int = 200  # anything else: the key endpoints answer with that error
     hold_keys: threading.Event = field(default_factory=threading.Event)  # set: key answers wait
     base_url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
@@ -136,6 +137,8 @@ class OpenIdServer:
         self.requests.append(request.path)
         await self._while_held()
         self.keys_answered += 1
+        if self.keys_status != 200:
+            return web.json_response({"error": "unavailable"}, status=self.keys_status)
         return web.json_response({"keys": [key.jwk() for key in self.channel_keys]})
 
     async def _emulator_metadata(self, request: web.Request) -> web.Response:

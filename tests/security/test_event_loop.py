@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import pytest
 import requests
 from botframework.connector.auth import ChannelValidation, MicrosoftAppCredentials
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 
 from bot.config import load_settings
-from bot.connector_auth import REFRESH_AFTER_S, UNKNOWN_KEY_EVERY_S, SigningKeys
+from bot.connector_auth import REFRESH_AFTER_S, RETRY_AFTER_S, UNKNOWN_KEY_EVERY_S, SigningKeys
 from bot.sources.base import NoPortal
 from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.factory import Sources
@@ -135,6 +136,39 @@ async def test_keys_due_for_refresh_serve_while_one_background_refresh_runs(bot:
     assert await bot.say("a:after-refresh") == 202
     await bot.answered("a:after-refresh")
     assert bot.keys.requests.count("/v1/.well-known/keys") == fetched_before + 1  # fresh again
+
+
+async def test_a_failed_refresh_keeps_the_keys_in_hand_and_is_retried_later_not_every_turn(bot: Bot):
+    keys = JwtTokenExtractor.metadataCache[bot.keys.channel_metadata_url]
+    bot.keys.keys_status = 503
+    bot.clock.now += REFRESH_AFTER_S + 1
+
+    fetches = []
+    for n in range(3):
+        assert await bot.say(f"a:down-{n}") == 202  # the keys in hand still validate the token
+        await bot.answered(f"a:down-{n}")
+        fetches.append(keys._fetch)
+    assert fetches[0] is fetches[1] is fetches[2]  # one refresh for the three turns
+    await _until(lambda: fetches[0].done())
+    assert isinstance(fetches[0].exception(), requests.HTTPError)
+
+    assert await bot.say("a:still-down") == 202  # within RETRY_AFTER_S of the failure: no new fetch
+    await bot.answered("a:still-down")
+    assert keys._fetch is fetches[0]
+
+    bot.keys.keys_status = 200
+    bot.clock.now += RETRY_AFTER_S + 1
+    assert await bot.say("a:retried") == 202
+    await bot.answered("a:retried")
+    retry = keys._fetch
+    assert retry is not fetches[0]
+    await _until(retry.done)
+    assert retry.exception() is None
+
+    bot.clock.now += REFRESH_AFTER_S - 1  # fresh keys: no fetch for a day
+    assert await bot.say("a:fresh") == 202
+    await bot.answered("a:fresh")
+    assert keys._fetch is retry
 
 
 async def test_the_outbound_token_is_fetched_off_the_loop_and_reused(bot_framework, connector, monkeypatch):
