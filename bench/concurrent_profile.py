@@ -1,4 +1,4 @@
-"""`python -m bench.concurrent_profile [N] [--pyinstrument FILE]`: where the CPU of N diagnoses posted at once goes.
+"""`python -m bench.concurrent_profile [N] [--pyinstrument FILE]`: where the time of N diagnoses at once goes.
 
 Item 5 of the benchmarks (`bench.turns.concurrent`: N `check calls for …` POSTed at once, demo
 source, replies to the fake Bot Connector in the same process), measured twice:

@@ -7,11 +7,11 @@ is served; and every turn it builds clients that cost more CPU than the reply th
 - **Inbound**: every activity's token is checked against signing keys that
   `jwt_token_extractor._OpenIdMetadata` fetches (OpenID metadata, then the key set) with
   `requests.get` and no timeout, once a day and at most hourly when a token names an unknown key
-  id. `SigningKeys` takes its place (`install_signing_keys()`): the same rules, but the fetch runs in a worker
-  thread with a timeout, concurrent callers share one fetch, and keys that are merely due for
-  their daily refresh stay in use while one background refresh runs. Only a process without keys
-  yet (or with keys too old to trust) and a token signed with a key not seen before (a rotation)
-  wait for the fetch — and only they: other conversations go on.
+  id. `SigningKeys` takes its place (`install_signing_keys()`): the same rules, but the fetch runs
+  in a worker thread with a timeout, concurrent callers share one fetch, and keys that are merely
+  due for their daily refresh stay in use while one background refresh runs. Only a process
+  without keys yet (or with keys too old to trust) and a token signed with a key not seen before
+  (a rotation) wait for the fetch — and only they: other conversations go on.
 - **Outbound**: every turn the SDK builds new credentials, and so a new msal application, whose
   first token request (authority discovery, then the token endpoint) runs on the loop when the
   reply is sent. `CredentialFactory` keeps one credential per (app id, scope, sign-in endpoint)
@@ -22,11 +22,11 @@ is served; and every turn it builds clients that cost more CPU than the reply th
   three times over, the Adaptive Card's every node included (msrest turns the model into a model,
   validates it, then walks it into JSON). `ConnectorAuthentication` keeps one client per app id,
   service URL and audience (so their HTTP connections are reused too), and its serializer leaves
-  attachment content that is already plain JSON — the cards — out of msrest's walk and puts it
-  back as it is. docs/benchmarks.md has the profiles.
+  attachment content that is already plain JSON — the cards, which `cards/` builds as JSON — out
+  of msrest's walk and puts it back as it is. docs/benchmarks.md has the profiles.
 
 The SDK is archived (no release after 4.17.1), so the private names used here will not move; the
-tests in tests/security/test_event_loop.py fail if they did.
+tests in tests/security/test_event_loop.py and tests/http/test_connector_client.py fail if they did.
 """
 
 from __future__ import annotations
