@@ -108,7 +108,9 @@ async def test_while_a_rotated_key_is_fetched_slowly_other_conversations_are_ans
     answered_before = bot.keys.keys_answered
     bot.keys.hold_keys.set()
 
+    fetched_before = bot.keys.requests.count("/v1/.well-known/keys")
     waiting = asyncio.create_task(bot.say("a:rotated", key=rotated))
+    await _until(lambda: bot.keys.requests.count("/v1/.well-known/keys") > fetched_before)  # held there
     for n in range(OTHERS):
         assert await bot.say(f"a:other-{n}") == 202
         await bot.answered(f"a:other-{n}")
@@ -122,20 +124,26 @@ async def test_while_a_rotated_key_is_fetched_slowly_other_conversations_are_ans
 
 
 async def test_keys_due_for_refresh_serve_while_one_background_refresh_runs(bot: Bot):
-    fetched_before = bot.keys.requests.count("/v1/.well-known/keys")
+    keys = JwtTokenExtractor.metadataCache[bot.keys.channel_metadata_url]
+    answered_before = bot.keys.keys_answered
     bot.clock.now += REFRESH_AFTER_S + 1
     bot.keys.hold_keys.set()
 
+    fetches = []
     for n in range(OTHERS):
         assert await bot.say(f"a:daily-{n}") == 202
         await bot.answered(f"a:daily-{n}")
-    assert bot.keys.requests.count("/v1/.well-known/keys") == fetched_before + 1  # one refresh, shared
+        fetches.append(keys._fetch)
+    assert bot.keys.keys_answered == answered_before, "the turns were answered only after the keys"
+    assert all(fetch is fetches[0] for fetch in fetches)  # one refresh, shared
+    assert not fetches[0].done()
 
     bot.keys.hold_keys.clear()
-    await _until(lambda: bot.keys.keys_answered > 0 and not bot.keys.hold_keys.is_set())
+    await _until(fetches[0].done)
+    assert fetches[0].exception() is None and bot.keys.keys_answered == answered_before + 1
     assert await bot.say("a:after-refresh") == 202
     await bot.answered("a:after-refresh")
-    assert bot.keys.requests.count("/v1/.well-known/keys") == fetched_before + 1  # fresh again
+    assert keys._fetch is fetches[0]  # fresh again: no other fetch
 
 
 async def test_a_failed_refresh_keeps_the_keys_in_hand_and_is_retried_later_not_every_turn(bot: Bot):
