@@ -1,6 +1,7 @@
 # Voice Doctor — the two commands of the README, and their helpers.
 #   make run    start the bot with the embedded demo tenant and the Agents Playground (a Teams-like client)
-#   make test   lint and run every test, end-to-end tests in headless Chromium included
+#   make test   lint and run every test, as CI does: end-to-end tests in headless Chromium, PostgreSQL
+#               tests on a throwaway server the suite starts itself (scripts/postgres.sh)
 
 SHELL := /bin/bash
 PYTHON ?= python3.11

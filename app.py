@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import ConversationState, Storage, TurnContext, UserState
 from botbuilder.core.serializer_helper import serializer_helper
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from msrest.serialization import Model
 
@@ -28,6 +28,7 @@ from bot.access import Access
 from bot.case_service import CaseService
 from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
+from bot.connector_auth import ConnectorAuthentication, install_signing_keys
 from bot.diagnosis.engine import Engine
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
@@ -87,7 +88,8 @@ def build_services(
         data_source=sources.data_source,
         clock=clock,
     )
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+    install_signing_keys()  # the SDK's inbound key fetch, off the event loop
+    adapter = CloudAdapter(ConnectorAuthentication(settings))
     adapter.on_turn_error = on_turn_error
     bot = VoiceDoctorBot(
         settings=settings,

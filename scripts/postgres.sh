@@ -4,6 +4,10 @@
 #   export VOICE_DOCTOR_TEST_POSTGRES_URL="$(scripts/postgres.sh)"   # start or reuse, print the URL
 #   eval "$(scripts/postgres.sh --export)"                           # same, as an `export` line
 #   scripts/postgres.sh --stop                                       # stop it and delete its files
+#   scripts/postgres.sh --check                                      # exit 0 when the server binaries are here
+#
+# `make test` needs none of this: the test suite starts its own server with this script when the
+# binaries are installed (tests/storage_backends.py) and stops it at the end.
 #
 # Why a private cluster rather than Debian's "main" one: tests must not depend on (or disturb) a
 # system service, CI containers have no systemd, and a cluster under a temp dir with fsync off
@@ -27,8 +31,9 @@ case "${1:-}" in
   "") ;;
   --export) MODE="export" ;;
   --stop) MODE="stop" ;;
-  -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "postgres.sh: unknown option '$1' (use --export, --stop or --help)." >&2; exit 2 ;;
+  --check) MODE="check" ;;
+  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "postgres.sh: unknown option '$1' (use --export, --stop, --check or --help)." >&2; exit 2 ;;
 esac
 
 log() { echo "postgres.sh: $*" >&2; }
@@ -87,6 +92,16 @@ emit() {
 }
 
 BINDIR="$(find_bindir)"
+if [[ "$MODE" == "check" ]]; then
+  for tool in initdb pg_ctl postgres pg_isready psql createdb; do
+    if [[ -z "$BINDIR" || ! -x "$BINDIR/$tool" ]]; then
+      log "PostgreSQL's server binaries were not found (no $tool): install them with 'apt-get install postgresql'."
+      exit 1
+    fi
+  done
+  log "PostgreSQL's server binaries are in $BINDIR"
+  exit 0
+fi
 if [[ "$MODE" == "stop" ]]; then
   if [[ -n "$BINDIR" && -f "$PG_DIR/data/PG_VERSION" ]]; then
     as_owner "$BINDIR/pg_ctl" -D "$PG_DIR/data" -m immediate stop >&2 || true

@@ -1,13 +1,44 @@
-"""Shared fixtures. Fakes of the outside services live in tests/fakes/."""
+"""Shared fixtures. Fakes of the outside services live in tests/fakes/.
+
+The end of the run names, in one loud line each, whatever the machine lacked that made tests skip
+(PostgreSQL's server, Chromium): see tests/prerequisites.py.
+
+No test depends on the machine's speed (docs/reliability.md, "Tests on a busy machine"): Hypothesis
+has no per-example deadline and no "generation too slow" health check here, since both are
+wall-clock limits a busy machine trips without anything being wrong.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.fakes.connector import FakeConnector
 from tests.fakes.tls import TestCertificates, make_certificates
+from tests.prerequisites import summary_lines
+from tests.storage_backends import postgres_server
+
+settings.register_profile("voice-doctor", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("voice-doctor")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After pytest's own summary, so that these are the last lines of the run."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    for line in summary_lines(reporter.stats.get("skipped", [])):
+        reporter.write_line(line, red=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The PostgreSQL server of the run: started once, when the first test needs it (see
+    `tests.storage_backends.postgres_server`)."""
+    with postgres_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

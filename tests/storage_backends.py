@@ -2,44 +2,63 @@
 
 Use them by importing into a test module:
 
-    from tests.storage_backends import FakeClock, postgres_url, state_url  # noqa: F401
+    from tests.storage_backends import FakeClock, state_url  # noqa: F401
 
 - `state_url` is parametrised: every test using it runs against a fresh SQLite file (in a directory
   that does not exist yet, so "created on first start" is exercised) and against a fresh schema of
-  the PostgreSQL server named by `VOICE_DOCTOR_TEST_POSTGRES_URL`.
-- Without that variable the PostgreSQL cases skip with the reason — except under CI (`CI` set),
-  where they fail: CI must run them. Start a server with `scripts/postgres.sh`.
+  the PostgreSQL server of the run (the `postgres_url` fixture of tests/conftest.py).
+- That server is the one `VOICE_DOCTOR_TEST_POSTGRES_URL` names, else a throwaway one that
+  `postgres_server` starts with `scripts/postgres.sh` when PostgreSQL's server binaries are
+  installed, and stops at the end of the run: `make test` needs no set-up for it. Without the
+  binaries the PostgreSQL cases skip, and the run ends with one line saying so and what to install
+  (tests/prerequisites.py) — except under CI (`CI` set), where they fail: CI must run them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import subprocess
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import asyncpg
 import pytest
 
 from tests.fakes.graph_fixtures import Clock
+from tests.prerequisites import missing
 
 POSTGRES_ENV = "VOICE_DOCTOR_TEST_POSTGRES_URL"
-NO_POSTGRES = (
-    f"{POSTGRES_ENV} is not set: start a throwaway server with "
-    f'`export {POSTGRES_ENV}="$(scripts/postgres.sh)"` to run the PostgreSQL cases.'
-)
+POSTGRES_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "postgres.sh"
+NO_POSTGRES = "PostgreSQL's server binaries (initdb, pg_ctl) are not installed"
+HOW_TO_INSTALL = f"Debian/Ubuntu: `apt-get install postgresql`; or set {POSTGRES_ENV} to a server's URL"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """The test server's URL; skips without one (fails under CI, where it must be there)."""
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """The URL of a PostgreSQL server for this run: `VOICE_DOCTOR_TEST_POSTGRES_URL`'s when set,
+    else a throwaway cluster in a directory of its own (so that it never meets another run's),
+    started by scripts/postgres.sh and stopped when the block ends. Skips (fails under CI) when
+    neither is possible."""
     url = os.environ.get(POSTGRES_ENV, "").strip()
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{NO_POSTGRES} CI is set, so this is a failure, not a skip.")
-        pytest.skip(NO_POSTGRES)
-    return url
+    if url:
+        yield url
+        return
+    if subprocess.run(["bash", str(POSTGRES_SCRIPT), "--check"], capture_output=True).returncode != 0:
+        missing(NO_POSTGRES, HOW_TO_INSTALL)
+    # Under /tmp, not pytest's tmp_path: as root the server runs as `postgres`, which must reach it.
+    env = {**os.environ, "VOICE_DOCTOR_PG_DIR": tempfile.mkdtemp(prefix="voice-doctor-postgres-test-")}
+    started = subprocess.run(["bash", str(POSTGRES_SCRIPT)], env=env, capture_output=True, text=True)
+    try:
+        if started.returncode != 0:
+            pytest.fail(f"scripts/postgres.sh could not start a server:\n{started.stderr}")
+        yield started.stdout.strip()
+    finally:
+        subprocess.run(["bash", str(POSTGRES_SCRIPT), "--stop"], env=env, capture_output=True)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

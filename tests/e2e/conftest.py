@@ -2,8 +2,8 @@
 
 The Playground (npm, pinned in package.json) is a Teams-like client with a mock Bot Connector; the
 bot runs as `python app.py` exactly as `make run` starts it. Screenshots go to artifacts/e2e/.
-Without Chromium or Node these tests skip with a message naming what to install — except in CI
-(`CI` set), where they fail instead: CI must run them.
+Without Chromium or Node these tests skip with a message naming what to install (and the run ends
+with one loud line saying so) — except in CI (`CI` set), where they fail instead: CI must run them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.prerequisites import missing
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -36,23 +38,22 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _missing() -> str | None:
+def _missing() -> tuple[str, str] | None:
+    """(what is missing, how to install it), or None when everything is here."""
     if not Path(CHROMIUM).exists():
-        return f"Chromium is not installed at {CHROMIUM}: install it with `apt-get install chromium` (or set CHROMIUM_PATH)"
+        return f"Chromium is not installed at {CHROMIUM}", "`apt-get install chromium`, or set CHROMIUM_PATH"
     if shutil.which("node") is None:
-        return "Node.js is not installed: install Node.js 20 and npm"
+        return "Node.js is not installed", "install Node.js 20 and npm"
     if not PLAYGROUND.exists():
-        return "the Agents Playground is not installed: run `npm ci` in the project folder"
+        return "the Agents Playground is not installed", "run `npm ci` in the project folder"
     return None
 
 
 @pytest.fixture(scope="session")
 def e2e_ready() -> None:
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"end-to-end tests must run in CI, but {missing}")
-        pytest.skip(missing)
+    lacking = _missing()
+    if lacking:
+        missing(*lacking)
 
 
 def free_port() -> int:

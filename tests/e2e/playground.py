@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 MESSAGE_BOX = '[role="textbox"][data-lexical-editor="true"]'
 CARD = ".ac-adaptiveCard"
+# The "Checking…" card a diagnosis shows first, edited in place as checks finish, then replaced by
+# the result. On a busy machine it is on screen long enough to be found, with check titles and
+# details that may hold the very words a test waits for in the result: never wait for it.
+PROGRESS = re.compile(r"\d+ of \d+ checks done")
 
 
 def open_chat(page, name: str) -> None:
@@ -36,8 +42,9 @@ def cards(page):
 
 
 def wait_for_card_with(page, text: str, timeout: float = 30_000):
-    """The newest Adaptive Card whose text contains `text`, once it is rendered."""
-    card = page.locator(CARD, has_text=text).last
+    """The newest Adaptive Card whose text contains `text`, once it is rendered (never the
+    progress card of a diagnosis under way)."""
+    card = page.locator(CARD, has_text=text, has_not_text=PROGRESS).last
     card.wait_for(state="visible", timeout=timeout)
     return card
 

@@ -442,17 +442,20 @@ class FakeMicrosoft:
         self.requests: list[RecordedRequest] = []
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
         self._runners: list[web.AppRunner] = []
+        self._stopping = asyncio.Event()
         self.authority_host = ""
         self.graph_endpoint = ""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> FakeMicrosoft:
+        self._stopping.clear()
         self.authority_host = await self._serve(self._login)
         self.graph_endpoint = await self._serve(self._graph)
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()  # delayed answers in flight end now
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
@@ -557,7 +560,10 @@ class FakeMicrosoft:
 
     async def _inject(self, fault: Fault, request: web.Request) -> web.StreamResponse | None:
         if fault.delay:
-            await asyncio.sleep(fault.delay)
+            try:  # a delay longer than the test (an answer that never comes) ends when the fake stops
+                await asyncio.wait_for(self._stopping.wait(), fault.delay)
+            except TimeoutError:
+                pass
         if fault.reset:
             request.transport.abort()
             return web.Response(status=499)

@@ -14,7 +14,7 @@ from bot.sources.http import HttpClient, RetryPolicy
 from tests.fakes.graph_fixtures import Clock, contoso
 from tests.fakes.graph_server import FakeMicrosoft, FakeTenant
 from tests.http.graph_helpers import NOW
-from tests.storage_backends import postgres_url, state_url  # noqa: F401  (fixtures for the state-store tests)
+from tests.storage_backends import state_url  # noqa: F401  (the fixture for the state-store tests)
 
 
 @pytest.fixture

@@ -42,13 +42,17 @@ NOW = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=10)
 CORRELATION = "5d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a"
 
-# Small budgets, so that a hundred faults run in well under a minute. The engine allows each round
-# of questions SOURCE_TIMEOUT; an inbound-calls diagnosis has three rounds, a sync check two.
-POLICY = RetryPolicy(attempts=3, total_seconds=1.0, request_timeout=0.25, base_backoff=0.01)
-SOURCE_TIMEOUT = 1.5
-BUDGET = 3 * SOURCE_TIMEOUT + 1.0  # the slack is for TLS handshakes and msal's thread hops
-SLOW = 0.6  # seconds: slower than POLICY.request_timeout
-SLOW_SIGN_IN = SOURCE_TIMEOUT + 0.5  # msal has its own 10 s timeout: the engine's limit must cut it
+# Budgets: small enough that a hundred faults run in about a minute, and far above what a healthy
+# answer needs on a loaded machine (a whole diagnosis against these fakes takes 0.01-0.1 s with
+# every core busy), so that a check names the injected fault, never a timeout a busy machine caused.
+# The engine allows each round of questions SOURCE_TIMEOUT; an inbound-calls diagnosis has three
+# rounds, a sync check two. A slow upstream never answers within the test (the fake holds the
+# answer until it stops), so the client's timeout is the only way the request ends.
+POLICY = RetryPolicy(attempts=3, total_seconds=2.0, request_timeout=2.0, base_backoff=0.01)
+SOURCE_TIMEOUT = 5.0
+BUDGET = 3 * SOURCE_TIMEOUT + 2.0  # the slack is for TLS handshakes and msal's thread hops
+NEVER = 3600.0  # seconds: "slower than the timeout" — the fake holds the answer until it stops
+RETRY_AFTER = "5"  # seconds: beyond POLICY.total_seconds, so the client must not wait for it
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ FAULTS = (
     FaultKind("401", "401", status=401),
     FaultKind("403", "403", status=403),
     FaultKind("404", "404", status=404),
-    FaultKind("429-retry-after", "429 + Retry-After", status=429, retry_after="2"),
+    FaultKind("429-retry-after", "429 + Retry-After", status=429, retry_after=RETRY_AFTER),
     FaultKind("429", "429, no Retry-After", status=429),
     FaultKind("500", "500", status=500),
     FaultKind("503", "503", status=503),
@@ -246,7 +250,7 @@ def inject(
         elif fault.truncate:
             eightbyeight.truncate = True
         elif fault.slow:
-            eightbyeight.slow(SLOW, times=None)
+            eightbyeight.slow(NEVER, times=None)
         else:
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             from tests.fakes.eightbyeight_server import Fault
@@ -254,7 +258,7 @@ def inject(
             eightbyeight.inject(Fault(status=fault.status, times=None, headers=headers, path=upstream.path))
         return
     body = SIGN_IN_ERRORS.get(fault.status or 0) if upstream.server == "login" else None
-    delay = (SLOW_SIGN_IN if upstream.server == "login" else SLOW) if fault.slow else 0.0
+    delay = NEVER if fault.slow else 0.0
     microsoft.fail(
         upstream.path,
         fault.status,

@@ -9,8 +9,10 @@ documents and their JSON Web Key Sets over HTTPS on loopback, shaped as Microsof
 keys — or with a key nobody published, or with no signature at all — so the product's real
 validation code runs unchanged.
 
-Why a thread: the SDK fetches the metadata with blocking `requests.get` on the event loop, so a
-server on that same loop could never answer; this one runs its own loop in a daemon thread.
+Why a thread: the SDK fetches the metadata with blocking `requests.get` (in the product now from
+a worker thread, see bot/connector_auth.py), and a test must be able to tell whether the event loop
+was blocked meanwhile: this server runs its own loop in a daemon thread, so it answers either way.
+`hold_keys` makes the key endpoints hold their answers until the test releases them.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ EMULATOR_METADATA_PATH = "/common/v2.0/.well-known/openid-configuration"
 EMULATOR_KEYS_PATH = "/common/discovery/v2.0/keys"
 # What Microsoft's keys list: the channels whose activities a key may sign.
 TEAMS_ENDORSEMENTS = ("msteams", "skype", "webchat", "directline", "emulator")
+HOLD_LIMIT_S = 30.0  # a held key answer goes out after this long even if the test never releases it
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class OpenIdServer:
     channel_keys: list[SigningKey]
     emulator_keys: list[SigningKey]
     requests: list[str] = field(default_factory=list)
+    keys_answered: int = 0  # key-set answers sent
+    keys_status: int = 200  # anything else: the key endpoints answer with that error
+    hold_keys: threading.Event = field(default_factory=threading.Event)  # set: key answers wait
     base_url: str = ""
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
@@ -94,6 +100,7 @@ class OpenIdServer:
     def stop(self) -> None:
         if self._loop is None:
             return
+        self.hold_keys.clear()
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -128,6 +135,10 @@ class OpenIdServer:
 
     async def _channel_keys(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
+        await self._while_held()
+        self.keys_answered += 1
+        if self.keys_status != 200:
+            return web.json_response({"error": "unavailable"}, status=self.keys_status)
         return web.json_response({"keys": [key.jwk() for key in self.channel_keys]})
 
     async def _emulator_metadata(self, request: web.Request) -> web.Response:
@@ -142,7 +153,14 @@ class OpenIdServer:
 
     async def _emulator_keys(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
+        await self._while_held()
+        self.keys_answered += 1
         return web.json_response({"keys": [key.jwk() for key in self.emulator_keys]})
+
+    async def _while_held(self) -> None:
+        deadline = time.monotonic() + HOLD_LIMIT_S
+        while self.hold_keys.is_set() and time.monotonic() < deadline:  # noqa: ASYNC110 - set from another thread
+            await asyncio.sleep(0.01)
 
 
 @dataclass(frozen=True)

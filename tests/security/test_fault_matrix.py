@@ -52,10 +52,10 @@ async def test_a_faulty_upstream_makes_its_checks_unknown_within_the_budget(
 
 
 async def test_retries_wait_as_told_and_never_in_a_tight_loop(trust_test_ca):
-    """429 with Retry-After: the client asks to wait that long (recorded, not slept) before giving up."""
+    """429 with Retry-After beyond the budget: one request, no wait; without it, a short bounded backoff (recorded, not slept)."""
     graph = next(u for u in UPSTREAMS if u.id == "graph-numbers")
     with_header = next(f for f in FAULTS if f.id == "429-retry-after")
     outcome = await run_case(trust_test_ca, graph, with_header)
-    assert outcome.hits == 1  # Retry-After (2 s) exceeds the 1 s budget: no second request
+    assert outcome.hits == 1  # Retry-After (5 s) exceeds the 2 s budget: no second request
     without = await run_case(trust_test_ca, graph, next(f for f in FAULTS if f.id == "429"))
     assert without.hits == 3 and all(0 < s < 1 for s in without.sleeps)  # exponential backoff, bounded

@@ -104,6 +104,7 @@ def test_the_portal_parser_never_raises(text: str) -> None:
 
 
 # Repeated runs of digits, separators and keywords: the shapes that make regexes backtrack.
+BACKTRACKING_S = 20.0
 adversarial_unit = st.sampled_from(
     [
         "1",
@@ -134,7 +135,9 @@ def test_a_paste_near_the_limit_is_parsed_in_bounded_time(units: list[str]) -> N
     )
     started = time.perf_counter()
     parse_portal_text(text)
-    assert time.perf_counter() - started < 3.0
+    # Not a speed target (those are in `make bench`): a parse takes ~0.03 s here; regex backtracking
+    # on 64 KB takes minutes. The bound is far above what the slowest busy machine needs.
+    assert time.perf_counter() - started < BACKTRACKING_S
 
 
 @settings(max_examples=50, deadline=None)

@@ -39,7 +39,7 @@ from tests.security.faults import NOW
 GRAPH_SECRET = "vd-graph-client-secret~Hq3Wm8Zp1Lx6"
 EIGHT_KEY = "eght_vd_distinctive_K4n7Rt2Yb9Vc5"
 HELPDESK_SENDER = {"id": "29:grady-archie", "name": "Grady Archie", "aadObjectId": HELPER.id}
-FAST = RetryPolicy(attempts=2, total_seconds=1.0, request_timeout=1.0, base_backoff=0.01)
+FAST = RetryPolicy(attempts=2, total_seconds=10.0, request_timeout=5.0, base_backoff=0.01)
 
 
 class RawRecords(logging.Handler):

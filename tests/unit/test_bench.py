@@ -67,12 +67,20 @@ def test_the_run_checked_what_it_measured(smoke_run):
 def test_verdicts_follow_the_targets():
     report = Report(out=io.StringIO())
     values = dict.fromkeys(KEYS, 0)
-    values.update(turn_ratio=1.5, turn_ratio_http=1.51, scan_ratio=0.8, scan_rss_growth_mb=20.5, errors=0)
+    values.update(
+        turn_ratio=1.5,
+        turn_ratio_http=1.51,
+        scan_ratio=0.8,
+        scan_rss_growth_mb=20.5,
+        errors=0,
+        concurrent_p99_ms=3000.5,
+    )
     for key, value in values.items():
         report.set(key, value)
     met = json.loads(report.json_line())["targets_met"]
     assert met["turn_ratio"] and not met["turn_ratio_http"]
     assert met["scan_ratio"] and not met["scan_rss_growth_mb"] and met["errors"]
+    assert not met["concurrent_p99_ms"]
 
 
 def test_a_missing_value_is_an_error_not_a_partial_line():
@@ -89,3 +97,16 @@ def test_percentiles_interpolate():
     assert percentile([7.0], 99) == 7.0
     with pytest.raises(ValueError):
         percentile([], 50)
+
+
+async def test_the_concurrent_profile_names_where_the_time_goes():
+    """`python -m bench.concurrent_profile` (the profile in docs/benchmarks.md), at a tiny size."""
+    from bench.concurrent_profile import AREAS, profile
+
+    result = await profile(3)
+    assert list(result.areas_ms) == list(AREAS)
+    assert result.loop_cpu_ms > 0 and result.busy_ms > 0 and math.isfinite(result.p99_ms)
+    whole_turn = next(iter(result.areas_ms.values()))
+    assert 0 < whole_turn <= result.busy_ms * 1.01
+    assert "process_activity" in result.tree
+    assert len(result.lines()) == 2 + len(AREAS)

@@ -12,7 +12,7 @@ import pytest
 from bot.cases import Case, CaseExistsError, CaseNotFoundError, CaseStore, new_case
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.state import open_storage
-from tests.storage_backends import FakeClock, demo_engine, postgres_url, state_url  # noqa: F401
+from tests.storage_backends import FakeClock, demo_engine, state_url  # noqa: F401
 
 JOHANNA = "johannal@contoso.example"
 ROOT = Path(__file__).resolve().parents[2]

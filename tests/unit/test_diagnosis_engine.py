@@ -370,14 +370,16 @@ async def test_graph_down_leaves_pasted_evidence_and_says_why() -> None:
             PermissionMissing("Microsoft Graph refused: CallRecords.Read.All is not granted."),
             "CallRecords.Read.All",
         ),
-        ("hang", "did not answer within 0.05 seconds"),
+        ("hang", "did not answer within 1 seconds"),
         (RuntimeError("boom with a secret"), "failed unexpectedly (RuntimeError)"),
     ],
 )
 async def test_each_failure_of_the_call_log_is_an_unknown_check(failure, words: str) -> None:
     tenant = DemoTenant.load(clock)
     graph = Broken(tenant.microsoft, user_calls=failure)
-    diagnosis = await demo_engine(microsoft=graph, timeout=0.05).diagnose(
+    # The limit is far above what the in-memory demo answers need on a busy machine, so only the
+    # call that hangs runs into it.
+    diagnosis = await demo_engine(microsoft=graph, timeout=1.0).diagnose(
         DiagnosisRequest(user="megan@contoso.example")
     )
     valid(diagnosis)
@@ -415,7 +417,13 @@ async def test_everything_down_is_still_a_diagnosis() -> None:
 
 
 async def test_slow_sources_are_asked_concurrently() -> None:
+    """Three rounds (the user; numbers, voice, 8x8, sync and call data at once; the call log), not
+    seven calls in a row. Counted, not timed: a round is a run of calls with at least one in flight
+    (each call yields to the event loop before it answers, so calls started together overlap)."""
     tenant = DemoTenant.load(clock)
+    in_flight = 0
+    rounds = 0
+    most_at_once = 0
 
     class Slow:
         def __init__(self, inner, name):
@@ -425,8 +433,16 @@ async def test_slow_sources_are_asked_concurrently() -> None:
             method = getattr(self._inner, attribute)
 
             async def slow(*args, **kwargs):
-                await asyncio.sleep(0.2)
-                return await method(*args, **kwargs)
+                nonlocal in_flight, rounds, most_at_once
+                rounds += in_flight == 0
+                in_flight += 1
+                most_at_once = max(most_at_once, in_flight)
+                try:
+                    for _ in range(3):
+                        await asyncio.sleep(0)
+                    return await method(*args, **kwargs)
+                finally:
+                    in_flight -= 1
 
             return slow
 
@@ -435,13 +451,9 @@ async def test_slow_sources_are_asked_concurrently() -> None:
         eightbyeight=Slow(tenant.eightbyeight, "8x8"),
         portal=Slow(tenant.portal, "portal"),
     )
-    loop = asyncio.get_running_loop()
-    started = loop.time()
     diagnosis = await engine.diagnose(DiagnosisRequest(user=DARA))
-    elapsed = loop.time() - started
     assert diagnosis.cause == "microsoft-out-of-sync"
-    # three rounds (user; numbers/voice/8x8/sync/call data at once; call log), not seven calls in a row
-    assert elapsed < 1.0
+    assert rounds <= 3 and most_at_once >= 4, (rounds, most_at_once)
 
 
 # ---------------------------------------------------------------------------------------------

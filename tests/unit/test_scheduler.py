@@ -18,7 +18,7 @@ from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import iso, parse_iso
 from bot.scheduler import FollowUpScheduler
 from bot.state import open_storage
-from tests.storage_backends import FakeClock, demo_engine, postgres_url, state_url  # noqa: F401
+from tests.storage_backends import FakeClock, demo_engine, state_url  # noqa: F401
 
 JOHANNA = "johannal@contoso.example"
 REAL_TIMEOUT = 20.0  # seconds of wall time any wait below may take before the test fails
@@ -200,7 +200,9 @@ async def test_a_follow_up_that_hangs_is_cut_off_and_retried(open_instance, cloc
             await asyncio.Event().wait()  # a connector that never answers
         await real(claimed)
 
-    running = scheduler(store, followup, clock, followup_timeout=0.05)
+    # Real seconds: far above what the second, healthy follow-up needs on a busy machine, so that
+    # only the one that hangs is cut off.
+    running = scheduler(store, followup, clock, followup_timeout=2.0)
     running.start()
     await until(lambda: bool(real.sent))
     await running.stop()

@@ -21,7 +21,7 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
 
 from bot.state import open_storage
-from tests.storage_backends import postgres_url, state_url  # noqa: F401
+from tests.storage_backends import state_url  # noqa: F401
 
 ASK_USER_CARD = {
     "type": "AdaptiveCard",

@@ -10,7 +10,6 @@ import pytest
 from bot.config import load_settings
 from bot.state import StateStoreError, open_storage, sqlite_path
 from bot.state.postgres import redact
-from tests.storage_backends import postgres_url  # noqa: F401
 
 
 def test_sqlite_urls_name_relative_and_absolute_files() -> None:
@@ -71,7 +70,7 @@ async def test_an_unreachable_postgres_is_one_sentence_without_the_password(unus
     assert message.startswith("The PostgreSQL state store postgresql://voice:***@127.0.0.1:")
 
 
-async def test_a_wrong_postgres_password_is_reported_without_it(postgres_url) -> None:  # noqa: F811
+async def test_a_wrong_postgres_password_is_reported_without_it(postgres_url) -> None:
     """The test server trusts loopback, so use a role that does not exist instead."""
     url = postgres_url.replace("postgresql://postgres@", "postgresql://nobody:s3cr3t-pw@")
     with pytest.raises(StateStoreError) as error:
@@ -98,7 +97,7 @@ async def test_the_connection_closes_with_the_last_user(tmp_path) -> None:
         await cases.list()
 
 
-async def test_two_instances_start_at_once_on_one_postgres(postgres_url) -> None:  # noqa: F811
+async def test_two_instances_start_at_once_on_one_postgres(postgres_url) -> None:
     """Schema creation is serialised (advisory lock): racing first starts both succeed."""
     import asyncio
 

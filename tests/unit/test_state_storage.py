@@ -9,7 +9,7 @@ import pytest
 from botbuilder.core import MemoryStorage, StoreItem
 
 from bot.state import ETagConflictError, StateStoreError, open_storage
-from tests.storage_backends import postgres_url, state_url  # noqa: F401
+from tests.storage_backends import state_url  # noqa: F401
 
 KEY = "msteams/conversations/19:abc@thread.v2/"
 
