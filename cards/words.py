@@ -144,7 +144,7 @@ _PLAIN = {
 
 # What happens next, where the usual "your helpdesk can fix this" would be wrong or too vague.
 _SELF_FIX: frozenset[str] = frozenset({"not-signed-in"})  # the person affected fixes it; nobody else acts
-_VIA_8X8: frozenset[str] = frozenset({"carrier-side-failure", "gateway-unreachable", "media-failure"})
+_VIA_8X8: frozenset[str] = frozenset({"carrier-side-failure", "gateway-unreachable"})
 _RECENT_CALLS = "new calls can take a few hours to show up here"
 
 
@@ -203,6 +203,13 @@ def plain_next(cause: str, *, helpdesk_notified: bool, wait_until: str | None) -
         if helpdesk_notified:
             return "I have sent the details to your helpdesk. They will take it up with 8x8; you do not need to do anything."
         return "Your helpdesk needs to take this up with 8x8. Forward them this message; you do not need to do anything else."
+    if cause == "media-failure":
+        if helpdesk_notified:
+            return (
+                "I have sent the details to your helpdesk. They will check the network, and 8x8 if "
+                "needed; you do not need to do anything."
+            )
+        return "Your helpdesk needs to check the network (and 8x8 if needed). Forward them this message."
     if helpdesk_notified:
         return "I have sent the details to your helpdesk. They can fix this; you do not need to do anything."
     return "Your helpdesk can fix this. Forward them this message; you do not need to do anything else."

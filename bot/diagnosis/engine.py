@@ -241,7 +241,7 @@ class Engine:
             raise InputError(
                 "Name the affected user: their e-mail address (UPN), Entra object id or phone number."
             )
-        found = await self._ask(label, self._lookup.resolve(_directory_query(query)))
+        found = await self._ask(label, self._lookup.resolve(_directory_query(query)), input_errors=False)
         if not found.ok or found.value is None:
             return Answer(error=found.error), 0, None
         lookup = found.value
@@ -359,8 +359,11 @@ class Engine:
 
     # -- asking sources --------------------------------------------------------------------------
 
-    async def _ask(self, who: str, call: Awaitable[T]) -> Answer[T]:
-        """Await one source call within the time limit; any failure becomes an Answer with a reason."""
+    async def _ask(self, who: str, call: Awaitable[T], *, input_errors: bool = True) -> Answer[T]:
+        """Await one source call within the time limit; any failure becomes an Answer with a reason.
+
+        `input_errors=False`: bad input from the person asking (what they typed cannot name anyone)
+        is raised as it is, to be answered as bad input, never shown as a source that failed."""
         try:
             return Answer(await asyncio.wait_for(call, self._timeout))
         except SourceError as error:
@@ -368,6 +371,8 @@ class Engine:
         except TimeoutError:
             return Answer(error=f"{who} did not answer within {self._timeout:g} seconds.")
         except InputError as error:
+            if not input_errors:
+                raise
             return Answer(error=sentence(str(error)))
         except Exception as error:  # a bug or a surprise in a source must not sink the diagnosis
             log.exception("source failed", extra={"source": who, "error_type": type(error).__name__})

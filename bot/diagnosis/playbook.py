@@ -56,6 +56,7 @@ PLACEHOLDERS = frozenset(
         "cause_words",
         "policies_words",
         "domain",
+        "request_problem",
         # one call in the 8x8 support request
         "at",
         "caller",

@@ -213,8 +213,9 @@ class DemoMicrosoft:
 
     @staticmethod
     def _match(record: CallRecord, query: CallQuery, wanted: list[str]) -> CallRecord | None:
-        if query.user_id and (record.user_id or "").lower() == query.user_id.lower():
-            return record
+        """The live search's rule: a row with a user is that user's; one without, its numbers'."""
+        if record.user_id:
+            return record if (query.user_id or "").lower() == record.user_id.lower() else None
         if query.direction == "inbound":
             return match_callee(record, wanted)
         mirrored = replace(record, callee_number=record.caller_number)

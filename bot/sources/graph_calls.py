@@ -116,12 +116,22 @@ class _User:
 
     def owns(self, row: Row) -> bool:
         """Whether `row` may be this user's call, in either direction."""
-        if self.user_id and isinstance(row.userId, str) and row.userId.lower() == self.user_id.lower():
-            return True
+        if _user_of(row) is not None:
+            return self.is_me(row)
         return (
             callee_match(row.calleeNumber, self.numbers) is not None
             or callee_match(row.callerNumber, self.numbers) is not None
         )
+
+    def is_me(self, row: Row) -> bool:
+        return bool(self.user_id) and (_user_of(row) or "").lower() == (self.user_id or "").lower()
+
+
+def _user_of(row: Row) -> str | None:
+    """The row's `userId`: Microsoft found the user. A row without one (a reverse number lookup that
+    found no one) can only be matched on its numbers; a row with another user's id is never ours,
+    whatever its numbers (masked ones would match a whole block of a company's numbers)."""
+    return row.userId if isinstance(row.userId, str) and row.userId.strip() else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,13 +409,11 @@ class _Progress:
     def _record(self, row: Row) -> CallRecord | None:
         if direction_of(row.callType) != self.direction:
             return None
-        mine = (
-            self.user.user_id
-            and isinstance(row.userId, str)
-            and row.userId.lower() == self.user.user_id.lower()
-        )
-        number = row.calleeNumber if self.direction == "inbound" else row.callerNumber
-        how = "exact" if mine else callee_match(number, self.user.numbers)
+        if _user_of(row) is not None:
+            how = "exact" if self.user.is_me(row) else None
+        else:
+            number = row.calleeNumber if self.direction == "inbound" else row.callerNumber
+            how = callee_match(number, self.user.numbers)
         if how is None:
             return None
         record = call_record(row)

@@ -210,6 +210,41 @@ async def test_a_call_that_ended_normally_never_stops_the_search_early(fake, sou
     assert search.window_start == NOW - WEEK  # but not a failure: the whole period was read
 
 
+async def test_another_users_calls_are_never_ours_even_on_a_masked_number(fake, source):
+    at = NOW - timedelta(hours=2)
+    fake.tenant.calls = [
+        CallList(
+            [
+                call_row(
+                    at,
+                    callee="+1425555****",
+                    sip_code=480,
+                    sub_code=10037,
+                    user_id=DARA.id,
+                    correlation_id="dara-in",
+                ),
+                call_row(
+                    at,
+                    callee="+12065550100",
+                    caller="+1425555****",
+                    call_type="ByotOut",
+                    sip_code=403,
+                    sub_code=510562,
+                    user_id=DARA.id,
+                    correlation_id="dara-out",
+                ),
+                call_row(at, callee="+1425555****", correlation_id="no-user-rnl"),  # 404 / 511404
+            ]
+        )
+    ]
+
+    inbound_search = await source.user_calls(inbound([ADELE.number], NOW - WEEK, NOW, ADELE.id))
+    outbound_search = await source.user_calls(outbound([ADELE.number], NOW - WEEK, NOW, ADELE.id))
+
+    assert [(c.correlation_id, c.partial_match) for c in inbound_search.calls] == [("no-user-rnl", True)]
+    assert outbound_search.calls == []
+
+
 async def test_outbound_calls_match_the_user_id_or_the_caller_number(fake, source):
     at = NOW - timedelta(hours=2)
     fake.tenant.calls = [

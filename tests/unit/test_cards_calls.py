@@ -314,11 +314,17 @@ def test_the_person_sees_which_calls_in_their_zone_without_codes() -> None:
         assert word.lower() not in texts.lower(), word
 
 
-@pytest.mark.parametrize("cause", ["carrier-side-failure", "gateway-unreachable", "media-failure"])
+@pytest.mark.parametrize("cause", ["carrier-side-failure", "gateway-unreachable"])
 def test_failures_on_8x8s_side_go_through_the_helpdesk_to_8x8(cause: str) -> None:
-    problem = "inbound-calls" if cause == "media-failure" else "outbound-calls"
-    told = card_texts(self_report_card(sample(problem, cause), UTC_READER, helpdesk_notified=True))
+    told = card_texts(self_report_card(sample("outbound-calls", cause), UTC_READER, helpdesk_notified=True))
     assert "They will take it up with 8x8; you do not need to do anything." in told
+
+
+def test_a_media_failure_is_the_networks_first_then_8x8s() -> None:
+    d = sample("inbound-calls", "media-failure")
+    told = card_texts(self_report_card(d, UTC_READER, helpdesk_notified=True))
+    assert "They will check the network, and 8x8 if needed" in told
+    assert "check the network" in d.summary  # the summary and what happens next agree
 
 
 @pytest.mark.parametrize(("problem", "cause"), CALL_CAUSES)

@@ -29,6 +29,7 @@ MAX_IN_REQUEST = 10  # calls listed in a support request
 MAX_NAMES = 3  # other parties / trunks named in a sentence
 EIGHTBYEIGHT_SUPPORT_URL = "https://support.8x8.com"
 CALL_LOG_STEPS = "call-log-steps"  # the action whose steps are the catalogue's for the codes seen
+SEED_WORDS = "reverse number lookup (404 Unallocated Number)"  # the seed article's failure, counted
 FILE_8X8_REQUEST = "file-8x8-request"  # its steps are how to file the 8x8 request
 
 
@@ -156,6 +157,14 @@ class CallLog:
             key = self._seed_cause() if seed and self._seed_cause is not None else cause
             out[key] = out.get(key, 0) + calls
         return dict(sorted(out.items(), key=lambda item: (-item[1], item[0])))
+
+    def count_words(self) -> str:
+        """"2 not-signed-in and 1 reverse number lookup (404)": the counts as a check can say them
+        before the verdict, which decides what a seed-article failure stands for."""
+        rows = sorted(self._tallies.items(), key=lambda item: (-item[1][0], item[0]))
+        return join_names(
+            [f"{calls} {SEED_WORDS if seed else cause}" for cause, (calls, _, seed) in rows], limit=5
+        )
 
     def ranked_causes(self) -> list[str]:
         """The catalogue's causes (seed failures aside), most failed calls first; a tie: newest first."""
@@ -309,7 +318,7 @@ def failures_check(
             parts.append("Records can appear 24-48 hours late.")
             return Check(check_id, title, "pass", " ".join(parts), "graph", link)
         return Check(check_id, title, "unknown", " ".join(parts), "graph", link)
-    per_cause = join_names([f"{n} {cause}" for cause, n in counts.items()], limit=5)
+    per_cause = log.count_words()
     newest = log.failures[0] if log.failures else None
     latest = f" The latest: {_call_words(newest)}." if newest else ""
     partial = (
@@ -340,8 +349,11 @@ def eightbyeight_request(
         "direction": log.direction.capitalize(),
         "codes": log.codes(cause),
         "trunks": log.trunks(cause),
+        "meanings": log.meanings(cause),
         "domain": domain,
     }
+    problem = load_catalogue().causes.get(cause, {}).get("requestProblem", "{direction} calls fail ({codes}).")
+    fill["request_problem"] = render(problem, fill)
     lines = [render(line, fill) for line in template["lines"]]
     for call in calls:
         record = call.record
@@ -478,6 +490,9 @@ def choose_with_calls(
         NO_FAULT: None if any_failure is None else not any_failure,
     }
     verdict = choose_cause(priority, holds, decisive_unknowns=decisive_unknowns)
+    mine = log.of_cause(verdict.cause) if verdict.cause in ranked else []
+    if verdict.confidence == "confirmed" and mine and all(c.record.partial_match for c in mine):
+        verdict.confidence = "likely"  # matched on the visible digits of masked numbers only
     for cause in ranked:
         if cause != verdict.cause and cause not in verdict.alternatives:
             verdict.alternatives.append(cause)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from bot.diagnosis.catalogue import read_call
@@ -59,6 +59,7 @@ PROBLEM = "inbound-calls"
 SYNC_WAIT = timedelta(hours=72)
 CALL_LOG_WINDOW = timedelta(days=7)  # the default period (--since)
 MAX_CALLS_KEPT = 50
+_NEVER = datetime.min.replace(tzinfo=UTC)
 # When the first sync time is unknown, it alone decides between these.
 FIRST_SYNC_CAUSES = frozenset({"sync-too-recent", "microsoft-out-of-sync"})
 SEED_CAUSE = "microsoft-out-of-sync"  # what a 404 / 511404 call means when no account-level cause explains it
@@ -589,27 +590,44 @@ def _subject(facts: InboundFacts) -> Subject:
 
 
 def _evidence(facts: InboundFacts, cause: str | None = None) -> Evidence:
+    """The call log's evidence, with a pasted Call Data page in its place: the codes and correlation
+    id are those of the cause's newest call; the pasted page's when the cause is the article's."""
     evidence = Evidence(first_sync_at=facts.first_sync_at, call_log_window=facts.window, period=facts.period)
     fill_evidence(evidence, facts.call_log, cause)
-    calls = facts.rnl_calls or [c.record for c in facts.call_log.of_cause(cause or "")] or facts.graph_calls
+    calls = [c.record for c in facts.call_log.of_cause(cause or "")] or facts.graph_calls
     newest = calls[0] if calls else None
     pasted = facts.call_data if facts.call_data and facts.call_data.has_call_data else None
-    if pasted is not None:
-        known = {c.correlation_id for c in facts.graph_calls if c.correlation_id}
-        if pasted.shows_call_failure and pasted.correlation_id not in known:
-            evidence.failed_calls += 1
-            evidence.calls.insert(0, _pasted_call(pasted, facts.seed_cause))
-            evidence.cause_counts[facts.seed_cause] = evidence.cause_counts.get(facts.seed_cause, 0) + 1
-    evidence.correlation_id = (pasted.correlation_id if pasted else None) or (
+    article = cause in INBOUND_USER_CAUSES or cause == NO_FAULT
+    if pasted is not None and pasted.shows_call_failure:
+        _add_pasted_call(evidence, facts, pasted)
+    use_paste = pasted is not None and (article or newest is None)
+    evidence.correlation_id = (pasted.correlation_id if use_paste else None) or (
         newest.correlation_id if newest else None
     )
-    evidence.sip_code = (pasted.sip_code if pasted else None) or (newest.sip_code if newest else None)
-    evidence.sub_code = (newest.sub_code if newest else None) or (pasted.sub_code if pasted else None)
-    evidence.q850_cause = pasted.q850_cause if pasted else None
-    evidence.rnl = bool((pasted and pasted.rnl) or any(c.sub_code == 511404 for c in facts.graph_calls))
+    evidence.sip_code = (pasted.sip_code if use_paste else None) or (newest.sip_code if newest else None)
+    evidence.sub_code = (newest.sub_code if newest else None) or (pasted.sub_code if use_paste else None)
+    evidence.q850_cause = pasted.q850_cause if use_paste else None
+    evidence.rnl = bool((use_paste and pasted.rnl) or any(c.sub_code == 511404 for c in facts.rnl_calls))
     times = [c.at for c in evidence.calls if c.at]
     evidence.last_failed_at = max(times) if times else None
     return evidence
+
+
+def _add_pasted_call(evidence: Evidence, facts: InboundFacts, pasted: PortalEvidence) -> None:
+    """The pasted failed call in the timeline, in time order, once (Microsoft's record of the same
+    call already counts it); counted only when it falls in the period asked about."""
+    known = {c.correlation_id for c in facts.graph_calls if c.correlation_id}
+    if pasted.correlation_id and pasted.correlation_id in known:
+        return
+    call = _pasted_call(pasted, facts.seed_cause or SEED_CAUSE)
+    evidence.calls.append(call)
+    evidence.calls.sort(key=lambda c: c.at or _NEVER, reverse=True)
+    del evidence.calls[MAX_CALLS_KEPT:]
+    start, end = facts.period or (facts.now - CALL_LOG_WINDOW, facts.now)
+    if call.at is None or start <= call.at <= end:
+        evidence.failed_calls += 1
+        key = call.cause or SEED_CAUSE
+        evidence.cause_counts[key] = evidence.cause_counts.get(key, 0) + 1
 
 
 def _pasted_call(pasted: PortalEvidence, cause: str) -> FailedCall:
