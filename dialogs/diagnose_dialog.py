@@ -119,6 +119,12 @@ class DiagnoseDialog(ComponentDialog):
         except InputError as error:
             return await self._ask(step, ask_user_card(_problem(options), error=str(error)))
         except SourceError:
+            if not helpdesk:
+                # Who the typed name is cannot be checked: nobody else's calls are shown to them.
+                await send_card(
+                    step.context, await self.presenter.refusal(step.context, options.get("problem"))
+                )
+                return await step.end_dialog(None)
             # Microsoft 365 cannot be read right now: diagnose from what was typed, and let the
             # checks say what could not be looked up (8x8 and pasted evidence still count).
             options["user"] = query

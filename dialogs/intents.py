@@ -155,7 +155,7 @@ _SUBJECT_NAME = re.compile(
 _NOT_A_SUBJECT = frozenset(
     "nobody noone someone somebody everyone everybody anyone anybody people customers callers "
     "he she they we you it this that our their his her my your users user staff outgoing incoming "
-    "external internal international local mobile office sales support".split()
+    "external internal international local mobile office sales support teams microsoft 8x8 graph".split()
 )
 
 

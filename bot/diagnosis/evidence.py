@@ -206,7 +206,9 @@ class NumberHolder:
 class NumberOwners:
     """Who holds one number on each side: the finding when they differ.
 
-    `teams` are the Microsoft 365 users Teams assigns the number to (or whose phone fields carry it);
+    `teams` are the Microsoft 365 users Teams assigns the number to (reverse number lookup finds
+    them); `phone_fields` those whose directory phone fields carry it when Teams assigns it to nobody
+    (a way to find the person, never a holder that competes with 8x8);
     `eightbyeight` the 8x8 users whose extensions carry it, with `eightbyeight_accounts` their
     Microsoft 365 accounts where one was found (matched on 8x8's user name or e-mail).
     """
@@ -214,6 +216,7 @@ class NumberOwners:
     number: str  # E.164
     teams: tuple[DirectoryUser, ...] = ()
     eightbyeight: tuple[EightByEightUser, ...] = ()
+    phone_fields: tuple[DirectoryUser, ...] = ()
     eightbyeight_accounts: tuple[DirectoryUser, ...] = ()
     eightbyeight_error: str | None = None  # 8x8 could not be read: one sentence saying why
 
@@ -268,6 +271,11 @@ class MicrosoftSource(Protocol):
     async def tenant_country(self) -> str | None:
         """The tenant's country (`organization.countryLetterCode`, ISO 3166), None when unknown:
         national numbers are read in it."""
+        ...
+
+    async def number_holders(self, number: str) -> list[NumberHolder]:
+        """Who holds `number` (E.164): the users Teams assigns it to (`where` "teams"); only when
+        Teams assigns it to nobody, the users whose phone fields carry it ("phone field")."""
         ...
 
     async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:

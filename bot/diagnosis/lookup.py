@@ -174,17 +174,19 @@ class UserLookup:
 
     async def owners(self, number: str) -> NumberOwners:
         """Who holds `number` (E.164) in Teams and in 8x8."""
-        teams = await self._microsoft.find_users(number)
+        holders = await self._microsoft.number_holders(number)
+        teams = tuple(h.user for h in holders if h.where == "teams")
+        fields = tuple(h.user for h in holders if h.where != "teams")
         try:
             eight = await self._numbers.owners(number)
         except SourceError as error:
-            return NumberOwners(number, tuple(teams), eightbyeight_error=sentence(str(error)))
+            return NumberOwners(number, teams, phone_fields=fields, eightbyeight_error=sentence(str(error)))
         accounts = [a for _, a in await self._accounts(eight) if a is not None]
-        return NumberOwners(number, tuple(teams), tuple(eight), tuple(_unique(accounts)))
+        return NumberOwners(number, teams, tuple(eight), fields, tuple(_unique(accounts)))
 
     async def _by_number(self, text: str, number: str) -> Lookup:
         owners = await self.owners(number)
-        users = list(owners.eightbyeight_accounts) or list(owners.teams)
+        users = list(owners.eightbyeight_accounts) or list(owners.teams) or list(owners.phone_fields)
         without = () if owners.eightbyeight_accounts else _unique_8x8(owners.eightbyeight)
         return Lookup(
             text,

@@ -38,8 +38,10 @@ OUTBOUND_USER_CAUSES: tuple[str, ...] = (
     "no-phone-license",
     "calling-plan-conflict",
     "enterprise-voice-disabled",
-    "no-teams-number",
 )
+# Outbound: Teams shows no dial pad without a number. DESIGN.md's order puts the call-log causes
+# right after Enterprise Voice, so this one comes after them, before no-failure-found.
+OUTBOUND_AFTER_CALL_LOG: tuple[str, ...] = ("no-teams-number",)
 INBOUND_CALL_LOG_CAUSES: tuple[str, ...] = (
     "not-signed-in",
     "caller-blocked",
@@ -65,7 +67,9 @@ INBOUND_CAUSE_PRIORITY: tuple[str, ...] = (*INBOUND_USER_CAUSES, NO_FAULT)
 SYNC_CAUSES: tuple[str, ...] = ("gateway-activation-pending", "gateway-activation-failed")
 CAUSES: dict[str, tuple[str, ...]] = {
     "inbound-calls": tuple(dict.fromkeys((*INBOUND_USER_CAUSES, *INBOUND_CALL_LOG_CAUSES, NO_FAULT))),
-    "outbound-calls": tuple(dict.fromkeys((*OUTBOUND_USER_CAUSES, *OUTBOUND_CALL_LOG_CAUSES, NO_FAULT))),
+    "outbound-calls": tuple(
+        dict.fromkeys((*OUTBOUND_USER_CAUSES, *OUTBOUND_CALL_LOG_CAUSES, *OUTBOUND_AFTER_CALL_LOG, NO_FAULT))
+    ),
     "sync-error": SYNC_CAUSES,
 }
 SupportTo = Literal["microsoft", "8x8"]

@@ -193,9 +193,19 @@ def _parsed(cleaned: str, region: str) -> str | None:
             number = phonenumbers.parse(attempt, None if attempt.startswith("+") else region)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(number):
+        if _plausible(number, international=attempt.startswith("+")):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def _plausible(number: phonenumbers.PhoneNumber, *, international: bool) -> bool:
+    """A national number must be valid in the region it is read in. One written with its `+` (as
+    Graph and 8x8 always write them) counts when its length fits its country, since numbering plans
+    change faster than libphonenumber's metadata; North American numbers keep their fixed shape
+    (NXX-NXX-XXXX), so for them validity is the test."""
+    if not international or number.country_code == 1:
+        return phonenumbers.is_valid_number(number)
+    return phonenumbers.is_possible_number(number)
 
 
 def _region(code: str | None) -> str | None:

@@ -152,6 +152,16 @@ class DemoMicrosoft:
     async def tenant_country(self) -> str | None:
         return self._country()
 
+    async def number_holders(self, number: str) -> list[NumberHolder]:
+        holders = [
+            NumberHolder(number, self._directory_user(raw), where)
+            for raw in self._users()
+            for found, where in self._numbers(raw).items()
+            if found == number
+        ]
+        assigned = [h for h in holders if h.where == "teams"]
+        return assigned or holders
+
     async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
         return [
             NumberHolder(number, self._directory_user(raw), where)

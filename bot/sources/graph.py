@@ -193,19 +193,25 @@ class GraphSource:
         )
 
     async def _users_by_number(self, number: str) -> list[DirectoryUser]:
-        """Whom Teams assigns `number` (E.164) to, then whose phone fields carry it."""
+        return [holder.user for holder in await self.number_holders(number)]
+
+    async def number_holders(self, number: str) -> list[NumberHolder]:
+        """Whom Teams assigns `number` (E.164) to; only when nobody, whose phone fields carry it
+        (the tenant's phone fields are read in bulk, so only then)."""
         assignments = await self._assignments(f"telephoneNumber eq {odata_string(number)}")
-        users: list[DirectoryUser] = []
+        holders: list[NumberHolder] = []
         for target in dict.fromkeys(a.assignment_target_id for a in assignments if a.assignment_target_id):
             user = await self.get_user(target)
             if user is not None:
-                users.append(user)
-        known = {u.id.lower() for u in users}
+                holders.append(NumberHolder(number, user, "teams"))
+        if holders:
+            return holders
+        seen: set[str] = set()
         for holder in await self._phones.holders(await self._country_or_none()):
-            if holder.number == number and holder.user.id.lower() not in known:
-                known.add(holder.user.id.lower())
-                users.append(holder.user)
-        return users
+            if holder.number == number and holder.user.id.lower() not in seen:
+                seen.add(holder.user.id.lower())
+                holders.append(NumberHolder(number, holder.user, "phone field"))
+        return holders
 
     async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
         holders = await self._phones.holders(await self._country_or_none())

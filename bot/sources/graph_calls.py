@@ -375,7 +375,9 @@ class _Progress:
 
     def take(self, scan: WindowScan) -> None:
         self.pages += scan.pages
-        self.oldest = scan.start
+        # A window cut short was read only in part (its rows come in no time order): the search
+        # reached back to its end, not its start.
+        self.oldest = scan.start if scan.complete else scan.end
         self.rows += scan.rows
         self.span += scan.end - scan.start
         if not scan.complete:
@@ -399,7 +401,7 @@ class _Progress:
     def result(self, since: datetime, until: datetime) -> CallSearch:
         self._trim()
         search = self.search
-        search.window_start = self.oldest or since
+        search.window_start = self.oldest or (since if self.complete else until)
         search.window_end = until
         search.pages_scanned = self.pages
         search.rows_read = self.rows

@@ -239,11 +239,19 @@ async def test_user_by_phone_number_via_the_number_teams_holds(fake, source, typ
     [user] = await source.find_users(typed)
 
     assert user.id == ADELE.id
-    lookup, *whole = fake.graph_requests("numberAssignments")
+    [lookup] = fake.graph_requests("numberAssignments")
     assert lookup.query["$filter"] == "telephoneNumber eq '+14255550101'"
     assert "%2B14255550101" in lookup.raw  # a raw `+` would reach Graph as a space
-    # ... then every assignment and the users' phone fields, for numbers typed into phone fields
-    assert [r.query for r in whole] == [{"$top": "1000"}]
+    # Teams assigns it: the tenant's phone fields are not read in bulk for that.
+    assert fake.graph_requests("^/v1.0/users$") == []
+
+
+async def test_a_number_teams_assigns_to_nobody_is_looked_for_in_phone_fields(fake, source):
+    assert await source.find_users("+1 425 555 0199") == []
+    lookup, whole = fake.graph_requests("numberAssignments")
+    assert lookup.query["$filter"] == "telephoneNumber eq '+14255550199'"
+    assert whole.query == {"$top": "1000"}  # then every assignment and the users' phone fields
+    assert len(fake.graph_requests("^/v1.0/users$")) == 1
 
 
 async def test_user_by_name_prefix_escapes_the_quote(fake, source):

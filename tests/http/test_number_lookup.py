@@ -115,6 +115,21 @@ async def test_a_number_on_two_people_diagnoses_the_8x8_owner_and_says_so(engine
     assert "Teams gives it to Dara O'Brien" in check.detail
 
 
+async def test_a_number_only_in_someones_phone_field_is_no_conflict(tenant, engine, eightbyeight):
+    # Dara typed Adele's 8x8 number into her business phone; Teams assigns it to nobody.
+    tenant.users = [u for u in tenant.users if u["id"] != DARA.id]
+    tenant.users.append(graph_user(DARA.id, DARA.upn, "Dara O'Brien", business_phones=[ADELE_8X8]))
+
+    lookup = await engine.look_up(ADELE_8X8)
+    assert names(lookup.users) == ["Adele Vance"]  # 8x8's holder, with her account
+    assert lookup.owners is not None and names(lookup.owners.phone_fields) == ["Dara O'Brien"]
+    assert lookup.owners.conflicting_teams_owners == ()  # reverse number lookup does not read phone fields
+
+    diagnosis = await engine.diagnose(DiagnosisRequest(user=ADELE_8X8))
+    check = diagnosis.check("number-owner")
+    assert check is not None and check.status == "pass" and "Dara" not in check.detail
+
+
 async def test_a_number_8x8_gives_someone_without_an_account(engine, eightbyeight):
     eightbyeight.add_user(eight_user("sam@contoso.com", "+14255550155"))
 

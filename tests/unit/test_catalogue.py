@@ -201,6 +201,18 @@ def test_an_account_level_cause_comes_before_the_call_log():
     assert verdict.cause == "calling-plan-conflict" and verdict.alternatives == ["pstn-not-allowed"]
 
 
+def test_outbound_call_log_causes_come_before_a_missing_number():
+    f = facts("outbound", [record("outbound", 403, 510562)])
+    f.assignments = Answer([])
+    f.voice = Answer(VoiceConfig(True, ()))
+    verdict = outbound_calls.decide(f)
+    assert (verdict.cause, verdict.alternatives) == ("pstn-not-allowed", [])
+    f = facts("outbound", [])
+    f.assignments = Answer([])
+    f.voice = Answer(VoiceConfig(True, ()))
+    assert outbound_calls.decide(f).cause == "no-teams-number"  # no dial pad: never "no fault found"
+
+
 def test_enterprise_voice_off_in_the_settings_decides_outbound_without_any_call():
     f = facts("outbound", [])
     f.voice = Answer(VoiceConfig(False, (NUMBER,)))

@@ -567,3 +567,20 @@ async def test_a_request_the_engine_refuses_says_why_in_place_of_the_progress_ca
     assert "I can't check that" in text_of(notice) and "90 days" in text_of(notice)
     turn = await harness.say("adele@contoso.example")  # the dialog has ended: not read as an answer
     assert "What I can do" in text_of(turn.cards[-1])
+
+
+async def test_an_ordinary_user_sees_no_one_elses_calls_when_the_lookup_fails(harness):
+    from bot.diagnosis.errors import SourceUnavailable
+    from tests.dialog_harness import ADELE
+
+    services = await harness.start()
+
+    async def down(query):
+        raise SourceUnavailable("Microsoft Graph did not answer (HTTP 503).", source="graph")
+
+    services.bot.services.engine.look_up = down
+    turn = await harness.say("check calls for megan@contoso.example", sender=ADELE)
+    texts = [text_of(c) for c in turn.all_cards]
+    assert any("I can only check your own calls" in t for t in texts)
+    assert not any("Megan Bowen" in t for t in texts)
+    assert not turn.updated  # nothing was diagnosed

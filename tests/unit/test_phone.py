@@ -221,3 +221,9 @@ def test_readable_numbers_in_text_for_cards() -> None:
     assert (
         readable_numbers("masked +1425555**** and id 12345678901") == "masked +1425555**** and id 12345678901"
     )
+
+
+@pytest.mark.parametrize("number", ["+447700900123", "+33639980000", "+4915901234567"])
+def test_a_number_written_with_its_plus_counts_when_its_length_fits(number: str) -> None:
+    # Graph and 8x8 write numbers this way; libphonenumber's metadata may not know the range yet.
+    assert to_e164(number) == number

@@ -478,12 +478,13 @@ def choose_with_calls(
     *,
     any_failure: bool | None,
     decisive_unknowns: frozenset[str] = frozenset(),
+    after_call_log: Sequence[str] = (),
 ) -> Verdict:
     """DESIGN.md's order: the user's own causes, then the call-log causes by their failed calls
     (a tie: the newest call), then `no-failure-found` — true only when the whole period was read
     and holds no failed call. Call-log causes that did not win are alternatives."""
     ranked = [cause for cause in log.ranked_causes() if cause not in user_causes]
-    priority = (*user_causes, *ranked, NO_FAULT)
+    priority = (*user_causes, *ranked, *after_call_log, NO_FAULT)
     holds = {
         **holds,
         **dict.fromkeys(ranked, True),

@@ -358,7 +358,7 @@ def _failure_advice_check(facts: InboundFacts) -> Check:
             f"Call Data: Failure Advice: {pasted.failure_advice}.",
             "portal",
         )
-    graph_404 = [c for c in facts.graph_calls if c.sip_code == 404]
+    graph_404 = facts.rnl_calls  # 404 with no user found (511404), not any 404 (e.g. 404 / 10202)
     if graph_404:
         phrase = f" ({graph_404[0].phrase})" if graph_404[0].phrase else ""
         return Check(

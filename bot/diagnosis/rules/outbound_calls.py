@@ -16,7 +16,14 @@ from datetime import timedelta
 from typing import ClassVar
 
 from bot.diagnosis.evidence import PolicyAssignment
-from bot.diagnosis.model import OUTBOUND_USER_CAUSES, Check, Diagnosis, Evidence, Subject
+from bot.diagnosis.model import (
+    OUTBOUND_AFTER_CALL_LOG,
+    OUTBOUND_USER_CAUSES,
+    Check,
+    Diagnosis,
+    Evidence,
+    Subject,
+)
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.call_log import (
@@ -192,7 +199,13 @@ def decide(facts: OutboundFacts) -> Verdict:
         "no-teams-number": (facts.teams_number is None) if (user and facts.teams_number_known) else None,
     }
     any_failure = facts.call_log.any_failure if facts.calls.ok else None
-    verdict = choose_with_calls(OUTBOUND_USER_CAUSES, holds, facts.call_log, any_failure=any_failure)
+    verdict = choose_with_calls(
+        OUTBOUND_USER_CAUSES,
+        holds,
+        facts.call_log,
+        any_failure=any_failure,
+        after_call_log=OUTBOUND_AFTER_CALL_LOG,
+    )
     if verdict.cause == "user-not-found" and facts.user_lookup_failed:
         verdict.confidence = "possible"
     return verdict

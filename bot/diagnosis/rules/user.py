@@ -221,7 +221,8 @@ def calling_plan_check(facts: UserFacts) -> Check:
         "calling-plan",
         title,
         "pass",
-        "No enabled Microsoft Calling Plan (MCOPSTN1, MCOPSTN2, MCOPSTN5) in the user's licences.",
+        "No enabled Microsoft Calling Plan Voice Doctor knows (MCOPSTN1, MCOPSTN2, MCOPSTN5) in the user's "
+        "licences; other Calling Plans show in the Microsoft 365 admin center (Licenses and apps).",
         "graph",
         link,
     )
