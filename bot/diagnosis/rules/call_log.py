@@ -159,7 +159,7 @@ class CallLog:
         return dict(sorted(out.items(), key=lambda item: (-item[1], item[0])))
 
     def count_words(self) -> str:
-        """"2 not-signed-in and 1 reverse number lookup (404)": the counts as a check can say them
+        """ "2 not-signed-in and 1 reverse number lookup (404)": the counts as a check can say them
         before the verdict, which decides what a seed-article failure stands for."""
         rows = sorted(self._tallies.items(), key=lambda item: (-item[1][0], item[0]))
         return join_names(
@@ -352,7 +352,9 @@ def eightbyeight_request(
         "meanings": log.meanings(cause),
         "domain": domain,
     }
-    problem = load_catalogue().causes.get(cause, {}).get("requestProblem", "{direction} calls fail ({codes}).")
+    problem = (
+        load_catalogue().causes.get(cause, {}).get("requestProblem", "{direction} calls fail ({codes}).")
+    )
     fill["request_problem"] = render(problem, fill)
     lines = [render(line, fill) for line in template["lines"]]
     for call in calls:
