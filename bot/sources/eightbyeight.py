@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
-from bot.diagnosis.evidence import EightByEightUser
+from bot.diagnosis.evidence import EightByEightUser, best_eightbyeight_match
 from bot.diagnosis.phone import to_e164
 from bot.sources.http import HttpClient, HttpResponse, retry_after_seconds
 
@@ -177,7 +177,7 @@ class EightByEightApiSource:
             if "serviceInfo" not in raw and position < MAX_DETAIL_FETCHES:
                 raw = await self._details(raw)
             complete.append(user_from_json(raw))
-        return best_match(complete)
+        return best_eightbyeight_match(complete)
 
     async def _details(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The full user (`GET /users/{userId}`) when the list entry came without serviceInfo."""
@@ -401,18 +401,6 @@ def primary_number(extensions: Sequence[Mapping[str, Any]]) -> str | None:
         if numbers:
             return numbers[0]
     return None
-
-
-def best_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
-    """ACTIVE with Teams enabled, then ACTIVE, then Teams enabled, then the service's order."""
-    return min(
-        users,
-        key=lambda u: (
-            u.status != "ACTIVE" or u.ms_teams_enabled is not True,
-            u.status != "ACTIVE",
-            u.ms_teams_enabled is not True,
-        ),
-    )
 
 
 def problem_text(response: HttpResponse) -> str:
