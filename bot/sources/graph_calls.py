@@ -38,10 +38,11 @@ is marked partial.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,9 +50,9 @@ from typing import Any
 import msgspec
 from yarl import URL
 
-from bot.diagnosis.catalogue import direction_of, is_failure
+from bot.diagnosis.catalogue import Direction, direction_of, is_failure
 from bot.diagnosis.errors import SourceUnavailable
-from bot.diagnosis.evidence import CallQuery, CallRecord, CallSearch
+from bot.diagnosis.evidence import CallPage, CallQuery, CallRecord, CallSearch
 from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
 from bot.diagnosis.times import as_utc
 from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time, same_origin
@@ -527,12 +528,7 @@ class CallLogSearch:
         return URL(f"{self._endpoint}/{API_VERSION}/communications/callRecords/{function}", encoded=True)
 
     def _next_url(self, link: object) -> URL | None:
-        """`@odata.nextLink`, passed on exactly as sent, and only to the Graph host we trust."""
-        if not link:
-            return None
-        if not isinstance(link, str) or not same_origin(link, self._endpoint):
-            raise SourceUnavailable("the call log linked to a page outside Microsoft Graph", source="graph")
-        return URL(link, encoded=True)
+        return next_page_url(link, self._endpoint)
 
     # -- window sizes --------------------------------------------------------------------------
 
@@ -571,6 +567,94 @@ class CallLogSearch:
             proposed = span * (limits.target_rows / scan.rows)
         size = max(limits.min_window, min(proposed, ceiling))
         return timedelta(seconds=math.floor(size.total_seconds()))
+
+
+def next_page_url(link: object, endpoint: str) -> URL | None:
+    """`@odata.nextLink`, passed on exactly as sent, and only to the Graph host we trust."""
+    if not link:
+        return None
+    if not isinstance(link, str) or not same_origin(link, endpoint):
+        raise SourceUnavailable("the call log linked to a page outside Microsoft Graph", source="graph")
+    return URL(link, encoded=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole tenant's log (the sweep)
+
+SWEEP_WINDOW = timedelta(days=1)  # the period is read a day at a time, the newest day first
+
+
+def sweep_windows(
+    since: datetime, until: datetime, span: timedelta = SWEEP_WINDOW
+) -> list[tuple[datetime, datetime]]:
+    """[since, until] as windows of at most `span`, newest first: a sweep the time budget stops
+    early has read the most recent calls, and no window grows past MAX_PAGES_PER_WINDOW pages."""
+    windows = []
+    end = as_utc(until)
+    since = as_utc(since)
+    while end > since:
+        start = max(since, end - span)
+        windows.append((start, end))
+        end = start
+    return windows
+
+
+async def stream_tenant_calls(
+    first_urls: Sequence[URL],
+    fetch_page: PageFetcher,
+    endpoint: str,
+    *,
+    worked_for: frozenset[str] = frozenset(),
+    pace: Callable[[], float | None] = lambda: None,
+) -> AsyncIterator[CallPage]:
+    """Every page of every window, in order, each as a `CallPage`; the next page is requested as
+    soon as this one's next link is known, so reading one page overlaps fetching the next (the
+    chain of next links is the only wait a sweep cannot avoid)."""
+    queue = list(first_urls)
+    if not queue:
+        return
+    url = queue.pop(0)
+    pending: asyncio.Future[bytes] | None = asyncio.ensure_future(fetch_page(url))
+    seen = {hash(str(url))}
+    pages_in_window = 0
+    try:
+        while pending is not None:
+            body = await pending
+            pending = None
+            page = decode_page(body)
+            pages_in_window += 1
+            following = next_page_url(page.next_link, endpoint)
+            if following is None:
+                pages_in_window = 0
+                following = queue.pop(0) if queue else None
+            elif hash(str(following)) in seen or pages_in_window >= MAX_PAGES_PER_WINDOW:
+                raise SourceUnavailable("the call log kept linking to pages already read", source="graph")
+            if following is not None:
+                seen.add(hash(str(following)))
+                pending = asyncio.ensure_future(fetch_page(following))
+            yield call_page(page.rows, worked_for, pace())
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(BaseException):
+                await pending
+
+
+def call_page(rows: Sequence[Row], worked_for: frozenset[str], pace: float | None = None) -> CallPage:
+    """A page's rows read for the sweep: its unsuccessful calls as records, and which of the
+    users in `worked_for` (object ids in lower case) had a successful call."""
+    unsuccessful = []
+    worked: set[tuple[str, Direction]] = set()
+    for row in rows:
+        if row.successfulCall is False:
+            if is_unsuccessful(row):
+                unsuccessful.append(call_record(row))
+        elif worked_for and row.successfulCall is True and isinstance(row.userId, str):
+            user = row.userId.lower()
+            direction = direction_of(row.callType) if user in worked_for else None
+            if direction is not None:
+                worked.add((user, direction))
+    return CallPage(len(rows), tuple(unsuccessful), frozenset(worked), pace)
 
 
 class _Kept:

@@ -142,6 +142,7 @@ class Counted:
     failed_calls: int = 0  # of those, failed calls (normal ends, busy, declines, hang-ups aside)
     pages: int = 0  # call-log pages read
     people: int = 0  # people the sweep decided about
+    undecided: int = 0  # (person, problem) whose cause stayed open for want of evidence: not listed
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -152,6 +153,7 @@ class Counted:
             "failedCalls": self.failed_calls,
             "callLogPages": self.pages,
             "peopleChecked": self.people,
+            "undecided": self.undecided,
         }
 
 

@@ -221,9 +221,10 @@ class _Run:
                     async for item in stream:
                         add(item)
                         self._progress("reading")
+                        if self.s._monotonic() >= self.deadline:
+                            return self._out_of_time(what)
         except TimeoutError:
-            budget = human_duration(timedelta(seconds=self.s.limits.time_budget_s))
-            return f"The sweep's time budget ({budget}) ran out before {_WHAT[what]} had been read."
+            return self._out_of_time(what)
         except SourceError as error:
             return sentence(str(error))
         except InputError as error:
@@ -232,6 +233,10 @@ class _Run:
             log.exception("sweep source failed", extra={"what": what, "error_type": type(error).__name__})
             return f"Reading {_WHAT[what]} failed unexpectedly ({type(error).__name__})."
         return None
+
+    def _out_of_time(self, what: str) -> str:
+        budget = human_duration(timedelta(seconds=self.s.limits.time_budget_s))
+        return f"The sweep's time budget ({budget}) ran out before {_WHAT[what]} had been read to the end."
 
     def _progress(self, stage: str, *, force: bool = False) -> None:
         if self.on_progress is None:
@@ -287,6 +292,7 @@ class _Run:
 
         findings: dict[tuple[str, str], Finding] = {}
         kept: dict[tuple[str, str], Any] = {}
+        undecided = 0
         conflicts = self._conflicts(people)
         for person in people:
             facts_in, facts_out = inbound[person.key], outbound[person.key]
@@ -296,6 +302,9 @@ class _Run:
                 ("inbound-calls", cause_in, facts_in, verdicts[person.key]),
                 ("outbound-calls", verdict_out.cause, facts_out, verdict_out),
             ):
+                if cause != NO_FAULT and not _shows_problem(verdict, facts) and cause == verdict.cause:
+                    undecided += 1
+                    continue
                 if cause == NO_FAULT:
                     continue
                 subject = self._subject(person, facts, facts_in, verdict, problem)
@@ -317,6 +326,7 @@ class _Run:
                 failed_calls=self.calls.failed,
                 pages=self.calls.pages,
                 people=len(people),
+                undecided=undecided,
             ),
             findings=list(findings.values()),
             complete=self.complete,
@@ -432,7 +442,7 @@ class _Run:
     ) -> str:
         if person.key in conflicts and verdict.cause not in ACCOUNT_CAUSES:
             return "number-conflict"
-        if verdict.cause == NO_FAULT:
+        if verdict.cause == NO_FAULT or not _shows_problem(verdict, facts):
             state = _activation(facts)
             if state in PENDING_STATES:
                 return "number-activation-pending"
@@ -499,6 +509,15 @@ def _forget(tenant: Tenant, what: str) -> None:
         tenant.voice.clear()
     elif what == "8x8":
         tenant.eightbyeight.clear()
+
+
+def _shows_problem(verdict: Verdict, facts: Any) -> bool:
+    """Whether a person is listed under their cause: it holds, or (undecided for want of a source
+    or of the first sync time) their calls did fail in the period. A cause only `possible` because
+    nothing could be seen is not a finding: `counted.undecided` counts those people instead."""
+    if verdict.cause == NO_FAULT:
+        return False
+    return verdict.confidence != "possible" or (facts.calls.ok and facts.call_log.any_failure is True)
 
 
 def _activation(facts: Any) -> str | None:
