@@ -10,9 +10,10 @@ sweep agrees with a diagnosis of each person it lists.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -35,7 +36,7 @@ from tests.fakes.graph_fixtures import (
     user_configuration,
 )
 from tests.fakes.graph_server import CallList, FakeMicrosoft, FakeTenant, UniformTraffic, call_row
-from tests.http.graph_helpers import NOW
+from tests.http.graph_helpers import NOW, run_bot
 
 FAST = RetryPolicy(attempts=4, total_seconds=60.0, request_timeout=5.0, base_backoff=0.01)
 MCOPSTN2 = "5a10155d-f5c1-411a-a8ec-e99aae125390"
@@ -113,7 +114,7 @@ EXPECTED = {
 }
 
 
-def sweep_tenant(*, traffic: int = 3_000) -> FakeTenant:
+def sweep_tenant(*, traffic: int = 3_000, now: datetime = NOW) -> FakeTenant:
     tenant = FakeTenant()
     for m in MEMBERS:
         user = graph_user(m.id, m.upn, m.name, phone_plan=True if m.licensed else None)
@@ -123,7 +124,7 @@ def sweep_tenant(*, traffic: int = 3_000) -> FakeTenant:
         if m.teams:
             tenant.number_assignments.append(number_assignment(m.teams, m.id, activation_state=m.state))
         tenant.user_configurations.append(user_configuration(m.id, m.upn, [m.teams] if m.teams else []))
-    at = NOW - timedelta(hours=3)
+    at = now - timedelta(hours=3)
     tenant.calls = [
         UniformTraffic(traffic),  # other people's calls, a few failing to numbers nobody here holds
         CallList(
@@ -446,3 +447,28 @@ async def test_the_demo_tenant_through_graph_and_8x8_sweeps_as_each_person_diagn
         k: v for k, v in demo.items() if k not in first_sync
     }
     assert {found.get(k) for k in first_sync} == {"sync-too-recent"}  # undecided: as diagnose says live
+
+
+async def test_the_command_line_sweeps_the_live_tenant(trust_test_ca, tmp_path):
+    tenant = sweep_tenant(traffic=1_000, now=datetime.now(UTC))
+    async with (
+        FakeMicrosoft(trust_test_ca, tenant) as graph,
+        FakeEightByEight(trust_test_ca, users=eightbyeight_users()) as eightbyeight,
+    ):
+        code, out, err = await run_bot(
+            "sweep",
+            "--since",
+            "24h",
+            "--json",
+            env={**graph.env(), **eightbyeight.env()},
+            cwd=tmp_path,
+            timeout=90,
+        )
+
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["dataSource"], data["complete"]) == ("live", True)
+    found = {
+        (f["problem"], s["userPrincipalName"]): f["cause"] for f in data["findings"] for s in f["subjects"]
+    }
+    assert found == EXPECTED
