@@ -42,6 +42,7 @@ import contextlib
 import json
 import logging
 import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -524,8 +525,7 @@ class CallLogSearch:
         return kept.scan(start, end, rows, pages, complete=True)
 
     def first_page_url(self, start: datetime, end: datetime) -> URL:
-        function = f"getDirectRoutingCalls(fromDateTime={odata_time(start)},toDateTime={odata_time(end)})"
-        return URL(f"{self._endpoint}/{API_VERSION}/communications/callRecords/{function}", encoded=True)
+        return call_log_url(self._endpoint, start, end)
 
     def _next_url(self, link: object) -> URL | None:
         return next_page_url(link, self._endpoint)
@@ -567,6 +567,12 @@ class CallLogSearch:
             proposed = span * (limits.target_rows / scan.rows)
         size = max(limits.min_window, min(proposed, ceiling))
         return timedelta(seconds=math.floor(size.total_seconds()))
+
+
+def call_log_url(endpoint: str, start: datetime, end: datetime) -> URL:
+    """The first page of the call log for [start, end]."""
+    function = f"getDirectRoutingCalls(fromDateTime={odata_time(start)},toDateTime={odata_time(end)})"
+    return URL(f"{endpoint.rstrip('/')}/{API_VERSION}/communications/callRecords/{function}", encoded=True)
 
 
 def next_page_url(link: object, endpoint: str) -> URL | None:
@@ -621,6 +627,11 @@ async def stream_tenant_calls(
         while pending is not None:
             body = await pending
             pending = None
+            # The next link, read off the end of the page before the page itself is decoded, so that
+            # the next request is on its way while this one is read; checked against the decoded page.
+            peeked = next_page_url(peek_next_link(body), endpoint)
+            if peeked is not None:
+                pending = asyncio.ensure_future(fetch_page(peeked))
             page = decode_page(body)
             pages_in_window += 1
             following = next_page_url(page.next_link, endpoint)
@@ -629,15 +640,37 @@ async def stream_tenant_calls(
                 following = queue.pop(0) if queue else None
             elif hash(str(following)) in seen or pages_in_window >= MAX_PAGES_PER_WINDOW:
                 raise SourceUnavailable("the call log kept linking to pages already read", source="graph")
+            if pending is not None and str(following) != str(peeked):
+                pending.cancel()  # the end of the page said otherwise than the page: the page wins
+                pending = None
             if following is not None:
                 seen.add(hash(str(following)))
-                pending = asyncio.ensure_future(fetch_page(following))
+                if pending is None:
+                    pending = asyncio.ensure_future(fetch_page(following))
             yield call_page(page.rows, worked_for, pace())
     finally:
         if pending is not None:
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
+
+
+# `…, "@odata.nextLink": "https://…"}` at the very end of a page: the top-level object's last member
+# (a member of a row would be followed by `}]`, not by the end of the document).
+_TAIL_LINK = re.compile(rb'[,{]\s*"@odata\.nextLink"\s*:\s*"((?:[^"\\]|\\.)*)"\s*}\s*$')
+
+
+def peek_next_link(body: bytes) -> str | None:
+    """The next link when Graph wrote it as the page's last member (as it does), else None (the
+    decoded page then says, in any case and any position)."""
+    found = _TAIL_LINK.search(body[-4096:])
+    if found is None:
+        return None
+    try:
+        link = json.loads(b'"' + found.group(1) + b'"')
+    except ValueError:
+        return None
+    return link if isinstance(link, str) else None
 
 
 def call_page(rows: Sequence[Row], worked_for: frozenset[str], pace: float | None = None) -> CallPage:

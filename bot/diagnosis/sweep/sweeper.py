@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -57,6 +58,7 @@ MAX_PERIOD = timedelta(days=90)
 # Causes that come before a number problem: a number conflict does not replace them.
 ACCOUNT_CAUSES = frozenset({"user-not-found", "no-phone-license", "calling-plan-conflict"})
 NOT_FOUND_ASKED = "Not asked: the user was not found in Microsoft 365."
+YIELD_EVERY = 200  # items a reader takes before it lets the others run
 
 
 @dataclass(frozen=True)
@@ -86,18 +88,16 @@ OnProgress = Callable[[SweepProgress], None]
 
 class SweepResult:
     """A sweep's report, and what the watch needs beyond it: who had a working call, and each
-    affected person's full diagnosis (built from the same facts, no request more)."""
+    affected person's full diagnosis (rebuilt from the sweep's maps and counts, no request more)."""
 
-    def __init__(
-        self, report: SweepReport, worked: frozenset[tuple[str, str]], facts: dict[tuple[str, str], Any]
-    ):
+    def __init__(self, report: SweepReport, worked: frozenset[tuple[str, str]], run: _Run):
         self.report = report
         self.worked = worked  # (object id in lower case, direction) of a successful call in the period
-        self._facts = facts
+        self._run = run
 
     def diagnosis(self, problem: str, key: str) -> Diagnosis | None:
-        """The diagnosis of one affected person (a finding's subject), as `diagnose` presents it."""
-        facts = self._facts.get((problem, key))
+        """The diagnosis of one person (a finding's subject, by `key`), as `diagnose` presents it."""
+        facts = self._run.facts(problem, key)
         if facts is None:
             return None
         rules = inbound_calls if problem == "inbound-calls" else outbound_calls
@@ -139,9 +139,7 @@ class Sweeper:
         Raises InputError for a period Microsoft does not keep; every source problem is a note."""
         now = as_utc(self._clock())
         period = _period(now, since, period)
-        run = _Run(self, period, worked_for, on_progress)
-        await run.read()
-        return await run.decide(now)
+        return await _Run(self, period, worked_for, on_progress).go(now)
 
 
 def _period(
@@ -181,45 +179,76 @@ class _Run:
         self.notes: list[str] = []
         self.calls_error: str | None = None
         self.calls_cut = False
+        self.people: dict[str, Person] = {}
+        self.inbound: dict[str, inbound_calls.InboundFacts] = {}
+        self.outbound: dict[str, outbound_calls.OutboundFacts] = {}
+        self.first_syncs: dict[str, datetime] = {}
+        self.undecided = 0
+        self.now = datetime.now(UTC)
         self.started = sweeper._monotonic()
         self.deadline = self.started + sweeper.limits.time_budget_s
         self._reported = 0.0
 
     # -- reading ---------------------------------------------------------------------------------
 
-    async def read(self) -> None:
+    async def go(self, now: datetime) -> SweepResult:
+        """Read everything at once; while the call log is still coming in (it is the longest),
+        get everyone's facts ready; then share the calls out and decide."""
+        self.now = now
         t, ms = self.tenant, self.s.microsoft
-        problems = await asyncio.gather(
-            self._drain("users", lambda: ms.all_users(), t.add_user),
-            self._drain("assignments", lambda: ms.all_number_assignments(), t.add_assignment),
-            self._drain("voice", lambda: ms.all_voice_configs(), lambda pair: t.add_voice(*pair)),
-            self._drain("8x8", lambda: self.s.eightbyeight.users(), t.add_eightbyeight),
+        calls = asyncio.ensure_future(
             self._drain(
-                "calls",
-                lambda: ms.tenant_calls(*self.period, worked_for=self.worked_for),
-                self.calls.add,
-            ),
+                "calls", lambda: ms.tenant_calls(*self.period, worked_for=self.worked_for), self.calls.add
+            )
         )
-        for what, problem in zip(("users", "assignments", "voice", "8x8", "calls"), problems, strict=True):
-            if problem is None:
-                continue
-            if what == "calls":
-                self.calls_error = problem
-                self.calls_cut = self.calls.pages > 0
-            else:
-                t.errors[what] = problem
-                _forget(t, what)  # half a map would answer wrongly: unknown instead
-            self.notes.append(_note(what, problem, self.calls))
-        self._progress("deciding", force=True)
+        try:
+            problems = await asyncio.gather(
+                self._drain("users", lambda: ms.all_users(), t.add_user),
+                self._drain("assignments", lambda: ms.all_number_assignments(), t.add_assignment),
+                self._drain("voice", lambda: ms.all_voice_configs(), lambda pair: t.add_voice(*pair)),
+                self._drain("8x8", lambda: self.s.eightbyeight.users(), t.add_eightbyeight),
+            )
+            for what, problem in zip(("users", "assignments", "voice", "8x8"), problems, strict=True):
+                if problem is not None:
+                    t.errors[what] = problem
+                    _forget(t, what)  # half a map would answer wrongly: unknown instead
+                    self.notes.append(_note(what, problem, self.calls))
+            # The maps hold a few objects per user and stay alive throughout: left to the
+            # collector, every collection from here on would walk all of them again.
+            gc.freeze()
+            try:
+                await self._prepare(t.people() if "users" not in t.errors else [])
+                problem = await calls
+                if problem is not None:
+                    self.calls_error, self.calls_cut = problem, self.calls.pages > 0
+                    self.notes.append(_note("calls", problem, self.calls))
+                self._progress("deciding", force=True)
+                if "users" not in t.errors:  # users Microsoft named in failed calls, not yet counted
+                    await self._prepare(t.people(also=self.calls.user_ids(), skip=self.people))
+                return self._decide()
+            finally:
+                gc.unfreeze()
+        finally:
+            if not calls.done():
+                calls.cancel()
+                with contextlib.suppress(BaseException):
+                    await calls
 
     async def _drain(self, what: str, open_stream: Callable[[], AsyncIterator[Any]], add) -> str | None:
-        """Read one collection to its end into `add`; None, or the sentence saying why not."""
+        """Read one collection to its end into `add`; None, or the sentence saying why not.
+
+        Every few hundred items it lets the other readers run: a page of a thousand users is read
+        item by item, and the call log's next request should not wait for all of it."""
         left = self.deadline - self.s._monotonic()
+        count = 0
         try:
             async with asyncio.timeout(max(0.0, left)):
                 async with contextlib.aclosing(open_stream()) as stream:
                     async for item in stream:
                         add(item)
+                        count += 1
+                        if count % YIELD_EVERY == 0:
+                            await asyncio.sleep(0)
                         self._progress("reading")
                         if self.s._monotonic() >= self.deadline:
                             return self._out_of_time(what)
@@ -262,11 +291,18 @@ class _Run:
 
     # -- deciding --------------------------------------------------------------------------------
 
-    async def decide(self, now: datetime) -> SweepResult:
-        t = self.tenant
-        people = t.people(also=self.calls.user_ids()) if "users" not in t.errors else []
-        inbound = {p.key: self._inbound_facts(p, now) for p in people}
-        outbound = {p.key: self._outbound_facts(p, now) for p in people}
+    async def _prepare(self, people: list[Person]) -> None:
+        """Everyone's facts but their calls, and the numbers their calls would come in on."""
+        await self._first_syncs(people)
+        for person in people:
+            self.people[person.key] = person
+            self.inbound[person.key] = self._inbound_facts(person)
+            self.outbound[person.key] = self._outbound_facts(person)
+
+    def _decide(self) -> SweepResult:
+        t, now = self.tenant, self.now
+        people = list(self.people.values())
+        inbound, outbound = self.inbound, self.outbound
         owners = owners_for(
             (
                 p.key,
@@ -281,40 +317,9 @@ class _Run:
                 f"{unattributed:,} failed calls reached numbers that neither Teams nor 8x8 gives anyone "
                 "(or a masked number that fits too many people): they are counted, not listed."
             )
-        for person in people:
-            inbound[person.key].calls = self._calls_answer(person, "inbound", inbound[person.key].numbers)
-            if person.user is not None:  # a diagnosis searches outbound calls of a known user only
-                outbound[person.key].calls = self._calls_answer(
-                    person, "outbound", outbound[person.key].numbers
-                )
-        verdicts = {p.key: inbound_calls.decide(inbound[p.key]) for p in people}
-        await self._first_syncs(people, inbound, verdicts)
-
         findings: dict[tuple[str, str], Finding] = {}
-        kept: dict[tuple[str, str], Any] = {}
-        undecided = 0
         conflicts = self._conflicts(people)
-        for person in people:
-            facts_in, facts_out = inbound[person.key], outbound[person.key]
-            cause_in = self._inbound_cause(person, facts_in, verdicts[person.key], conflicts)
-            verdict_out = outbound_calls.decide(facts_out)
-            for problem, cause, facts, verdict in (
-                ("inbound-calls", cause_in, facts_in, verdicts[person.key]),
-                ("outbound-calls", verdict_out.cause, facts_out, verdict_out),
-            ):
-                if cause != NO_FAULT and not _shows_problem(verdict, facts) and cause == verdict.cause:
-                    undecided += 1
-                    continue
-                if cause == NO_FAULT:
-                    continue
-                subject = self._subject(person, facts, facts_in, verdict, problem)
-                if cause != verdict.cause:  # one of the sweep's own findings
-                    subject.confidence, subject.alternatives = "confirmed", []
-                    subject.conflicts_with = (
-                        conflicts.get(person.key, []) if cause == "number-conflict" else []
-                    )
-                findings.setdefault((problem, cause), Finding(problem, cause)).subjects.append(subject)
-                kept[(problem, person.key)] = facts
+        self._decide_each(people, inbound, outbound, conflicts, findings)
         self._progress("done", force=True)
         report = SweepReport(
             period=self.period,
@@ -326,7 +331,7 @@ class _Run:
                 failed_calls=self.calls.failed,
                 pages=self.calls.pages,
                 people=len(people),
-                undecided=undecided,
+                undecided=self.undecided,
             ),
             findings=list(findings.values()),
             complete=self.complete,
@@ -335,7 +340,44 @@ class _Run:
             checked_at=now,
             elapsed_s=self.s._monotonic() - self.started,
         )
-        return SweepResult(report, frozenset(self.calls.worked), kept)
+        return SweepResult(report, frozenset(self.calls.worked), self)
+
+    def _decide_each(
+        self,
+        people: list[Person],
+        inbound: dict[str, inbound_calls.InboundFacts],
+        outbound: dict[str, outbound_calls.OutboundFacts],
+        conflicts: dict[str, list[dict[str, str | None]]],
+        findings: dict[tuple[str, str], Finding],
+    ) -> None:
+        for person in people:
+            facts_in, facts_out = inbound.pop(person.key), outbound.pop(person.key)
+            self._calls_into(person, facts_in, facts_out)
+            verdict_in, verdict_out = inbound_calls.decide(facts_in), outbound_calls.decide(facts_out)
+            cause_in = self._inbound_cause(person, facts_in, verdict_in, conflicts)
+            for problem, cause, facts, verdict in (
+                ("inbound-calls", cause_in, facts_in, verdict_in),
+                ("outbound-calls", verdict_out.cause, facts_out, verdict_out),
+            ):
+                if cause == verdict.cause and not _shows_problem(verdict, facts):
+                    self.undecided += cause != NO_FAULT
+                    continue
+                subject = self._subject(person, facts, facts_in, verdict)
+                if cause != verdict.cause:  # one of the sweep's own findings
+                    subject.confidence, subject.alternatives = "confirmed", []
+                    subject.conflicts_with = (
+                        conflicts.get(person.key, []) if cause == "number-conflict" else []
+                    )
+                findings.setdefault((problem, cause), Finding(problem, cause)).subjects.append(subject)
+
+    def facts(self, problem: str, key: str) -> Any:
+        """One person's facts with their calls, as the deciding built them (for a full diagnosis)."""
+        person = self.people.get(key)
+        if person is None:
+            return None
+        inbound, outbound = self._inbound_facts(person), self._outbound_facts(person)
+        self._calls_into(person, inbound, outbound)
+        return inbound if problem == "inbound-calls" else outbound
 
     @property
     def complete(self) -> bool:
@@ -344,10 +386,13 @@ class _Run:
 
     # -- facts, as the engine gathers them -------------------------------------------------------
 
-    def _inbound_facts(self, person: Person, now: datetime) -> inbound_calls.InboundFacts:
+    def _inbound_facts(self, person: Person) -> inbound_calls.InboundFacts:
         t, user = self.tenant, person.user
-        facts = inbound_calls.InboundFacts(now=now, query=person.query, user=Answer(user), matches=1)
+        facts = inbound_calls.InboundFacts(now=self.now, query=person.query, user=Answer(user), matches=1)
         facts.window = facts.period = self.period
+        first_sync = self.first_syncs.get(person.key)
+        if first_sync is not None:
+            facts.first_sync_at, facts.first_sync_source = first_sync, "portal"
         if user is not None:
             facts.assignments = t.assignments_of(user)
             facts.voice = t.voice_of(user)
@@ -357,10 +402,10 @@ class _Run:
             facts.eightbyeight = Answer(person.eightbyeight)
         return facts
 
-    def _outbound_facts(self, person: Person, now: datetime) -> outbound_calls.OutboundFacts:
+    def _outbound_facts(self, person: Person) -> outbound_calls.OutboundFacts:
         user = person.user
         facts = outbound_calls.OutboundFacts(
-            now=now, query=person.query, user=Answer(user), matches=1, period=self.period
+            now=self.now, query=person.query, user=Answer(user), matches=1, period=self.period
         )
         if user is None:
             facts.assignments = facts.voice = Answer.not_asked(NOT_FOUND_ASKED)
@@ -369,6 +414,13 @@ class _Run:
             facts.assignments = self.tenant.assignments_of(user)
             facts.voice = self.tenant.voice_of(user)
         return facts
+
+    def _calls_into(
+        self, person: Person, inbound: inbound_calls.InboundFacts, outbound: outbound_calls.OutboundFacts
+    ) -> None:
+        inbound.calls = self._calls_answer(person, "inbound", inbound.numbers)
+        if person.user is not None:  # a diagnosis searches outbound calls of a known user only
+            outbound.calls = self._calls_answer(person, "outbound", outbound.numbers)
 
     def _calls_answer(self, person: Person, direction: str, numbers: list[str]) -> Answer[CallSearch]:
         if not numbers and person.user is None:
@@ -380,30 +432,19 @@ class _Run:
         complete = self.calls_error is None
         return Answer(self.calls.search_for(person.key, direction, self.period, complete=complete))
 
-    async def _first_syncs(
-        self,
-        people: list[Person],
-        inbound: dict[str, inbound_calls.InboundFacts],
-        verdicts: dict[str, Verdict],
-    ) -> None:
-        """Ask the portal for the first complete sync where it decides the cause, as a diagnosis does
-        (live the portal has no API and knows nothing: the cause then stays as a diagnosis has it)."""
-        wanted = [
-            p
-            for p in people
-            if p.user is not None
-            and {verdicts[p.key].cause, *verdicts[p.key].alternatives} & inbound_calls.FIRST_SYNC_CAUSES
-        ]
-        for start in range(0, len(wanted), 64):
-            batch = wanted[start : start + 64]
+    async def _first_syncs(self, people: list[Person]) -> None:
+        """The first complete sync of each user, asked of the portal as a diagnosis asks it (live the
+        portal has no API and knows nothing: the first-sync causes then stay undecided, as in a
+        diagnosis). Kept only where known."""
+        found = [p for p in people if p.user is not None]
+        for start in range(0, len(found), 256):
+            batch = found[start : start + 256]
             answers = await asyncio.gather(
                 *(self.s.portal.first_complete_sync(p.user) for p in batch), return_exceptions=True
             )
             for person, answer in zip(batch, answers, strict=True):
                 if isinstance(answer, datetime):
-                    facts = inbound[person.key]
-                    facts.first_sync_at, facts.first_sync_source = as_utc(answer), "portal"
-                    verdicts[person.key] = inbound_calls.decide(facts)
+                    self.first_syncs[person.key] = as_utc(answer)
 
     # -- what only the whole tenant shows ---------------------------------------------------------
 
@@ -451,7 +492,7 @@ class _Run:
         return verdict.cause
 
     def _subject(
-        self, person: Person, facts: Any, facts_in: inbound_calls.InboundFacts, verdict: Verdict, problem: str
+        self, person: Person, facts: Any, facts_in: inbound_calls.InboundFacts, verdict: Verdict
     ) -> SweepSubject:
         user, account = person.user, person.eightbyeight
         log_ = facts.call_log

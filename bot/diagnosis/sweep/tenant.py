@@ -16,7 +16,7 @@ they hold a licence or a number by design.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from bot.diagnosis.evidence import (
@@ -141,9 +141,9 @@ class Tenant:
 
     # -- who counts ------------------------------------------------------------------------------
 
-    def people(self, also: Iterable[str] = ()) -> list[Person]:
+    def people(self, also: Iterable[str] = (), skip: Container[str] = ()) -> list[Person]:
         """The people to decide about (module docstring); `also` adds users by object id (those a
-        failed call names)."""
+        failed call names), `skip` leaves out people already counted (by key)."""
         keys = set(self.assignments) | {k for k, v in self.voice.items() if v.telephone_numbers}
         keys |= {k for k, u in self.users.items() if u.phone_plan_enabled}
         keys |= {k.lower() for k in also}
@@ -169,7 +169,7 @@ class Tenant:
         for user_id, account in sorted(accounts.items()):
             if user_id not in chosen:
                 out.append(Person(EIGHTBYEIGHT_ONLY + user_id, None, account))
-        return out
+        return [p for p in out if p.key not in skip]
 
 
 def _counts(account: EightByEightUser) -> bool:
