@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 from yarl import URL
 
 from bench.scan_server import CALL_LOG, ReplayingFakeMicrosoft
@@ -69,6 +70,30 @@ def bench_eightbyeight(users: int) -> list[dict]:
         upn = f"user{i}@contoso.example"
         out.append(make_user(upn, user_id=f"x{i}", extensions=[make_extension(mine, [mine])]))
     return out
+
+
+class PrerenderedEightByEight(FakeEightByEight):
+    """The strict 8x8 fake, each user's JSON written once: its pages are joined, not rendered anew
+    (8x8's scroll ids change from sweep to sweep, so its pages cannot be replayed like Graph's, and
+    rendering a thousand users a page on this process's one loop would hold Graph's answers up)."""
+
+    def __init__(self, certificates: TestCertificates, *, users: list[dict]):
+        super().__init__(certificates, users=users)
+        self._written = {id(u): json.dumps(u) for u in self.users}
+
+    def _page(self, matches, offset, page_size, expression):
+        response = super()._page([], 0, page_size, expression)  # the envelope, as the fake writes it
+        chunk = matches[offset : offset + page_size]
+        has_more = offset + page_size < len(matches)
+        envelope = json.loads(response.body)
+        if has_more:
+            next_id = f"scr-{next(self._scroll_ids)}"
+            self._scrolls[next_id] = (matches, offset + page_size, page_size, expression)
+            envelope["pagination"].update(hasMore=True, nextScrollId=next_id, pageNumber=offset // page_size)
+        envelope["data"] = []
+        head, tail = json.dumps(envelope).split('"data": []', 1)
+        body = head + '"data": [' + ", ".join(self._written[id(u)] for u in chunk) + "]" + tail
+        return web.Response(status=200, body=body.encode(), headers=dict(response.headers))
 
 
 async def render(graph: ReplayingFakeMicrosoft, certificates: TestCertificates, until: datetime) -> int:
@@ -114,7 +139,7 @@ async def serve(certs: Path, users: int, rows: int, delay: float, until: datetim
         bench_tenant(users, rows),
         replay=(CALL_LOG, "/users", "numberAssignments", "userConfigurations"),
     )
-    eightbyeight = FakeEightByEight(certificates, users=bench_eightbyeight(users))
+    eightbyeight = PrerenderedEightByEight(certificates, users=bench_eightbyeight(users))
     eightbyeight.slow(delay, times=None)
     await graph.start()
     await eightbyeight.start()

@@ -613,46 +613,63 @@ async def stream_tenant_calls(
     worked_for: frozenset[str] = frozenset(),
     pace: Callable[[], float | None] = lambda: None,
 ) -> AsyncIterator[CallPage]:
-    """Every page of every window, in order, each as a `CallPage`; the next page is requested as
-    soon as this one's next link is known, so reading one page overlaps fetching the next (the
-    chain of next links is the only wait a sweep cannot avoid)."""
-    queue = list(first_urls)
-    if not queue:
-        return
-    url = queue.pop(0)
-    pending: asyncio.Future[bytes] | None = asyncio.ensure_future(fetch_page(url))
-    seen = {hash(str(url))}
-    pages_in_window = 0
+    """Every page of every window, in order, each as a `CallPage`.
+
+    The chain of next links is the one wait a sweep cannot avoid, so a fetcher of its own walks it:
+    it reads each page's next link off the page's end (`peek_next_link`) and asks for the next page
+    at once, while the pages already in are decoded and counted here. At most `PREFETCHED` pages
+    wait between the two, so memory stays that of a few pages."""
+    pages: asyncio.Queue[tuple[bytes, object] | BaseException | None] = asyncio.Queue(PREFETCHED)
+    fetcher = asyncio.ensure_future(_walk(list(first_urls), fetch_page, endpoint, pages))
     try:
-        while pending is not None:
-            body = await pending
-            pending = None
-            # The next link, read off the end of the page before the page itself is decoded, so that
-            # the next request is on its way while this one is read; checked against the decoded page.
-            peeked = next_page_url(peek_next_link(body), endpoint)
-            if peeked is not None:
-                pending = asyncio.ensure_future(fetch_page(peeked))
+        while True:
+            item = await pages.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            body, link = item
             page = decode_page(body)
-            pages_in_window += 1
-            following = next_page_url(page.next_link, endpoint)
-            if following is None:
-                pages_in_window = 0
-                following = queue.pop(0) if queue else None
-            elif hash(str(following)) in seen or pages_in_window >= MAX_PAGES_PER_WINDOW:
-                raise SourceUnavailable("the call log kept linking to pages already read", source="graph")
-            if pending is not None and str(following) != str(peeked):
-                pending.cancel()  # the end of the page said otherwise than the page: the page wins
-                pending = None
-            if following is not None:
-                seen.add(hash(str(following)))
-                if pending is None:
-                    pending = asyncio.ensure_future(fetch_page(following))
+            if link is not _UNREAD and str(next_page_url(page.next_link, endpoint)) != str(link):
+                raise SourceUnavailable(
+                    "a page of the call log named two different next pages", source="graph"
+                )
             yield call_page(page.rows, worked_for, pace())
     finally:
-        if pending is not None:
-            pending.cancel()
-            with contextlib.suppress(BaseException):
-                await pending
+        fetcher.cancel()
+        with contextlib.suppress(BaseException):
+            await fetcher
+
+
+PREFETCHED = 2  # pages fetched ahead of the one being read
+_UNREAD = object()  # the fetcher could not read the next link off the page's end: the page decides
+
+
+async def _walk(urls: list[URL], fetch_page: PageFetcher, endpoint: str, pages: asyncio.Queue) -> None:
+    """Fetch every page of every window one after another onto `pages`; then None, or the error."""
+    try:
+        seen: set[int] = set()
+        for first in urls:
+            url: URL | None = first
+            in_window = 0
+            while url is not None:
+                if hash(str(url)) in seen or in_window >= MAX_PAGES_PER_WINDOW:
+                    raise SourceUnavailable("the call log kept linking to pages already read", source="graph")
+                seen.add(hash(str(url)))
+                body = await fetch_page(url)
+                in_window += 1
+                peeked = peek_next_link(body)
+                if peeked is not None:
+                    url = next_page_url(peeked, endpoint)
+                    told: object = url
+                else:  # not at the end where Graph writes it: the page is read for it, in any case
+                    url, told = next_page_url(decode_page(body).next_link, endpoint), _UNREAD
+                await pages.put((body, told))
+        await pages.put(None)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # the reader raises it, in order, after the pages before it
+        await pages.put(error)
 
 
 # `…, "@odata.nextLink": "https://…"}` at the very end of a page: the top-level object's last member

@@ -203,3 +203,97 @@ def test_counts_stay_the_size_of_the_numbers_not_of_the_rows():
     counts.share_out(owners, masked_limit=3)
     search = counts.search_for("p", "inbound", PERIOD, complete=True)
     assert sum(t.count for t in search.signatures.values()) == 200 and len(search.calls) == 1
+
+
+# --- the tenant's call log, streamed -----------------------------------------------------------
+
+
+def _page(rows: int, link: str | None, key: str = "@odata.nextLink") -> bytes:
+    from tests.fakes.graph_server import call_row
+
+    body: dict = {"value": [call_row(NOW, callee="+14255550101", successful=True) for _ in range(rows)]}
+    if link:
+        body[key] = link
+    return json.dumps(body).encode()
+
+
+ENDPOINT = "https://graph.example"
+
+
+async def test_the_stream_asks_for_the_next_page_before_it_reads_this_one_and_follows_any_case():
+    import asyncio
+
+    from yarl import URL
+
+    from bot.sources.graph_calls import stream_tenant_calls
+
+    pages = {
+        "p1": _page(2, f"{ENDPOINT}/v1.0/x?$skiptoken=p2"),
+        "p2": _page(3, f"{ENDPOINT}/v1.0/x?$skiptoken=p3", key="@odata.NEXTLINK"),  # not Graph's spelling
+        "p3": _page(1, None),
+        "w2": _page(4, None),
+    }
+    asked: list[str] = []
+    order: list[str] = []
+
+    async def fetch(url: URL) -> bytes:
+        key = str(url).rsplit("=", 1)[-1] if "=" in str(url) else str(url).rsplit("/", 1)[-1]
+        asked.append(key)
+        await asyncio.sleep(0)
+        return pages[key]
+
+    firsts = [URL(f"{ENDPOINT}/v1.0/p1", encoded=True), URL(f"{ENDPOINT}/v1.0/w2", encoded=True)]
+    async for page in stream_tenant_calls(firsts, fetch, ENDPOINT):
+        order.append((page.rows, list(asked)))
+
+    assert [rows for rows, _ in order] == [2, 3, 1, 4]
+    assert order[0][1] == ["p1", "p2"]  # p2 was on its way before p1 was handed out
+    assert asked == ["p1", "p2", "p3", "w2"]  # each page once, the second window after the first
+
+
+async def test_the_stream_refuses_a_link_to_another_host_and_cancels_what_it_asked_for():
+    import asyncio
+
+    import pytest
+    from yarl import URL
+
+    from bot.diagnosis.errors import SourceUnavailable
+    from bot.sources.graph_calls import stream_tenant_calls
+
+    waiting = asyncio.Event()
+    cancelled = []
+
+    async def fetch(url: URL) -> bytes:
+        if str(url).endswith("p1"):
+            return _page(1, f"{ENDPOINT}/v1.0/x?$skiptoken=p2")
+        try:
+            await waiting.wait()
+        except asyncio.CancelledError:
+            cancelled.append(str(url))
+            raise
+        return b""
+
+    stream = stream_tenant_calls([URL(f"{ENDPOINT}/v1.0/p1", encoded=True)], fetch, ENDPOINT)
+    first = await anext(stream)
+    assert first.rows == 1
+    await stream.aclose()  # the consumer stops (a time budget): the request under way is cancelled
+    assert cancelled == [f"{ENDPOINT}/v1.0/x?$skiptoken=p2"]
+
+    async def elsewhere(url: URL) -> bytes:
+        return _page(1, "https://attacker.example/v1.0/x?$skiptoken=p2")
+
+    with pytest.raises(SourceUnavailable, match="outside Microsoft Graph"):
+        async for _ in stream_tenant_calls([URL(f"{ENDPOINT}/v1.0/p1", encoded=True)], elsewhere, ENDPOINT):
+            pass
+
+
+def test_the_next_link_is_read_off_the_end_of_a_page_only_when_it_is_the_pages_own():
+    from bot.sources.graph_calls import peek_next_link
+
+    assert (
+        peek_next_link(_page(1, f"{ENDPOINT}/v1.0/x?$skiptoken=%2B%2F"))
+        == f"{ENDPOINT}/v1.0/x?$skiptoken=%2B%2F"
+    )
+    assert peek_next_link(json.dumps({"value": [{"@odata.nextLink": "a row's"}]}).encode()) is None
+    assert peek_next_link(json.dumps({"@odata.nextLink": "first", "value": []}).encode()) is None
+    assert peek_next_link(b'{"value":[],"@odata.nextLink":"a\\/b"}') == "a/b"
