@@ -216,7 +216,7 @@ def _person(problem: str, title: str, s: SweepSubject) -> ColumnSet:
                 items=[
                     text(s.name, weight="Bolder"),
                     text(
-                        " · ".join(x for x in (s.user_principal_name, numbers) if x),
+                        " · ".join(x for x in (_address(s), numbers) if x),
                         subtle=True,
                         spacing="None",
                     ),
