@@ -29,6 +29,7 @@ from bot.case_service import CaseService
 from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
 from bot.diagnosis.engine import Engine
+from bot.diagnosis.sweep import Sweeper
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
 from bot.sources.factory import Sources, build_sources
@@ -37,6 +38,7 @@ from bot.state import StateStoreError, open_storage
 from bot.teams_bot import VoiceDoctorBot
 from dialogs.followups import FollowUps
 from dialogs.services import ConversationServices
+from dialogs.sweep import ChatSweeps
 
 log = logging.getLogger("voice_doctor.app")
 
@@ -56,6 +58,7 @@ class Services:
     bot: VoiceDoctorBot
     storage: Storage
     scheduler: FollowUpScheduler | None = None
+    sweeps: ChatSweeps | None = None  # "check everyone" running in the background
     background: set[asyncio.Task] = field(default_factory=set)
     closers: list[Any] = field(default_factory=list)
 
@@ -79,6 +82,9 @@ def build_services(
         sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
     )
     cases = CaseService(case_store, clock=clock)
+    sweeper = Sweeper(
+        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
+    )
     conversation = ConversationServices(
         settings=settings,
         engine=engine,
@@ -86,6 +92,7 @@ def build_services(
         cases=cases,
         data_source=sources.data_source,
         clock=clock,
+        sweeper=sweeper,
     )
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
     adapter.on_turn_error = on_turn_error
@@ -105,6 +112,7 @@ def build_services(
         bot=bot,
         storage=storage,
         scheduler=scheduler,
+        sweeps=bot.sweeps,
         closers=[http.close, case_store.close, storage.close],
     )
 
@@ -288,6 +296,8 @@ async def _shutdown(app: web.Application) -> None:
     services: Services = app[SERVICES]
     if services.scheduler is not None:
         await services.scheduler.stop()
+    if services.sweeps is not None:
+        await services.sweeps.stop()
     if services.background:
         await asyncio.wait(services.background, timeout=10)
     for close in services.closers:

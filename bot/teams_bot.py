@@ -52,6 +52,7 @@ from dialogs.services import (
     tenant_of,
     update_card,
 )
+from dialogs.sweep import ChatSweeps
 
 log = logging.getLogger("voice_doctor.bot")
 
@@ -106,6 +107,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
         self.dialog_state = conversation_state.create_property("DialogState")
         self.dialogs = DialogSet(self.dialog_state)
         self.dialogs.add(DiagnoseDialog(services, self.presenter))
+        self.sweeps = ChatSweeps(services, settings.app_id)
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_turn(self, turn_context: TurnContext):
@@ -200,8 +202,9 @@ class VoiceDoctorBot(TeamsActivityHandler):
 
     async def _card_submit(self, context: TurnContext, dialog_context, value: dict[str, Any]) -> None:
         kind = value["vd"]
-        if kind == "start":
-            await self._begin(dialog_context, {"problem": _problem_of(value)})
+        if kind == "start":  # a button: a problem, maybe a person (a digest's Diagnose)
+            who = {k: value[k] for k in ("userId", "user") if isinstance(value.get(k), str) and value[k]}
+            await self._begin(dialog_context, {"problem": _problem_of(value), **who})
         elif kind in ANSWER_KINDS:
             if dialog_context.active_dialog is not None:
                 await self._after_dialog(context, await dialog_context.continue_dialog())
@@ -236,6 +239,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
             await card_actions.show_cases(self, context)
         elif kind == "set-helpdesk-channel":
             await card_actions.set_helpdesk_channel(self, context)
+        elif kind == "sweep":
+            await self.sweeps.begin(context, intent.since)
         elif kind in ("diagnose", "self-report", "paste"):
             await send_typing(context)  # at once: the access check and the lookup take round trips
             if await self._keep_private(context):

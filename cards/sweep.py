@@ -202,7 +202,8 @@ def _person(problem: str, title: str, s: SweepSubject) -> ColumnSet:
                 "vd": "start",
                 "problem": problem,
                 "userId": s.id,
-                "user": None if s.id else s.user_principal_name,
+                # no Microsoft 365 account: found by the number 8x8 gives them, as a helpdesk would
+                "user": None if s.id else (s.eightbyeight_number or s.user_principal_name),
             }
         ),
         associated_inputs="none",
