@@ -211,11 +211,7 @@ def test_pasted_calls_without_direction_or_words_still_read() -> None:
     """The seed's 404 calls (pasted or from older cases) have no direction or outcome: the problem and
     the codes stand in."""
     rows = timeline_rows(diagnosis_card(inbound("microsoft-out-of-sync"), UTC_READER))
-    assert rows[0] == (
-        "today 19:00",
-        "**In** · from +1 206-555-0100 · failed (404 Unallocated Number)",
-        False,
-    )
+    assert rows[0] == ("today 19:00", "**In** · from +1 206-555-0100 · failed (404 Unallocated Number)", False)
 
 
 def test_masked_numbers_are_shown_as_microsoft_shows_them() -> None:

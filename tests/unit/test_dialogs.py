@@ -421,8 +421,6 @@ async def test_the_number_goes_with_the_request_for_the_helpdesk_only(harness):
         (ADELE_ID, "+14255550102"),  # the helpdesk: who holds it on each side is part of the answer
         (ADELE_ID, None),  # Adele herself: that check may name other people
     ]
-
-
 # --- issue 13: outbound calls, the period, the reader's time zone ------------------------------------------
 
 ALEX_ID = "00000000-0000-0000-0000-00000000a010"
