@@ -36,9 +36,11 @@ from bot.sources.factory import Sources, build_sources
 from bot.sources.http import HttpClient
 from bot.state import StateStoreError, open_storage
 from bot.teams_bot import VoiceDoctorBot
+from bot.watch import Watch
 from dialogs.followups import FollowUps
 from dialogs.services import ConversationServices
 from dialogs.sweep import ChatSweeps
+from dialogs.watch import WatchPoster
 
 log = logging.getLogger("voice_doctor.app")
 
@@ -59,6 +61,7 @@ class Services:
     storage: Storage
     scheduler: FollowUpScheduler | None = None
     sweeps: ChatSweeps | None = None  # "check everyone" running in the background
+    watch: Watch | None = None  # WATCH_INTERVAL: the tenant swept, what is new told
     background: set[asyncio.Task] = field(default_factory=set)
     closers: list[Any] = field(default_factory=list)
 
@@ -106,6 +109,7 @@ def build_services(
     followups = FollowUps(bot.presenter, adapter, settings.app_id)
     scheduler = FollowUpScheduler(case_store, followups.run, clock=clock)
     cases.on_recheck_scheduled = scheduler.notify
+    watch = _watch(settings, bot, adapter, storage, sweeper, clock)
     return Services(
         settings=settings,
         adapter=adapter,
@@ -113,8 +117,28 @@ def build_services(
         storage=storage,
         scheduler=scheduler,
         sweeps=bot.sweeps,
+        watch=watch,
         closers=[http.close, case_store.close, storage.close],
     )
+
+
+def _watch(
+    settings: Settings, bot: VoiceDoctorBot, adapter, storage: Storage, sweeper, clock
+) -> Watch | None:
+    """The watch when WATCH_INTERVAL is set: it learns where to post from the bot's activities."""
+    if not settings.watch_interval:
+        return None
+    poster = WatchPoster(bot.presenter, adapter, settings.app_id, storage)
+    watch = Watch(
+        storage, sweeper, poster.report, interval=settings.watch_interval, clock=clock, ready=poster.ready
+    )
+
+    async def remember(activity: Activity) -> None:
+        if await poster.remember(activity):
+            watch.notify()  # the first activity from the tenant: the watch can post now
+
+    bot.remember_endpoint = remember
+    return watch
 
 
 async def open_services(settings: Settings, *, sources: Sources | None = None, clock=None) -> Services:
@@ -159,6 +183,8 @@ async def _start_scheduler(app: web.Application) -> None:
     scheduler = app[SERVICES].scheduler
     if scheduler is not None:
         scheduler.start()
+    if app[SERVICES].watch is not None:
+        app[SERVICES].watch.start()
 
 
 @web.middleware
@@ -296,6 +322,8 @@ async def _shutdown(app: web.Application) -> None:
     services: Services = app[SERVICES]
     if services.scheduler is not None:
         await services.scheduler.stop()
+    if services.watch is not None:
+        await services.watch.stop()
     if services.sweeps is not None:
         await services.sweeps.stop()
     if services.background:

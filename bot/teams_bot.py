@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import weakref
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from botbuilder.core import ConversationState, InvokeResponse, TurnContext, User
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import (
+    Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
@@ -108,6 +110,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
         self.dialogs = DialogSet(self.dialog_state)
         self.dialogs.add(DiagnoseDialog(services, self.presenter))
         self.sweeps = ChatSweeps(services, settings.app_id)
+        # The watch learns where to post from the activities the bot receives (app.py sets this).
+        self.remember_endpoint: Callable[[Activity], Awaitable[None]] | None = None
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_turn(self, turn_context: TurnContext):
@@ -117,6 +121,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
             if not self._tenant_allowed(turn_context):
                 await self._refuse_tenant(turn_context)
                 return
+            await self._remember_endpoint(turn_context)
             # One turn at a time per conversation: two quick messages or clicks must not race for
             # the same dialog state (the store would reject the second write).
             async with self._turn_lock(conversation.id if conversation else ""):
@@ -125,6 +130,14 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 await self.user_state.save_changes(turn_context)
         finally:
             conversation_id.reset(token)
+
+    async def _remember_endpoint(self, context: TurnContext) -> None:
+        if self.remember_endpoint is None:
+            return
+        try:
+            await self.remember_endpoint(context.activity)
+        except Exception as error:  # the watch's bookkeeping never fails a turn
+            log.warning("could not keep the watch's endpoint", extra={"error": type(error).__name__})
 
     def _turn_lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
