@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -129,7 +130,8 @@ class ChatSweeps:
     async def _finish(self, make_card: Callable[[CardContext], dict]) -> None:
         waiting, self._waiting = self._waiting, []
         for adapter, reference, activity_id, ctx in waiting:
-            await self._edit(adapter, reference, activity_id, make_card(ctx), new=True)
+            now = replace(ctx, now=self.services.clock())  # "checked just now", not before it began
+            await self._edit(adapter, reference, activity_id, make_card(now), new=True)
 
     async def _edit(
         self,
