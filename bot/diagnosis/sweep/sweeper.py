@@ -312,7 +312,7 @@ class _Run:
             for p in people
         )
         unattributed = self.calls.share_out(owners, masked_limit=self.s.limits.masked_owners)
-        if unattributed:
+        if unattributed and "users" not in t.errors:  # without the users nobody could be matched
             self.notes.append(
                 f"{unattributed:,} failed calls reached numbers that neither Teams nor 8x8 gives anyone "
                 "(or a masked number that fits too many people): they are counted, not listed."
