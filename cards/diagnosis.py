@@ -554,17 +554,8 @@ def _action_block(
 
 
 def _link_titles(links: list[dict[str, str]]) -> list[tuple[str, str]]:
-    """(title, url) once each; links that share a title are told apart by their page's code
-    ('Microsoft: 403 codes', 'Microsoft: 500 codes'): two buttons with one name are a puzzle."""
-    pairs = list(dict.fromkeys((link.get("title") or "Open", link.get("url", "")) for link in links))
-    titles = [title for title, _ in pairs]
-    out = []
-    for title, url in pairs:
-        tail = url.rstrip("/").rsplit("-", 1)[-1]
-        if titles.count(title) > 1 and tail.isdigit():
-            title = f"{title.split(':')[0]}: {tail} codes" if ":" in title else f"{title} ({tail})"
-        out.append((title, url))
-    return out
+    """(title, url) once each (the playbooks give every page a title of its own)."""
+    return list(dict.fromkeys((link.get("title") or "Open", link.get("url", "")) for link in links))
 
 
 # --- part 4: the support request to Microsoft or 8x8 -------------------------------------------------

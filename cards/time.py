@@ -8,11 +8,9 @@ is in that zone and names it ("Tue 15:00 CET"); when it does not, it is UTC and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, tzinfo
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
 
-from bot.diagnosis.times import as_utc
+from bot.diagnosis.times import as_utc, zone_named
 
 __all__ = ["absolute", "clock_time", "reader_zone", "relative", "span", "when", "zone_label"]
 
@@ -23,15 +21,7 @@ _DAY = 24 * _HOUR
 _HOURS_UNTIL = 48
 
 
-@cache
-def reader_zone(name: str | None) -> tzinfo:
-    """The zone of an IANA name ("Europe/Berlin"); UTC when there is none or it is not a zone."""
-    if not name or not isinstance(name, str):
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):  # ValueError: a malformed key such as "../etc"
-        return UTC
+reader_zone = zone_named  # the reader's zone by its IANA name (UTC when unknown)
 
 
 def zone_label(name: str | None) -> str:

@@ -20,9 +20,8 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.evidence import (
@@ -40,7 +39,7 @@ from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
 from bot.diagnosis.rules import inbound_calls, outbound_calls, sync_error
 from bot.diagnosis.rules.common import Answer, join_names, sentence
-from bot.diagnosis.times import as_utc
+from bot.diagnosis.times import as_utc, zone_named
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +152,7 @@ class Engine:
                     "Name the affected user: their e-mail address (UPN), Entra object id or phone number."
                 )
         facts = inbound_calls.InboundFacts(
-            now=now, query=query or request.user_id, user=Answer(), zone=_zone(request.time_zone)
+            now=now, query=query or request.user_id, user=Answer(), zone=zone_named(request.time_zone)
         )
         facts.told_8x8_number = told_number
         facts.call_data = call_data
@@ -204,7 +203,7 @@ class Engine:
             now=now,
             query=query or request.user_id,
             user=Answer(),
-            zone=_zone(request.time_zone),
+            zone=zone_named(request.time_zone),
             period=period,
         )
         facts.user, facts.matches, _ = await self._resolve_user(request.user_id, query)
@@ -443,16 +442,6 @@ def _period(since: timedelta | None) -> timedelta:
     if since > MAX_PERIOD:
         raise InputError("Microsoft keeps the call log for a limited time: ask about 90 days (90d) at most.")
     return since
-
-
-def _zone(name: str | None) -> tzinfo:
-    """The reader's time zone by its IANA name; UTC when not given or not known."""
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 def _told_number(raw: str | None) -> str | None:

@@ -9,7 +9,9 @@ zone are read as UTC (DESIGN.md). Nothing here raises on bad text: it finds noth
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _MONTHS = {
     name: number
@@ -135,6 +137,17 @@ def parse_duration(text: str) -> timedelta | None:
         return None
     amount, unit = int(match.group(1)), match.group(2).lower()
     return amount * _DURATION_UNITS[unit[0]] if amount > 0 else None
+
+
+@cache
+def zone_named(name: str | None) -> tzinfo:
+    """The time zone of an IANA name ("Europe/Berlin"); UTC when there is none or it is not a zone."""
+    if not name or not isinstance(name, str):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: a malformed key such as "../etc"
+        return UTC
 
 
 def format_utc(when: datetime, now: datetime | None = None) -> str:

@@ -277,10 +277,11 @@ def test_a_microsoft_request_keeps_its_heading_and_admin_center() -> None:
     assert links["Open Microsoft 365 admin center"] == "https://admin.microsoft.com"
 
 
-def test_link_buttons_that_share_a_title_are_told_apart() -> None:
+def test_each_microsoft_page_has_a_button_of_its_own_name() -> None:
     card = diagnosis_card(sample("outbound-calls", "no-voice-route"), UTC_READER)
     titles = [a["title"] for a in of_type(card, "Action.OpenUrl")]
-    assert "Microsoft: 403 codes" in titles and "Microsoft: 500 codes" in titles
+    assert "Microsoft: SIP 403 and Microsoft response codes" in titles
+    assert "Microsoft: SIP 500 and Microsoft response codes" in titles
     assert len(titles) == len(set(titles))
 
 

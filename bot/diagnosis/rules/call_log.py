@@ -29,6 +29,7 @@ MAX_IN_REQUEST = 10  # calls listed in a support request
 MAX_NAMES = 3  # other parties / trunks named in a sentence
 EIGHTBYEIGHT_SUPPORT_URL = "https://support.8x8.com"
 CALL_LOG_STEPS = "call-log-steps"  # the action whose steps are the catalogue's for the codes seen
+FILE_8X8_REQUEST = "file-8x8-request"  # its steps are how to file the 8x8 request
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,13 @@ def failures_check(
 
 
 def eightbyeight_request(
-    log: CallLog, cause: str, values: dict[str, str], template: dict, *, domain: str
+    log: CallLog,
+    cause: str,
+    values: dict[str, str],
+    template: dict,
+    *,
+    domain: str,
+    how_to_file: list[str],
 ) -> SupportRequest:
     """The prefilled 8x8 support request: company domain, user, numbers, calls, codes, correlation ids."""
     calls = log.of_cause(cause)[:MAX_IN_REQUEST]
@@ -359,10 +366,7 @@ def eightbyeight_request(
     return SupportRequest(
         title=render(template["title"], {**fill, "direction": log.direction.capitalize()}),
         description="\n".join(lines),
-        how_to_file=[
-            "Open a case with 8x8 Support (support.8x8.com, or your 8x8 account team).",
-            "Paste the description: it has everything 8x8 needs to find the calls.",
-        ],
+        how_to_file=how_to_file,
         url=EIGHTBYEIGHT_SUPPORT_URL,
         to="8x8",
     )
@@ -387,14 +391,23 @@ def cause_actions(
 
 
 def _call_log_action(playbook: Playbook, log: CallLog, cause: str, values: dict[str, str]) -> Action:
+    title = (
+        load_catalogue().causes.get(cause, {}).get("fixTitle")
+        or playbook.action(CALL_LOG_STEPS, values).title
+    )
     return Action(
         id=CALL_LOG_STEPS,
-        title=playbook.action(CALL_LOG_STEPS, values).title,
+        title=title,
         steps=log.entry_steps(cause, values),
-        links=[
-            {"title": "Microsoft: SIP and Microsoft response codes", "url": url} for url in log.links(cause)
-        ],
+        links=[{"title": link_title(url), "url": url} for url in log.links(cause)],
     )
+
+
+def link_title(url: str) -> str:
+    """'Microsoft: SIP 403 and Microsoft response codes' for Microsoft's page of SIP 403 codes."""
+    code = url.rsplit("-", 1)[-1]
+    sip = f"SIP {code} and " if code.isdigit() else "SIP and "
+    return f"Microsoft: {sip}Microsoft response codes"
 
 
 def eightbyeight_support(
@@ -403,7 +416,10 @@ def eightbyeight_support(
     """The 8x8 support request when 8x8 must act on `cause` and the log shows such calls."""
     if not owned_by_8x8(log, cause):
         return None
-    return eightbyeight_request(log, cause, values, playbook.data["eightByEightRequest"], domain=domain)
+    how = playbook.action(FILE_8X8_REQUEST, values).steps
+    return eightbyeight_request(
+        log, cause, values, playbook.data["eightByEightRequest"], domain=domain, how_to_file=how
+    )
 
 
 # ---------------------------------------------------------------------------------------------
