@@ -186,9 +186,8 @@ class Watch(BackgroundLoop):
 
     async def _take_lease(self, now: datetime) -> dict[str, Any] | None:
         stored = (await self._storage.read([LEASE_KEY])).get(LEASE_KEY)
-        lease = (
-            dict(stored) if isinstance(stored, dict) else {"e_tag": "new"}
-        )  # "new": only if nobody wrote it
+        # a lease nobody has written yet is written with eTag "new": of two instances, one creates it
+        lease = dict(stored) if isinstance(stored, dict) else {"e_tag": "new"}
         last = parse_iso(lease.get("sweptAt"))
         until = parse_iso(lease.get("until"))
         if last is not None and now < last + timedelta(seconds=self.interval * 0.9):

@@ -19,18 +19,16 @@ from bot.diagnosis.model import SCHEMA_VERSION, iso
 from bot.diagnosis.playbook import PLAYBOOK_DIR, load_playbook
 
 CSV_COLUMNS = (
-    "problem",
-    "cause",
-    "title",
     "userPrincipalName",
     "displayName",
     "id",
     "eightByEightNumber",
     "teamsNumber",
-    "failedCalls",
-    "lastFailedAt",
-    "confidence",
-    "alternatives",
+    *(
+        f"{way}{column}"
+        for way in ("inbound", "outbound")
+        for column in ("Cause", "Title", "Confidence", "Alternatives", "FailedCalls", "LastFailedAt")
+    ),
     "conflictsWith",
     "activationState",
 )
@@ -193,28 +191,35 @@ class SweepReport:
         }
 
     def csv_rows(self) -> list[dict[str, str]]:
-        """One row per affected person and finding (`--csv`), in the findings' order."""
-        rows = []
+        """One row per affected person (`--csv`): their inbound and outbound findings side by side;
+        most failed calls first."""
+        people: dict[str, dict[str, str]] = {}
+        calls: dict[str, int] = {}
         for finding in self.findings:
+            way = "inbound" if finding.problem == "inbound-calls" else "outbound"
             for s in finding.subjects:
-                rows.append(
+                row = people.setdefault(s.key, dict.fromkeys(CSV_COLUMNS, ""))
+                row.update(
                     {
-                        "problem": finding.problem,
-                        "cause": finding.cause,
-                        "title": finding.title,
                         "userPrincipalName": s.user_principal_name or "",
                         "displayName": s.display_name or "",
                         "id": s.id or "",
-                        "eightByEightNumber": s.eightbyeight_number or "",
-                        "teamsNumber": s.teams_number or "",
-                        "failedCalls": str(s.failed_calls),
-                        "lastFailedAt": iso(s.last_failed_at) or "",
-                        "confidence": s.confidence,
-                        "alternatives": " ".join(s.alternatives),
-                        "conflictsWith": " ".join(
-                            str(c.get("userPrincipalName") or c.get("id") or "") for c in s.conflicts_with
-                        ),
-                        "activationState": s.activation_state or "",
+                        "eightByEightNumber": s.eightbyeight_number or row["eightByEightNumber"],
+                        "teamsNumber": s.teams_number or row["teamsNumber"],
+                        f"{way}Cause": finding.cause,
+                        f"{way}Title": finding.title,
+                        f"{way}Confidence": s.confidence,
+                        f"{way}Alternatives": " ".join(s.alternatives),
+                        f"{way}FailedCalls": str(s.failed_calls),
+                        f"{way}LastFailedAt": iso(s.last_failed_at) or "",
                     }
                 )
-        return rows
+                if s.conflicts_with:
+                    row["conflictsWith"] = " ".join(
+                        str(c.get("userPrincipalName") or c.get("id") or "") for c in s.conflicts_with
+                    )
+                if s.activation_state:
+                    row["activationState"] = s.activation_state
+                calls[s.key] = calls.get(s.key, 0) + s.failed_calls
+        order = sorted(people, key=lambda k: (-calls[k], people[k]["displayName"].lower(), k))
+        return [people[k] for k in order]
