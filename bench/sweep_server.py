@@ -3,7 +3,8 @@
 `python -m bench.sweep_server --certs DIR --users N --rows R --delay S --until ISO` serves a tenant
 of N users, each with a Teams number (`+1206555xxxx`), a Teams Phone licence, voice settings and an
 8x8 user (one in a hundred with another number in 8x8), and a call log of R calls a day
-(`UniformTraffic`: one call in forty fails, to one of the tenant's numbers). Every
+(`UniformTraffic`: one call in forty fails; here each failure reaches the next user in turn, so a
+million calls affect every one of them). Every
 answer, Graph's and 8x8's, comes `--delay` seconds late: the network's latency, which the sweep's
 floor is made of. It prints one JSON line with the environment that points the product at it, and
 serves until its stdin closes.
@@ -51,6 +52,22 @@ def number(i: int) -> str:
     return f"+1206555{i % 10000:04d}"  # UniformTraffic's local numbers: every call is one of theirs
 
 
+class SpreadTraffic(UniformTraffic):
+    """`UniformTraffic` whose failed calls reach every user of the tenant in turn (its own reach a
+    few hundred numbers): the more calls, the more people affected, up to all of them — the sweep's
+    worst case for memory."""
+
+    def __init__(self, calls_per_day: int, users: int):
+        super().__init__(calls_per_day)
+        self.users = users
+
+    def _row(self, k: int) -> dict:
+        row = super()._row(k)
+        if not row["successfulCall"]:
+            row["calleeNumber"] = number((k // self.failure_every) % self.users)
+        return row
+
+
 def bench_tenant(users: int, rows: int) -> FakeTenant:
     tenant = FakeTenant()
     for i in range(users):
@@ -59,7 +76,7 @@ def bench_tenant(users: int, rows: int) -> FakeTenant:
         tenant.number_assignments.append(number_assignment(number(i), user_id(i)))
         tenant.user_configurations.append(user_configuration(user_id(i), upn, [number(i)]))
     # `rows` calls a day: a sweep of 24 hours reads about `rows` of them
-    tenant.calls = [UniformTraffic(rows)]
+    tenant.calls = [SpreadTraffic(rows, users)]
     return tenant
 
 
