@@ -30,14 +30,18 @@ from bot.cases.store import CaseStore
 from bot.config import ConfigError, Settings, load_settings
 from bot.connector_auth import ConnectorAuthentication, install_signing_keys
 from bot.diagnosis.engine import Engine
+from bot.diagnosis.sweep import Sweeper
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
 from bot.sources.factory import Sources, build_sources
 from bot.sources.http import HttpClient
 from bot.state import StateStoreError, open_storage
 from bot.teams_bot import VoiceDoctorBot
+from bot.watch import Watch
 from dialogs.followups import FollowUps
 from dialogs.services import ConversationServices
+from dialogs.sweep import ChatSweeps
+from dialogs.watch import WatchPoster
 
 log = logging.getLogger("voice_doctor.app")
 
@@ -57,6 +61,8 @@ class Services:
     bot: VoiceDoctorBot
     storage: Storage
     scheduler: FollowUpScheduler | None = None
+    sweeps: ChatSweeps | None = None  # "check everyone" running in the background
+    watch: Watch | None = None  # WATCH_INTERVAL: the tenant swept, what is new told
     background: set[asyncio.Task] = field(default_factory=set)
     closers: list[Any] = field(default_factory=list)
 
@@ -80,6 +86,9 @@ def build_services(
         sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
     )
     cases = CaseService(case_store, clock=clock)
+    sweeper = Sweeper(
+        sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source, clock=clock
+    )
     conversation = ConversationServices(
         settings=settings,
         engine=engine,
@@ -87,6 +96,7 @@ def build_services(
         cases=cases,
         data_source=sources.data_source,
         clock=clock,
+        sweeper=sweeper,
     )
     install_signing_keys()  # the SDK's inbound key fetch, off the event loop
     adapter = CloudAdapter(ConnectorAuthentication(settings))
@@ -101,14 +111,36 @@ def build_services(
     followups = FollowUps(bot.presenter, adapter, settings.app_id)
     scheduler = FollowUpScheduler(case_store, followups.run, clock=clock)
     cases.on_recheck_scheduled = scheduler.notify
+    watch = _watch(settings, bot, adapter, storage, sweeper, clock)
     return Services(
         settings=settings,
         adapter=adapter,
         bot=bot,
         storage=storage,
         scheduler=scheduler,
+        sweeps=bot.sweeps,
+        watch=watch,
         closers=[http.close, case_store.close, storage.close],
     )
+
+
+def _watch(
+    settings: Settings, bot: VoiceDoctorBot, adapter, storage: Storage, sweeper, clock
+) -> Watch | None:
+    """The watch when WATCH_INTERVAL is set: it learns where to post from the bot's activities."""
+    if not settings.watch_interval:
+        return None
+    poster = WatchPoster(bot.presenter, adapter, settings.app_id, storage)
+    watch = Watch(
+        storage, sweeper, poster.report, interval=settings.watch_interval, clock=clock, ready=poster.ready
+    )
+
+    async def remember(activity: Activity) -> None:
+        if await poster.remember(activity):
+            watch.notify()  # the first activity from the tenant: the watch can post now
+
+    bot.remember_endpoint = remember
+    return watch
 
 
 async def open_services(settings: Settings, *, sources: Sources | None = None, clock=None) -> Services:
@@ -153,6 +185,8 @@ async def _start_scheduler(app: web.Application) -> None:
     scheduler = app[SERVICES].scheduler
     if scheduler is not None:
         scheduler.start()
+    if app[SERVICES].watch is not None:
+        app[SERVICES].watch.start()
 
 
 @web.middleware
@@ -290,6 +324,10 @@ async def _shutdown(app: web.Application) -> None:
     services: Services = app[SERVICES]
     if services.scheduler is not None:
         await services.scheduler.stop()
+    if services.watch is not None:
+        await services.watch.stop()
+    if services.sweeps is not None:
+        await services.sweeps.stop()
     if services.background:
         await asyncio.wait(services.background, timeout=10)
     for close in services.closers:

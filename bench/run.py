@@ -1,9 +1,10 @@
-"""`python -m bench [--quick]`: every measurement of issue 9, then one JSON line.
+"""`python -m bench [--quick]`: every measurement of issues 9 and 15, then one JSON line.
 
 The human-readable lines come first (each section says what it measured and its baseline); the
 last line printed is one JSON object with exactly `KEYS` and a `targets_met` map, for scripts and
-CI. The full run scans 1,000,000 call-log rows; `--quick` (under two minutes on two cores) stops
-at 300,000, which keeps the memory comparison meaningful: 30 times the rows of the smallest size.
+CI. The full run scans 1,000,000 call-log rows and sweeps a 10,000-user tenant with as many;
+`--quick` (about two minutes on two cores) stops at 300,000 and 200,000, which keeps the memory
+comparisons meaningful: 30 and 20 times the rows of the smallest size.
 
 Exit status: 0 when every measurement ran (whether or not it met its target; the JSON says), 1
 when one could not be taken (one sentence on stderr), 2 for bad arguments.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import cards, live, scan, turns
+from bench import cards, live, scan, sweep, turns
 from bench.measure import quiet_logs, rounded
 from bot.config import load_settings
 from tests.fakes.tls import TestCertificates, make_certificates
@@ -44,6 +45,8 @@ KEYS = (
     "concurrent_p99_ms",
     "errors",
     "first_response_ms",
+    "sweep_ratio",
+    "sweep_rss_growth_mb",
 )
 
 # key: (test, target as written in issue 9; concurrent_p99_ms in issue 16)
@@ -58,6 +61,8 @@ TARGETS: dict[str, tuple[Callable[[float], bool], str]] = {
     "concurrent_p99_ms": (lambda v: v <= 3000, "<= 3000"),
     "errors": (lambda v: v == 0, "== 0"),
     "first_response_ms": (lambda v: v <= 300, "<= 300"),
+    "sweep_ratio": (lambda v: v <= 1.3, "<= 1.3"),  # issue 15
+    "sweep_rss_growth_mb": (lambda v: v <= 50, "<= 50"),
 }
 
 
@@ -73,12 +78,25 @@ class Plan:
     live_users: tuple[str, ...]
     first_response_turns: int
     delay: float  # seconds the live fakes hold each answer
+    sweep_rows: tuple[int, ...] = (10_000, 1_000_000)  # call-log rows of the tenant sweep's sizes
+    sweep_users: int = sweep.USERS
+    sweep_delay: float = sweep.DELAY_S
 
 
 FULL = Plan("full", 400, 40, 100, (10_000, 100_000, 1_000_000), turns.DIAGNOSED_USERS, 14, live.DELAY_S)
-QUICK = Plan("quick", 150, 20, 100, (10_000, 100_000, 300_000), turns.DIAGNOSED_USERS, 7, live.DELAY_S)
+QUICK = Plan(
+    "quick",
+    150,
+    20,
+    100,
+    (10_000, 100_000, 300_000),
+    turns.DIAGNOSED_USERS,
+    7,
+    live.DELAY_S,
+    (10_000, 200_000),
+)
 # For tests/unit/test_bench.py: every key, tiny sizes, seconds rather than minutes.
-SMOKE = Plan("smoke", 5, 2, 5, (2_000, 4_000), turns.DIAGNOSED_USERS[:2], 2, 0.05)
+SMOKE = Plan("smoke", 5, 2, 5, (2_000, 4_000), turns.DIAGNOSED_USERS[:2], 2, 0.05, (2_000, 4_000), 300, 0.01)
 
 
 class Report:
@@ -196,6 +214,24 @@ async def run(plan: Plan, certificates: TestCertificates, report: Report) -> Non
             f" -> ratio {size.ratio:.2f}; peak RSS {size.rss_mb:.1f} MB"
         )
     for key, value in scan.summary(sizes).items():
+        report.set(key, value)
+
+    report.section(
+        f"7. The whole tenant at once: a sweep of {plan.sweep_users:,} users vs paging its call log alone"
+        f" (fakes {plan.sweep_delay * 1000:.0f} ms a call)"
+    )
+    swept = []
+    for rows in plan.sweep_rows:
+        size = await asyncio.to_thread(
+            sweep.sweep_size, certificates, rows, users=plan.sweep_users, delay=plan.sweep_delay
+        )
+        swept.append(size)
+        report.line(
+            f"{size.rows:>9,} rows, {size.pages:>5,} pages: sweep {size.sweep_s:.2f} s vs paging alone"
+            f" {size.floor_s:.2f} s (latency alone {size.latency_floor_s:.2f} s) -> {size.ratio:.2f};"
+            f" {size.affected:,} people affected; peak RSS {size.rss_mb:.1f} MB"
+        )
+    for key, value in sweep.summary(swept).items():
         report.set(key, value)
 
 

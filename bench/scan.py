@@ -12,16 +12,12 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
+from bench.measure import run_client
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.graph import GraphSource
@@ -34,7 +30,6 @@ from tests.fakes.tls import TestCertificates
 BUSY_CALLS_PER_DAY = 100_000
 PAGE_ROWS = 1000
 NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -50,32 +45,11 @@ class ScanSize:
 
 def scan_size(certificates: TestCertificates, rows: int, timeout: float = 600.0) -> ScanSize:
     """Run one size in a fresh `bench.scan_client` process and read its JSON line."""
-    env = {
-        **os.environ,
-        "SSL_CERT_FILE": str(certificates.ca_file),
-        "REQUESTS_CA_BUNDLE": str(certificates.ca_file),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.scan_client",
-            "--certs",
-            str(certificates.ca_file.parent),
-            "--rows",
-            str(rows),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the {rows:,}-row scan failed: {done.stderr.strip()[-500:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["--certs", str(certificates.ca_file.parent), "--rows", str(rows)]
+    try:
+        result = run_client("bench.scan_client", args, certificates.ca_file, timeout=timeout)
+    except RuntimeError as error:
+        raise RuntimeError(f"the {rows:,}-row scan failed: {error}") from None
     return ScanSize(
         rows=result["rows"],
         pages=result["pages"],

@@ -23,9 +23,7 @@ pure streaming: page, filter, drop, next link. How the windows are chosen is mea
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -33,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.measure import peak_rss_mb, quiet_logs
+from bench.measure import client_main, peak_rss_mb, served
 from bench.scan_server import rows_in, window_for
 from bot.config import load_settings
 from bot.diagnosis.evidence import CallQuery
@@ -98,34 +96,9 @@ async def scan_once(settings, tokens: GraphTokenProvider, http: HttpClient, rows
 
 
 async def measure(certs: Path, rows: int) -> dict[str, Any]:
-    server = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.scan_server",
-        "--certs",
-        str(certs),
-        "--rows",
-        str(rows),
-        "--until",
-        UNTIL.isoformat(),
-        "--target",
-        TARGET,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        line = await asyncio.wait_for(server.stdout.readline(), 60)
-        if not line:
-            raise ScanError("the scan server did not start")
-        env = json.loads(line)["env"]
-        return await _measure_against(load_settings(env, env_file=None), rows)
-    finally:
-        server.stdin.close()
-        try:
-            await asyncio.wait_for(server.wait(), 30)
-        except TimeoutError:
-            server.kill()
-            await server.wait()
+    args = ["--certs", str(certs), "--rows", str(rows), "--until", UNTIL.isoformat(), "--target", TARGET]
+    async with served("bench.scan_server", args) as server:
+        return await _measure_against(load_settings(server["env"], env_file=None), rows)
 
 
 async def _measure_against(settings, rows: int) -> dict[str, Any]:
@@ -161,18 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scan_client")
     parser.add_argument("--certs", type=Path, required=True)
     parser.add_argument("--rows", type=int, required=True)
-    args = parser.parse_args(argv)
-    if not os.environ.get("SSL_CERT_FILE"):
-        print("SSL_CERT_FILE must name the test CA (python -m bench sets it).", file=sys.stderr)
-        return 2
-    with quiet_logs():
-        try:
-            result = asyncio.run(measure(args.certs, args.rows))
-        except ScanError as error:
-            print(str(error), file=sys.stderr)
-            return 1
-    print(json.dumps(result), flush=True)
-    return 0
+    return client_main(parser, lambda args: measure(args.certs, args.rows), argv)
 
 
 if __name__ == "__main__":

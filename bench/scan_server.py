@@ -67,14 +67,27 @@ def scan_tenant(rows: int, until: datetime, target: str) -> FakeTenant:
 
 
 class ReplayingFakeMicrosoft(FakeMicrosoft):
-    """`FakeMicrosoft` that answers a call-log page it has rendered before with the same bytes."""
+    """`FakeMicrosoft` that answers a page it has rendered before with the same bytes: the call
+    log's (`replay`: the paths to keep, by a piece of them), each answer `delay` seconds late (the
+    network's latency, for the sweep's benchmark)."""
 
-    def __init__(self, certificates: TestCertificates, tenant: FakeTenant):
+    def __init__(
+        self,
+        certificates: TestCertificates,
+        tenant: FakeTenant,
+        *,
+        replay: tuple[str, ...] = (CALL_LOG,),
+        delay: float = 0.0,
+    ):
         super().__init__(certificates, tenant)
         self.rendered: dict[str, bytes] = {}
         self.replayed = 0
+        self.replay = replay
+        self.delay = delay
 
     async def _graph(self, request: web.Request) -> web.StreamResponse:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         body = self.rendered.get(request.raw_path)
         if body is not None:
             try:
@@ -84,7 +97,8 @@ class ReplayingFakeMicrosoft(FakeMicrosoft):
             self.replayed += 1
             return web.Response(body=body, content_type="application/json", charset="utf-8")
         response = await super()._graph(request)
-        if CALL_LOG in request.raw_path and response.status == 200 and isinstance(response, web.Response):
+        kept = any(path in request.raw_path for path in self.replay)
+        if kept and response.status == 200 and isinstance(response, web.Response):
             self.rendered[request.raw_path] = bytes(response.body)
             self.requests[:] = [r for r in self.requests if not _is_page(r)]  # pages are counted client-side
         return response

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from bot.diagnosis.times import parse_duration
+
 GRAPH_CLOUDS: dict[str, tuple[str, str]] = {
     # cloud: (Graph endpoint, sign-in host)
     "public": ("https://graph.microsoft.com", "https://login.microsoftonline.com"),
@@ -51,6 +53,7 @@ class Settings:
     helpdesk_group_id: str = ""
     helpdesk_channel_id: str = ""
     allowed_tenant_ids: tuple[str, ...] = ()
+    watch_interval: float | None = None  # seconds between the watch's sweeps; None: no watch
 
     # Bot Framework's ConfigurationBotFrameworkAuthentication reads these attribute names.
     @property
@@ -172,6 +175,7 @@ def _settings_from(env: Mapping[str, str]) -> Settings:
         helpdesk_group_id=get("HELPDESK_GROUP_ID"),
         helpdesk_channel_id=get("HELPDESK_CHANNEL_ID"),
         allowed_tenant_ids=allowed,
+        watch_interval=_watch_interval(get("WATCH_INTERVAL")),
     )
 
 
@@ -198,6 +202,22 @@ def _https_url(name: str, value: str) -> str:
     if parsed.scheme != "https" or not parsed.netloc:
         raise ConfigError(f"{name}={value!r} is not valid: use an https:// URL such as https://host.example.")
     return value.rstrip("/")
+
+
+MIN_WATCH_INTERVAL_S = 10
+
+
+def _watch_interval(value: str) -> float | None:
+    """`WATCH_INTERVAL` (`30s`, `15m`, `1h`) in seconds; unset (or `off`) means no watch."""
+    if not value or value.lower() in ("off", "none", "0"):
+        return None
+    duration = parse_duration(value)
+    if duration is None or duration.total_seconds() < MIN_WATCH_INTERVAL_S:
+        raise ConfigError(
+            f"WATCH_INTERVAL={value!r} is not valid: use a duration of {MIN_WATCH_INTERVAL_S} seconds or more, "
+            "such as 30s, 15m or 1h (unset it to turn the watch off)."
+        )
+    return duration.total_seconds()
 
 
 def _state_store(value: str) -> str:

@@ -13,7 +13,6 @@ backoff (by the store, so every instance respects it); nothing a follow-up does 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -23,11 +22,11 @@ from datetime import datetime, timedelta
 
 from bot.cases.model import Case
 from bot.cases.store import CaseStore
+from bot.loop import BackgroundLoop, Sleep
 
 log = logging.getLogger(__name__)
 
 RunFollowUp = Callable[[Case], Awaitable[None]]
-Sleep = Callable[[float], Awaitable[object]]
 
 
 def default_owner() -> str:
@@ -35,7 +34,7 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class FollowUpScheduler:
+class FollowUpScheduler(BackgroundLoop):
     """Runs `run_followup(case)` for every case whose `recheck_at` has passed.
 
     `run_followup` does the work (re-diagnose, `record_check`, update cards, send messages); when it
@@ -62,51 +61,21 @@ class FollowUpScheduler:
             raise ValueError(
                 "followup_timeout must be shorter than lease_seconds, or a lease could run out mid-way."
             )
+        self.owner = owner or default_owner()
+        super().__init__(sleep=sleep, name=f"follow-ups {self.owner}")
         self._store = store
         self._run_followup = run_followup
         self._clock = clock
-        self._sleep = sleep
-        self.owner = owner or default_owner()
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
         self.followup_timeout = followup_timeout
         self.max_backoff_seconds = max_backoff_seconds
         self.batch_size = batch_size
         self.min_idle_seconds = min_idle_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._stopping = False
         self._planned_wake: datetime | None = None
 
-    # --- lifecycle ------------------------------------------------------------------------------
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> None:
-        """Start the loop as a task of the running event loop; the first round runs at once."""
-        if self.running:
-            return
-        self._stopping = False
-        self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"follow-ups {self.owner}")
-
-    async def stop(self, grace_seconds: float = 10.0) -> None:
-        """Stop the loop; a follow-up under way gets `grace_seconds` to finish, then is cancelled.
-
-        A cancelled follow-up keeps its lease until the lease runs out; then it is picked up again.
-        """
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        _, pending = await asyncio.wait({task}, timeout=grace_seconds)
-        if pending:
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # --- lifecycle (start, stop: `BackgroundLoop`; a cancelled follow-up keeps its lease until the
+    # lease runs out, then it is picked up again) -------------------------------------------------
 
     def notify(self, recheck_at: datetime | None) -> None:
         """A case was created or rescheduled: wake the loop early if it is due before the planned wake."""
@@ -196,16 +165,9 @@ class FollowUpScheduler:
         return max(delay, 0.0)
 
     async def _wait(self, delay: float) -> None:
-        """Sleep for `delay` seconds (injected sleep), or less if `notify`/`stop` wakes the loop."""
+        """Sleep for `delay` seconds, or less if `notify`/`stop` wakes the loop."""
         self._planned_wake = self._clock() + timedelta(seconds=delay)
-        if self._wake.is_set():
-            return
-        sleeper = asyncio.ensure_future(self._sleep(delay))
-        waker = asyncio.ensure_future(self._wake.wait())
         try:
-            await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            await super()._wait(delay)
         finally:
-            for task in (sleeper, waker):
-                task.cancel()
-            await asyncio.gather(sleeper, waker, return_exceptions=True)
             self._planned_wake = None

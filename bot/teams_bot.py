@@ -12,6 +12,7 @@ import functools
 import logging
 import re
 import weakref
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from botbuilder.core import ConversationState, InvokeResponse, TurnContext, User
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import (
+    Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     AdaptiveCardInvokeValue,
@@ -52,6 +54,7 @@ from dialogs.services import (
     tenant_of,
     update_card,
 )
+from dialogs.sweep import ChatSweeps
 
 log = logging.getLogger("voice_doctor.bot")
 
@@ -106,6 +109,9 @@ class VoiceDoctorBot(TeamsActivityHandler):
         self.dialog_state = conversation_state.create_property("DialogState")
         self.dialogs = DialogSet(self.dialog_state)
         self.dialogs.add(DiagnoseDialog(services, self.presenter))
+        self.sweeps = ChatSweeps(services, settings.app_id)
+        # The watch learns where to post from the activities the bot receives (app.py sets this).
+        self.remember_endpoint: Callable[[Activity], Awaitable[None]] | None = None
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def on_turn(self, turn_context: TurnContext):
@@ -115,6 +121,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
             if not self._tenant_allowed(turn_context):
                 await self._refuse_tenant(turn_context)
                 return
+            await self._remember_endpoint(turn_context)
             # One turn at a time per conversation: two quick messages or clicks must not race for
             # the same dialog state (the store would reject the second write).
             async with self._turn_lock(conversation.id if conversation else ""):
@@ -123,6 +130,14 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 await self.user_state.save_changes(turn_context)
         finally:
             conversation_id.reset(token)
+
+    async def _remember_endpoint(self, context: TurnContext) -> None:
+        if self.remember_endpoint is None:
+            return
+        try:
+            await self.remember_endpoint(context.activity)
+        except Exception as error:  # the watch's bookkeeping never fails a turn
+            log.warning("could not keep the watch's endpoint", extra={"error": type(error).__name__})
 
     def _turn_lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -200,8 +215,9 @@ class VoiceDoctorBot(TeamsActivityHandler):
 
     async def _card_submit(self, context: TurnContext, dialog_context, value: dict[str, Any]) -> None:
         kind = value["vd"]
-        if kind == "start":
-            await self._begin(dialog_context, {"problem": _problem_of(value)})
+        if kind == "start":  # a button: a problem, maybe a person (a digest's Diagnose)
+            who = {k: value[k] for k in ("userId", "user") if isinstance(value.get(k), str) and value[k]}
+            await self._begin(dialog_context, {"problem": _problem_of(value), **who})
         elif kind in ANSWER_KINDS:
             if dialog_context.active_dialog is not None:
                 await self._after_dialog(context, await dialog_context.continue_dialog())
@@ -236,6 +252,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
             await card_actions.show_cases(self, context)
         elif kind == "set-helpdesk-channel":
             await card_actions.set_helpdesk_channel(self, context)
+        elif kind == "sweep":
+            await self.sweeps.begin(context, intent.since)
         elif kind in ("diagnose", "self-report", "paste"):
             await send_typing(context)  # at once: the access check and the lookup take round trips
             if await self._keep_private(context):

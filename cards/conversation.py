@@ -75,6 +75,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
         "Add a period to a call check ('since 2 days', 'for the past week'); 7 days unless you say.",
     ),
     ("check sync", "Why Sync Now fails with 'PSTN Gateway not ready yet'."),
+    ("check everyone", "Every user at once: who else is affected, by cause (helpdesk)."),
     ("cases", "Open cases and their status (helpdesk)."),
     ("set helpdesk channel", "Send self-reports to this channel (helpdesk, in the channel)."),
     ("help", "This list."),

@@ -7,7 +7,6 @@ the conversation come in through `CardContext`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from cards.elements import (
     card,
     clip,
     facts,
+    fitted,
     heading,
     link_buttons,
     markdown_link,
@@ -79,8 +79,6 @@ MAX_CALLS_SHOWN = 10  # the card lists the latest calls' codes; the rest are cou
 TIMELINE_ROWS = 5  # the newest calls in words, near the top of the evidence
 RESULT_TIMELINE_ROWS = 3  # the shared result card is a summary
 SELF_REPORT_CALLS = 3  # the person affected sees which calls the answer is about
-# Teams refuses messages over about 40 KB, activity envelope included: cards aim below this.
-CARD_BUDGET = 36_000
 PENDING_ICON = "⏳"
 
 # Element ids targeted by Action.ToggleVisibility; unique within one card (CALLS_ID: cards/timeline.py).
@@ -117,12 +115,7 @@ FITS: tuple[Fit, ...] = (
 
 def _fitted(build: Callable[[Fit], AdaptiveCard]) -> dict[str, Any]:
     """The richest version of a card that stays under CARD_BUDGET (the leanest if none does)."""
-    out: dict[str, Any] = {}
-    for fit in FITS:
-        out = to_dict(build(fit))
-        if len(json.dumps(out)) < CARD_BUDGET:
-            break
-    return out
+    return fitted(build, FITS)
 
 
 # --- public builders ---------------------------------------------------------------------------------

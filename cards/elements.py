@@ -7,7 +7,8 @@ correlation id is worse than none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,6 +34,7 @@ from microsoft_teams.cards.core import (
 from bot.diagnosis.phone import international
 
 __all__ = [
+    "CARD_BUDGET",
     "CARD_SCHEMA",
     "CONTAINER_STYLES",
     "banner",
@@ -40,6 +42,7 @@ __all__ = [
     "clip",
     "demo_label",
     "facts",
+    "fitted",
     "heading",
     "link_buttons",
     "markdown_link",
@@ -52,6 +55,8 @@ __all__ = [
 ]
 
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Teams refuses messages over about 40 KB, activity envelope included: cards aim below this.
+CARD_BUDGET = 36_000
 CARD_VERSION = "1.5"  # the highest version Teams renders for bots
 CONTAINER_STYLES: frozenset[str] = frozenset(
     {"default", "emphasis", "good", "attention", "warning", "accent"}
@@ -229,6 +234,17 @@ def card(
         fallback_text=fallback_text,
         msteams=msteams,
     )
+
+
+def fitted(build: Callable[[Any], AdaptiveCard], levels: Sequence[Any]) -> dict[str, Any]:
+    """The card `build` makes at the first of `levels` (richest first) that stays under CARD_BUDGET;
+    the last level's when none does. A card over budget is rebuilt leaner, never cut blindly."""
+    out: dict[str, Any] = {}
+    for level in levels:
+        out = to_dict(build(level))
+        if len(json.dumps(out)) < CARD_BUDGET:
+            break
+    return out
 
 
 def to_dict(adaptive_card: AdaptiveCard) -> dict[str, Any]:

@@ -49,8 +49,8 @@ class FollowUps:
             return
 
         async def in_conversation(context: TurnContext) -> None:
-            card = await self._card_for(context, record, posted.get("kind"))
-            if posted.get("activityId"):
+            if posted.get("activityId"):  # the case's own card (a watch digest's thread has none)
+                card = await self._card_for(context, record, posted.get("kind"))
                 try:
                     await update_card(context, posted["activityId"], card)
                 except Exception as error:  # an old message may be gone; the notice still goes out

@@ -25,7 +25,7 @@ MAX_PERIOD = timedelta(days=90)  # Graph's longest call-log window: a longer per
 
 @dataclass(frozen=True)
 class Intent:
-    kind: str  # help, cancel, diagnose, self-report, paste, cases, set-helpdesk-channel, greeting, unknown
+    kind: str  # help, cancel, diagnose, self-report, paste, cases, set-helpdesk-channel, sweep, greeting, unknown
     problem: str | None = None
     user: str | None = None  # who is affected, as typed ("adele@contoso.com", "+1 425…", "Adele Vance", "me")
     text: str | None = None  # pasted portal text
@@ -37,6 +37,13 @@ _HELP = re.compile(r"^(help|\?|what can you do\??|commands|menu)[.!]*$", re.I)
 _GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|yo)\b[ !.,a-z]*$", re.I)
 _CASES = re.compile(r"^(show |list |open )?(my )?cases[.!]*$", re.I)
 _SET_CHANNEL = re.compile(r"^set (the )?helpdesk channel[.!]*$", re.I)
+# "check everyone", "sweep", "check all users", "who else is affected?": the whole tenant at once
+_SWEEP = re.compile(
+    r"^(?:(?:please\s+)?(?:check|diagnose|test|scan)\s+(?:every(?:one|body)|all(?:\s+(?:users|people|numbers))?|"
+    r"the\s+(?:whole\s+)?(?:tenant|company))(?:'s)?(?:\s+calls)?|sweep(?:\s+the\s+(?:whole\s+)?tenant)?|"
+    r"who\s+else\s+is\s+affected)[.!?]*$",
+    re.I,
+)
 _CHECK_CALLS = re.compile(
     r"^(check|diagnose|test|troubleshoot)\s+(inbound\s+|incoming\s+)?(calls?|calling|phone|number)"
     r"(\s+(for|of|to)\s+(?P<user>.+?))?[.!?]*$",
@@ -88,6 +95,8 @@ def recognise(text: str) -> Intent:
     rest, since = take_period(line)
     if since is not None:
         return _with_period(recognise(rest), since)
+    if _SWEEP.match(line):
+        return Intent("sweep")
 
     command = _CHECK_CALLS.match(line)
     if command:
@@ -119,6 +128,8 @@ def _about_user(problem: str, user: str | None) -> Intent:
     user = (user or "").strip().strip("\"'“”") or None
     if user and user.lower() in ("me", "myself", "my number", "my phone", "mine"):
         return Intent("self-report", problem=problem, user="me")
+    if user and user.lower() in ("everyone", "everybody", "all", "all users", "all of them"):
+        return Intent("sweep")
     return Intent("diagnose", problem=problem, user=user)
 
 
@@ -307,8 +318,11 @@ def take_period(line: str) -> tuple[str, timedelta | None]:
 
 
 def _with_period(intent: Intent, since: timedelta) -> Intent:
-    """The period goes with a request about calls; anything else ignores it."""
+    """The period goes with a request about calls (one person's, or everyone's); anything else
+    ignores it."""
     if intent.kind in ("diagnose", "self-report") and intent.problem in (INBOUND, OUTBOUND):
+        return replace(intent, since=since)
+    if intent.kind == "sweep":
         return replace(intent, since=since)
     return intent
 

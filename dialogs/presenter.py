@@ -146,9 +146,12 @@ class Presenter:
         return True
 
     async def helpdesk_channel(self, context: TurnContext) -> str | None:
-        tenant = tenant_of(context.activity) or "default"
-        stored = await self.storage.read([f"{HELPDESK_CHANNEL_KEY}/{tenant}"])
-        item = stored.get(f"{HELPDESK_CHANNEL_KEY}/{tenant}")
+        return await self.tenant_helpdesk_channel(tenant_of(context.activity))
+
+    async def tenant_helpdesk_channel(self, tenant: str | None) -> str | None:
+        """The channel set in chat for this tenant ("set helpdesk channel"), else HELPDESK_CHANNEL_ID."""
+        key = f"{HELPDESK_CHANNEL_KEY}/{tenant or 'default'}"
+        item = (await self.storage.read([key])).get(key)
         if isinstance(item, dict) and item.get("channelId"):
             return item["channelId"]
         return self.services.settings.helpdesk_channel_id or None
@@ -227,7 +230,29 @@ async def post_to_channel(
 ) -> tuple[ConversationReference | None, str | None]:
     """Start a new thread in a Teams channel (what TeamsInfo.send_message_to_teams_channel does,
     also when the bot has no app id, as with the local Playground)."""
-    adapter: BotAdapter = context.adapter
+    recipient = context.activity.recipient
+    return await start_channel_thread(
+        context.adapter,
+        ChannelAccount(id=recipient.id, name=recipient.name),
+        context.activity.service_url,
+        tenant_of(context.activity),
+        channel_id,
+        activity,
+        bot_app_id,
+    )
+
+
+async def start_channel_thread(
+    adapter: BotAdapter,
+    bot: ChannelAccount,
+    service_url: str,
+    tenant_id: str | None,
+    channel_id: str,
+    activity: Activity,
+    bot_app_id: str,
+) -> tuple[ConversationReference | None, str | None]:
+    """A new thread in a Teams channel with `activity` as its first message, outside any turn (the
+    watch): the bot's account, the service URL and the tenant as a turn from the tenant gave them."""
     result: dict[str, Any] = {}
 
     async def created(new_context: TurnContext) -> None:
@@ -236,12 +261,10 @@ async def post_to_channel(
 
     parameters = ConversationParameters(
         is_group=True,
-        bot=ChannelAccount(id=context.activity.recipient.id, name=context.activity.recipient.name),
+        bot=bot,
         channel_data=TeamsChannelData(channel=ChannelInfo(id=channel_id), tenant=None),
         activity=activity,
-        tenant_id=tenant_of(context.activity),
+        tenant_id=tenant_id,
     )
-    await adapter.create_conversation(
-        bot_app_id, created, parameters, "msteams", context.activity.service_url, None
-    )
+    await adapter.create_conversation(bot_app_id, created, parameters, "msteams", service_url, None)
     return result.get("reference"), result.get("id")

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
 from bot.diagnosis.model import Check, Diagnosis
+from bot.diagnosis.sweep import Sweeper
 from cards.context import CardContext
 from cards.conversation import notice_card
 from cards.diagnosis import progress_card
@@ -40,6 +41,7 @@ class ConversationServices:
     cases: CaseService
     data_source: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sweeper: Sweeper | None = None  # the whole tenant at once ("check everyone", the watch)
 
     def card_context(self, context: TurnContext, **kwargs) -> CardContext:
         """The card's context for this turn: the clock, the conversation, the reader's time zone."""

@@ -11,6 +11,8 @@ export PORT TEAMSAPPTESTER_PORT="$PLAYGROUND_PORT"
 export TEAMSAPPTESTER_BROWSER=none
 # The demo's helpdesk channel is the Playground team's "Calls" channel (self-reports land there).
 export HELPDESK_CHANNEL_ID="${HELPDESK_CHANNEL_ID:-19:helpdesk-calls@thread.tacv2}"
+# The watch sweeps the demo tenant every minute and posts what is new into "Calls" (WATCH_INTERVAL=off: none).
+export WATCH_INTERVAL="${WATCH_INTERVAL:-1m}"
 # `make run AS=adele` chats as Adele Vance, an ordinary user, instead of Megan Bowen (helpdesk).
 case "${AS:-megan}" in
   megan) export M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/.m365agentsplayground.yml"; who="Megan Bowen (helpdesk)" ;;
@@ -47,7 +49,8 @@ cat <<MSG
   Agents Playground      http://localhost:${PLAYGROUND_PORT}      <- open this in your browser and chat
 
   You are ${who} in the demo tenant. Try: help · check calls for adele@contoso.example · check sync
-  · my calls don't ring (make run AS=adele to be an ordinary user; self-reports go to Helpdesk > Calls)
+  · check everyone · my calls don't ring (make run AS=adele to be an ordinary user; self-reports go to
+  Helpdesk > Calls, and so does the watch's digest of what is new, every ${WATCH_INTERVAL})
   Press Ctrl-C to stop both.
 
 MSG

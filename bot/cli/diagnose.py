@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.sources import LiveUnavailable, opened_sources
 from bot.config import ConfigError, Settings, load_settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error), 2)
     try:
         diagnosis = asyncio.run(_diagnose(settings, request))
-    except (InputError, ConfigError, _LiveUnavailable) as error:
+    except (InputError, ConfigError, LiveUnavailable) as error:
         return _fail(str(error), 2)
     except Exception as error:  # anything else: say so in one line, exit 1
         log.debug("diagnose failed", exc_info=True)
@@ -158,29 +159,12 @@ def _first_sync(value: str | None) -> datetime | None:
     return parsed
 
 
-class _LiveUnavailable(Exception):
-    """The live sources could not be loaded (their module is missing or broken)."""
-
-
 async def _diagnose(settings: Settings, request: DiagnosisRequest) -> Diagnosis:
-    from bot.sources.factory import build_sources
-    from bot.sources.http import HttpClient
-
-    http = HttpClient()
-    try:
-        try:
-            sources = build_sources(settings, http)
-        except ImportError as error:
-            raise _LiveUnavailable(
-                f"Live diagnostics are not available in this installation ({error.name or 'a module'} could "
-                "not be loaded): set DIAGNOSTICS_SOURCE=demo to use the demo tenant."
-            ) from None
+    async with opened_sources(settings) as sources:
         engine = Engine(
             sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source
         )
         return await engine.diagnose(request)
-    finally:
-        await http.close()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ sentence saying which source and why; the engine turns it into `unknown` checks.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -170,6 +170,22 @@ class CallSearch:
 
 
 @dataclass(frozen=True)
+class CallPage:
+    """One page of the tenant's Direct Routing call log, as the tenant-wide sweep reads it.
+
+    `rows` counts every row of the page; `unsuccessful` holds its unsuccessful calls (whoever they
+    belong to); `worked` names the users, of those the sweep asked about, who had a successful call
+    in the page, with its direction (user id in lower case). `pace` is the request rate the source
+    keeps to for the call log (requests a minute; None when it does not pace).
+    """
+
+    rows: int
+    unsuccessful: tuple[CallRecord, ...] = ()
+    worked: frozenset[tuple[str, Direction]] = frozenset()
+    pace: float | None = None
+
+
+@dataclass(frozen=True)
 class Domain:
     id: str  # the FQDN
     is_verified: bool = False
@@ -191,6 +207,19 @@ class EightByEightUser:
     primary_number: str | None = None  # E.164
     numbers: tuple[str, ...] = ()  # every number on every extension, E.164
     ms_teams_enabled: bool | None = None
+
+
+def best_eightbyeight_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
+    """The one of several 8x8 users found for a person: ACTIVE with Teams enabled, then ACTIVE,
+    then Teams enabled, then the first as the service listed them."""
+    return min(
+        users,
+        key=lambda u: (
+            u.status != "ACTIVE" or u.ms_teams_enabled is not True,
+            u.status != "ACTIVE",
+            u.ms_teams_enabled is not True,
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -283,6 +312,30 @@ class MicrosoftSource(Protocol):
         assignments and the users' phone fields (`businessPhones`, `mobilePhone`, read in the
         tenant's country, else the user's `usageLocation`). For "calls to 0102 don't ring" and for
         national numbers of users abroad."""
+        ...
+
+    # The whole tenant at once (the sweep): each an async generator (`async for`), read page by
+    # page, never one request per user. A source that cannot read raises its SourceError on the
+    # first iteration, or midway when a later page fails (what was yielded until then stays valid).
+
+    def all_users(self) -> AsyncIterator[DirectoryUser]:
+        """Every user of the tenant with their licences (`/users`, paged)."""
+        ...
+
+    def all_number_assignments(self) -> AsyncIterator[NumberAssignment]:
+        """Every Teams number assignment of the tenant (`numberAssignments`, paged)."""
+        ...
+
+    def all_voice_configs(self) -> AsyncIterator[tuple[str, VoiceConfig]]:
+        """(user id, voice settings) of every Teams user (`userConfigurations`, paged)."""
+        ...
+
+    def tenant_calls(
+        self, since: datetime, until: datetime, *, worked_for: frozenset[str] = frozenset()
+    ) -> AsyncIterator[CallPage]:
+        """Every Direct Routing call of the tenant in [since, until], page by page, newest window
+        first: pages are filtered as they come and dropped. `worked_for` (user ids, lower case)
+        asks which of those users had a successful call."""
         ...
 
 

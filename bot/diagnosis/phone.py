@@ -52,9 +52,15 @@ def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     Accepts `+1 (425) 555-0101`, `tel:+14255550101`, `sip:+14255550101@sbc;user=phone`,
     `425.555.0101` and `020 7946 0958` (national: read in `region`), `00 44 20 7946 0958`,
     `011 44 …` and `+44 (0)20 7946 0958`; an extension (`x123`, `;ext=123`) is dropped.
+    Answers are remembered (a sweep reads the same numbers many times over).
     """
     if not isinstance(raw, str) or not isinstance(region, str):
         return None
+    return _to_e164(raw, region)
+
+
+@lru_cache(maxsize=1 << 16)
+def _to_e164(raw: str, region: str) -> str | None:
     text = raw.strip()
     if not text or len(text) > _MAX_INPUT:
         return None

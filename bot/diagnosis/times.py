@@ -118,9 +118,11 @@ def parse_exact(text: str) -> datetime | None:
 
 
 DURATION = re.compile(
-    r"^\s*(\d{1,4})\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|wk|weeks?)\s*$", re.IGNORECASE
+    r"^\s*(\d{1,5})\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|wk|weeks?)\s*$",
+    re.IGNORECASE,
 )
 _DURATION_UNITS = {
+    "s": timedelta(seconds=1),
     "m": timedelta(minutes=1),
     "h": timedelta(hours=1),
     "d": timedelta(days=1),
@@ -129,7 +131,7 @@ _DURATION_UNITS = {
 
 
 def parse_duration(text: str) -> timedelta | None:
-    """`48h`, `7d`, `90m`, `2w`, `3 days`: a positive duration; None for anything else."""
+    """`48h`, `7d`, `90m`, `2w`, `3 days`, `30s`: a positive duration; None for anything else."""
     match = DURATION.match(text or "")
     if match is None:
         return None

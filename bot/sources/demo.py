@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.diagnosis.evidence import (
     MCOEV_SERVICE_PLAN_ID,
+    CallPage,
     CallQuery,
     CallRecord,
     CallSearch,
@@ -249,6 +250,40 @@ class DemoMicrosoft:
             user_id=owner["id"] if found_user else None,
             user_principal_name=owner["userPrincipalName"] if found_user else None,
         )
+
+    # -- the whole tenant (the sweep) ------------------------------------------------------------
+
+    async def all_users(self) -> AsyncIterator[DirectoryUser]:
+        for raw in self._users():
+            yield self._directory_user(raw)
+
+    async def all_number_assignments(self) -> AsyncIterator[NumberAssignment]:
+        for raw in self._users():
+            for assignment in await self.number_assignments(raw["id"]):
+                yield assignment
+
+    async def all_voice_configs(self) -> AsyncIterator[tuple[str, VoiceConfig]]:
+        for raw in self._users():
+            config = await self.voice_config(raw["id"])
+            if config is not None:
+                yield raw["id"], config
+
+    async def tenant_calls(
+        self, since: datetime, until: datetime, *, worked_for: frozenset[str] = frozenset()
+    ) -> AsyncIterator[CallPage]:
+        """The demo's whole call log for the period, as one page (the demo's log is small)."""
+        rows = [
+            self._call(raw, owner)
+            for owner in [*self._data["users"], *self._data.get("eightbyeightOnlyUsers", [])]
+            for raw in owner.get("failedCalls", [])
+        ]
+        rows = [r for r in rows if r.at is not None and since <= r.at <= until]
+        worked = frozenset(
+            (r.user_id.lower(), r.direction)
+            for r in rows
+            if r.successful and r.user_id and r.direction and r.user_id.lower() in worked_for
+        )
+        yield CallPage(rows=len(rows), unsuccessful=tuple(r for r in rows if not r.successful), worked=worked)
 
     async def domains(self) -> list[Domain]:
         return [self._domain(raw) for raw in self._data.get("domains", [])]

@@ -27,9 +27,9 @@ from urllib.parse import quote
 
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
-from bot.diagnosis.evidence import EightByEightUser
+from bot.diagnosis.evidence import EightByEightUser, best_eightbyeight_match
 from bot.diagnosis.phone import to_e164
-from bot.sources.http import HttpClient, HttpResponse, retry_after_seconds
+from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,11 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's ceiling
 DEFAULT_MAX_PAGES = 20  # an equality filter matches a handful of users; this only stops a runaway scroll
 MAX_SCAN_PAGES = 1000  # the whole company, 1,000 a page: a million users before a runaway scroll stops
-MAX_DETAIL_FETCHES = 5  # candidates whose list entry lacks serviceInfo, fetched one by one
+MAX_DETAIL_FETCHES = 5
+SCAN_MAX_WAIT = 90.0  # a scan's page waits this long for the rate limit to reset (a window is a minute)
+SCAN_RETRY = RetryPolicy(
+    attempts=6, total_seconds=120.0, request_timeout=30.0
+)  # candidates whose list entry lacks serviceInfo, fetched one by one
 
 # 8x8 user names are restricted to these characters (User API v1 schema): anything else cannot be
 # a user name, so there is no point spending a rate-limited request on asking.
@@ -125,7 +129,7 @@ class EightByEightApiSource:
         self._require_key()
         params: dict[str, str] = {"pageSize": str(self._scan_page_size)}
         for _ in range(self._max_scan_pages):
-            page = await self._get_json(self._api + "/users", params, what="user list")
+            page = await self._get_json(self._api + "/users", params, what="user list", scan=True)
             for raw in _list(page.get("data")):
                 if isinstance(raw, dict):
                     yield user_from_json(raw)
@@ -177,7 +181,7 @@ class EightByEightApiSource:
             if "serviceInfo" not in raw and position < MAX_DETAIL_FETCHES:
                 raw = await self._details(raw)
             complete.append(user_from_json(raw))
-        return best_match(complete)
+        return best_eightbyeight_match(complete)
 
     async def _details(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The full user (`GET /users/{userId}`) when the list entry came without serviceInfo."""
@@ -192,10 +196,19 @@ class EightByEightApiSource:
     # HTTP
 
     async def _get_json(
-        self, url: str, params: Mapping[str, str] | None, *, what: str, missing_ok: bool = False
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        *,
+        what: str,
+        missing_ok: bool = False,
+        scan: bool = False,
     ) -> Any:
-        """One GET with the key, media type and rate-limit manners; the JSON body, or an error."""
-        await self._wait_for_rate_limit()
+        """One GET with the key, media type and rate-limit manners; the JSON body, or an error.
+
+        A page of a whole-company scan (`scan`) waits out a whole rate-limit window (8x8 resets a
+        minute at most) rather than give up: the sweep reading it is not a person waiting."""
+        await self._wait_for_rate_limit(max(SCAN_MAX_WAIT, self._max_wait) if scan else self._max_wait)
         try:
             response = await self._http.request(
                 "GET",
@@ -204,6 +217,7 @@ class EightByEightApiSource:
                 params=params,
                 what=f"8x8 {what}",
                 retry_wait=self._retry_wait,
+                policy=SCAN_RETRY if scan else None,
             )
         except SourceUnavailable as error:
             throttled_for = self._not_before - self._clock()
@@ -260,12 +274,12 @@ class EightByEightApiSource:
     # -----------------------------------------------------------------------------------------
     # Rate limits: 100 requests/min per key, bursts of 20 in 10 s
 
-    async def _wait_for_rate_limit(self) -> None:
+    async def _wait_for_rate_limit(self, max_wait: float) -> None:
         """Before a request: if the last answer said the budget is used up, wait for its reset."""
         wait = self._not_before - self._clock()
         if wait <= 0:
             return
-        if wait > self._max_wait:
+        if wait > max_wait:
             raise self._rate_limited(wait, "rate limit for this key is used up")
         log.info("waiting for the 8x8 rate limit to reset", extra={"wait_s": round(wait, 2)})
         await self._sleep(wait)
@@ -401,18 +415,6 @@ def primary_number(extensions: Sequence[Mapping[str, Any]]) -> str | None:
         if numbers:
             return numbers[0]
     return None
-
-
-def best_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
-    """ACTIVE with Teams enabled, then ACTIVE, then Teams enabled, then the service's order."""
-    return min(
-        users,
-        key=lambda u: (
-            u.status != "ACTIVE" or u.ms_teams_enabled is not True,
-            u.status != "ACTIVE",
-            u.ms_teams_enabled is not True,
-        ),
-    )
 
 
 def problem_text(response: HttpResponse) -> str:

@@ -22,9 +22,10 @@ How it talks to Graph, and why:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from yarl import URL
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceError, SourceUnavailable
 from bot.diagnosis.evidence import (
+    CallPage,
     CallQuery,
     CallSearch,
     DirectoryUser,
@@ -45,7 +47,13 @@ from bot.diagnosis.evidence import (
 )
 from bot.diagnosis.phone import to_e164
 from bot.sources.graph_auth import GraphTokenProvider, SignInFailed
-from bot.sources.graph_calls import CallLogLimits, CallLogSearch, WindowCache
+from bot.sources.graph_calls import (
+    CallLogLimits,
+    CallLogSearch,
+    WindowCache,
+    stream_tenant_calls,
+    sweep_windows,
+)
 from bot.sources.graph_odata import (
     graph_url,
     is_guid,
@@ -56,10 +64,13 @@ from bot.sources.graph_odata import (
 )
 from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
 from bot.sources.graph_shapes import directory_user, domain, number_assignment, voice_config
-from bot.sources.http import HttpClient, HttpResponse
+from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, RetryWait
+from bot.sources.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
+# A sweep reads the call log for minutes: a page may wait out longer throttling than a diagnosis.
+SWEEP_RETRY = RetryPolicy(attempts=8, total_seconds=180.0, request_timeout=30.0)
 USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans,businessPhones"
 PHONES_SELECT = USER_SELECT + ",mobilePhone,usageLocation"
 NAME_SEARCH_LIMIT = 25
@@ -113,11 +124,13 @@ class GraphSource:
         call_log_limits: CallLogLimits | None = None,
         call_log_cache: WindowCache | None = None,
         tokens: GraphTokenProvider | None = None,
+        call_log_pace: Pacer | None = None,
     ):
         self._settings = settings
         self._http = http
         self._clock = clock or (lambda: datetime.now(UTC))
         self._tokens = tokens or GraphTokenProvider(settings)
+        self._pace = call_log_pace or Pacer()  # the sweep's call-log reads, Microsoft's rate
         limits = call_log_limits or CallLogLimits()
         self._country: tuple[str | None, float] | None = None  # countryLetterCode, until (monotonic)
         self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, directory_user)
@@ -241,6 +254,51 @@ class GraphSource:
         except SourceError:
             return None  # phone fields are then read in each user's usage location, else the US
 
+    # -- the whole tenant (the sweep) ------------------------------------------------------------
+
+    async def all_users(self) -> AsyncIterator[DirectoryUser]:
+        params = [("$select", USER_SELECT), ("$top", "999")]
+        async for rows in self._pages("users", params, USER_READ, "the users"):
+            for row in rows:
+                yield directory_user(row)
+
+    async def all_number_assignments(self) -> AsyncIterator[NumberAssignment]:
+        async for rows in self._pages(
+            NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
+        ):
+            for row in rows:
+                if isinstance(row.get("telephoneNumber"), str):
+                    yield number_assignment(row)
+
+    async def all_voice_configs(self) -> AsyncIterator[tuple[str, VoiceConfig]]:
+        async for rows in self._pages(
+            USER_CONFIGURATIONS, [("$top", "999")], VOICE_READ, "the voice settings"
+        ):
+            for row in rows:
+                if isinstance(row.get("id"), str):
+                    yield row["id"], voice_config(row)
+
+    async def tenant_calls(
+        self, since: datetime, until: datetime, *, worked_for: frozenset[str] = frozenset()
+    ) -> AsyncIterator[CallPage]:
+        """The tenant's call log for the period, a day at a time, newest first, at a steady rate
+        (`pacing.Pacer`: Microsoft's 200 requests a minute unless told otherwise)."""
+        urls = [self._calls.first_page_url(start, end) for start, end in sweep_windows(since, until)]
+        pages = stream_tenant_calls(
+            urls,
+            self._sweep_page,
+            self._settings.graph_endpoint,
+            worked_for=worked_for,
+            pace=lambda: self._pace.per_minute,
+        )
+        async with contextlib.aclosing(pages) as stream:
+            async for page in stream:
+                yield page
+
+    async def _sweep_page(self, url: URL) -> bytes:
+        await self._pace.wait()
+        return await self._call_log_page(url, policy=SWEEP_RETRY, retry_wait=self._pace.retry_wait)
+
     async def _all_assignments(self) -> list[dict[str, Any]]:
         return await self._collect(
             NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
@@ -285,9 +343,14 @@ class GraphSource:
     async def user_calls(self, query: CallQuery) -> CallSearch:
         return await self._calls.user_calls(query)
 
-    async def _call_log_page(self, url: URL) -> bytes:
+    async def _call_log_page(
+        self, url: URL, *, policy: RetryPolicy | None = None, retry_wait: RetryWait | None = None
+    ) -> bytes:
         """One page of the call log, undecoded: `graph_calls` decodes only the fields it reads."""
-        response = await self._respond("GET", url, "the Direct Routing call log")
+        response = await self._respond(
+            "GET", url, "the Direct Routing call log", policy=policy, retry_wait=retry_wait
+        )
+        self._pace.answered(response)
         if 200 <= response.status < 300:
             return response.body
         _answer(response, CALLS_READ, "the Direct Routing call log", allow_404=False)  # raises
@@ -443,22 +506,37 @@ class GraphSource:
         allow_404: bool = False,
     ) -> list[dict[str, Any]]:
         """Every row of a collection, following `@odata.nextLink` untouched (up to `limit` rows)."""
-        url: URL | None = graph_url(self._settings.graph_endpoint, path, params)
         rows: list[dict[str, Any]] = []
+        pages = self._pages(path, params, permission, thing, allow_404=allow_404)
+        async with contextlib.aclosing(pages) as stream:
+            async for page in stream:
+                rows.extend(page)
+                if limit is not None and len(rows) >= limit:
+                    return rows[:limit]
+        return rows
+
+    async def _pages(
+        self,
+        path: str,
+        params: list[tuple[str, str]],
+        permission: str,
+        thing: str,
+        *,
+        allow_404: bool = False,
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """A collection page by page, following `@odata.nextLink` untouched."""
+        url: URL | None = graph_url(self._settings.graph_endpoint, path, params)
         while url is not None:
             body = await self._send("GET", url, permission, thing, allow_404=allow_404)
             if body is None:
-                return rows
+                return
             values = body.get("value")
             if not isinstance(values, list):
                 raise SourceUnavailable(
                     f"Microsoft Graph answered for {thing} without a list.", source="graph"
                 )
-            rows.extend(v for v in values if isinstance(v, dict))
-            if limit is not None and len(rows) >= limit:
-                return rows[:limit]
+            yield [v for v in values if isinstance(v, dict)]
             url = self._next_link(body, thing)
-        return rows
 
     def _next_link(self, body: dict[str, Any], thing: str) -> URL | None:
         link = key_insensitive(body, "@odata.nextLink")
@@ -486,7 +564,16 @@ class GraphSource:
         response = await self._respond(method, url, thing, json_body=json_body)
         return _answer(response, permission, thing, allow_404=allow_404)
 
-    async def _respond(self, method: str, url: URL, thing: str, *, json_body: Any = None) -> HttpResponse:
+    async def _respond(
+        self,
+        method: str,
+        url: URL,
+        thing: str,
+        *,
+        json_body: Any = None,
+        policy: RetryPolicy | None = None,
+        retry_wait: RetryWait | None = None,
+    ) -> HttpResponse:
         """One Graph request with a bearer token; a 401 gets one retry with a fresh token."""
         response: HttpResponse | None = None
         for attempt in (1, 2):
@@ -498,6 +585,8 @@ class GraphSource:
                     headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
                     json_body=json_body,
                     what=f"reading {thing} from Microsoft Graph",
+                    policy=policy,
+                    retry_wait=retry_wait,
                 )
             except SourceUnavailable as error:
                 error.source = error.source or "graph"

@@ -38,10 +38,12 @@ is marked partial.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,9 +51,9 @@ from typing import Any
 import msgspec
 from yarl import URL
 
-from bot.diagnosis.catalogue import direction_of, is_failure
+from bot.diagnosis.catalogue import Direction, direction_of, is_failure
 from bot.diagnosis.errors import SourceUnavailable
-from bot.diagnosis.evidence import CallQuery, CallRecord, CallSearch
+from bot.diagnosis.evidence import CallPage, CallQuery, CallRecord, CallSearch
 from bot.diagnosis.phone import is_masked, masked_prefix_match, to_e164
 from bot.diagnosis.times import as_utc
 from bot.sources.graph_odata import API_VERSION, key_insensitive, odata_time, parse_time, same_origin
@@ -533,16 +535,10 @@ class CallLogSearch:
         return kept.scan(start, end, rows, pages, complete=True)
 
     def first_page_url(self, start: datetime, end: datetime) -> URL:
-        function = f"getDirectRoutingCalls(fromDateTime={odata_time(start)},toDateTime={odata_time(end)})"
-        return URL(f"{self._endpoint}/{API_VERSION}/communications/callRecords/{function}", encoded=True)
+        return call_log_url(self._endpoint, start, end)
 
     def _next_url(self, link: object) -> URL | None:
-        """`@odata.nextLink`, passed on exactly as sent, and only to the Graph host we trust."""
-        if not link:
-            return None
-        if not isinstance(link, str) or not same_origin(link, self._endpoint):
-            raise SourceUnavailable("the call log linked to a page outside Microsoft Graph", source="graph")
-        return URL(link, encoded=True)
+        return next_page_url(link, self._endpoint)
 
     # -- window sizes --------------------------------------------------------------------------
 
@@ -581,6 +577,144 @@ class CallLogSearch:
             proposed = span * (limits.target_rows / scan.rows)
         size = max(limits.min_window, min(proposed, ceiling))
         return timedelta(seconds=math.floor(size.total_seconds()))
+
+
+def call_log_url(endpoint: str, start: datetime, end: datetime) -> URL:
+    """The first page of the call log for [start, end]."""
+    function = f"getDirectRoutingCalls(fromDateTime={odata_time(start)},toDateTime={odata_time(end)})"
+    return URL(f"{endpoint.rstrip('/')}/{API_VERSION}/communications/callRecords/{function}", encoded=True)
+
+
+def next_page_url(link: object, endpoint: str) -> URL | None:
+    """`@odata.nextLink`, passed on exactly as sent, and only to the Graph host we trust."""
+    if not link:
+        return None
+    if not isinstance(link, str) or not same_origin(link, endpoint):
+        raise SourceUnavailable("the call log linked to a page outside Microsoft Graph", source="graph")
+    return URL(link, encoded=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole tenant's log (the sweep)
+
+SWEEP_WINDOW = timedelta(days=1)  # the period is read a day at a time, the newest day first
+
+
+def sweep_windows(
+    since: datetime, until: datetime, span: timedelta = SWEEP_WINDOW
+) -> list[tuple[datetime, datetime]]:
+    """[since, until] as windows of at most `span`, newest first: a sweep the time budget stops
+    early has read the most recent calls, and no window grows past MAX_PAGES_PER_WINDOW pages."""
+    windows = []
+    end = as_utc(until)
+    since = as_utc(since)
+    while end > since:
+        start = max(since, end - span)
+        windows.append((start, end))
+        end = start
+    return windows
+
+
+async def stream_tenant_calls(
+    first_urls: Sequence[URL],
+    fetch_page: PageFetcher,
+    endpoint: str,
+    *,
+    worked_for: frozenset[str] = frozenset(),
+    pace: Callable[[], float | None] = lambda: None,
+) -> AsyncIterator[CallPage]:
+    """Every page of every window, in order, each as a `CallPage`.
+
+    The chain of next links is the one wait a sweep cannot avoid, so a fetcher of its own walks it:
+    it reads each page's next link off the page's end (`peek_next_link`) and asks for the next page
+    at once, while the pages already in are decoded and counted here. At most `PREFETCHED` pages
+    wait between the two, so memory stays that of a few pages."""
+    pages: asyncio.Queue[tuple[bytes, object] | BaseException | None] = asyncio.Queue(PREFETCHED)
+    fetcher = asyncio.ensure_future(_walk(list(first_urls), fetch_page, endpoint, pages))
+    try:
+        while True:
+            item = await pages.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            body, link = item
+            page = decode_page(body)
+            if link is not _UNREAD and str(next_page_url(page.next_link, endpoint)) != str(link):
+                raise SourceUnavailable(
+                    "a page of the call log named two different next pages", source="graph"
+                )
+            yield call_page(page.rows, worked_for, pace())
+    finally:
+        fetcher.cancel()
+        with contextlib.suppress(BaseException):
+            await fetcher
+
+
+PREFETCHED = 2  # pages fetched ahead of the one being read
+_UNREAD = object()  # the fetcher could not read the next link off the page's end: the page decides
+
+
+async def _walk(urls: list[URL], fetch_page: PageFetcher, endpoint: str, pages: asyncio.Queue) -> None:
+    """Fetch every page of every window one after another onto `pages`; then None, or the error."""
+    try:
+        seen: set[int] = set()
+        for first in urls:
+            url: URL | None = first
+            in_window = 0
+            while url is not None:
+                if hash(str(url)) in seen or in_window >= MAX_PAGES_PER_WINDOW:
+                    raise SourceUnavailable("the call log kept linking to pages already read", source="graph")
+                seen.add(hash(str(url)))
+                body = await fetch_page(url)
+                in_window += 1
+                peeked = peek_next_link(body)
+                if peeked is not None:
+                    url = next_page_url(peeked, endpoint)
+                    told: object = url
+                else:  # not at the end where Graph writes it: the page is read for it, in any case
+                    url, told = next_page_url(decode_page(body).next_link, endpoint), _UNREAD
+                await pages.put((body, told))
+        await pages.put(None)
+    except asyncio.CancelledError:
+        raise
+    except Exception as error:  # the reader raises it, in order, after the pages before it
+        await pages.put(error)
+
+
+# `…, "@odata.nextLink": "https://…"}` at the very end of a page: the top-level object's last member
+# (a member of a row would be followed by `}]`, not by the end of the document).
+_TAIL_LINK = re.compile(rb'[,{]\s*"@odata\.nextLink"\s*:\s*"((?:[^"\\]|\\.)*)"\s*}\s*$')
+
+
+def peek_next_link(body: bytes) -> str | None:
+    """The next link when Graph wrote it as the page's last member (as it does), else None (the
+    decoded page then says, in any case and any position)."""
+    found = _TAIL_LINK.search(body[-4096:])
+    if found is None:
+        return None
+    try:
+        link = json.loads(b'"' + found.group(1) + b'"')
+    except ValueError:
+        return None
+    return link if isinstance(link, str) else None
+
+
+def call_page(rows: Sequence[Row], worked_for: frozenset[str], pace: float | None = None) -> CallPage:
+    """A page's rows read for the sweep: its unsuccessful calls as records, and which of the
+    users in `worked_for` (object ids in lower case) had a successful call."""
+    unsuccessful = []
+    worked: set[tuple[str, Direction]] = set()
+    for row in rows:
+        if row.successfulCall is False:
+            if is_unsuccessful(row):
+                unsuccessful.append(call_record(row))
+        elif worked_for and row.successfulCall is True and isinstance(row.userId, str):
+            user = row.userId.lower()
+            direction = direction_of(row.callType) if user in worked_for else None
+            if direction is not None:
+                worked.add((user, direction))
+    return CallPage(len(rows), tuple(unsuccessful), frozenset(worked), pace)
 
 
 class _Kept:

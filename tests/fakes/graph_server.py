@@ -299,6 +299,9 @@ class FakeTenant:
     calls: list[CallRows] = field(default_factory=list)
     granted: set[str] = field(default_factory=lambda: set(ALL_PERMISSIONS))
     page_size: int = 1000
+    # Graph may answer a list with fewer rows than `$top` asks for (server-driven paging): at most
+    # this many users, number assignments or voice settings a page, when set.
+    list_page_size: int | None = None
     token_lifetime_s: int = 3599
     next_link_key: str = "@odata.nextLink"  # the call log's; clients must read it case-insensitively
     organization: dict[str, Any] = field(
@@ -332,15 +335,20 @@ class Fault:
     truncate: bool = False  # promise a long body, send a few bytes, drop the connection
     method: str | None = None
     server: str = "graph"  # "graph", "login" or "any"
+    skip: int = 0  # let this many matching requests through first (a fault mid-way)
     hits: int = 0
 
     def matches(self, server: str, method: str, path: str) -> bool:
-        return (
+        found = (
             self.times != 0
             and self.server in (server, "any")
             and (self.method is None or self.method == method)
             and re.search(self.path, path) is not None
         )
+        if found and self.skip > 0:
+            self.skip -= 1
+            return False
+        return found
 
 
 @dataclass
@@ -699,6 +707,10 @@ class FakeMicrosoft:
                 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience."
             )
 
+    def _served(self, top: int) -> int:
+        """How many rows a list page holds: what `$top` asks, or fewer where the tenant says so."""
+        return min(top, self.tenant.list_page_size or top)
+
     def _require(self, permission: str) -> None:
         if permission not in self.tenant.granted:
             raise GraphError(
@@ -726,7 +738,7 @@ class FakeMicrosoft:
         self._require("User.Read.All")
         _only(query, {"$select", "$filter", "$top", "$skiptoken"})
         fields = _select(query, USER_FIELDS, DEFAULT_USER_FIELDS)
-        top = _top(query, 999, default=100)
+        top = self._served(_top(query, 999, default=100))
         items = self.tenant.users
         if "$filter" in query:
             terms = parse_filter(
@@ -812,7 +824,7 @@ class FakeMicrosoft:
     def _r_assignments(self, query: dict, record) -> dict:
         self._require("TeamsTelephoneNumber.Read.All")
         _only(query, {"$filter", "$top", "$skip", "$select"})
-        top = _top(query, 1000, default=500)
+        top = self._served(_top(query, 1000, default=500))
         fields = _select(query, ASSIGNMENT_FIELDS, tuple(ASSIGNMENT_FIELDS))
         items = self.tenant.number_assignments
         if "$filter" in query:
@@ -834,12 +846,11 @@ class FakeMicrosoft:
 
     def _r_configs(self, query: dict, record) -> dict:
         self._require("TeamsUserConfiguration.Read.All")
-        _only(query, {"$top", "$select", "$filter"})
-        top = _top(query, 999, default=100)
-        return {
-            "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#admin/teams/userConfigurations",
-            "value": self.tenant.user_configurations[:top],
-        }
+        _only(query, {"$top", "$select", "$filter", "$skiptoken"})
+        top = self._served(_top(query, 999, default=100))
+        fields = _select(query, CONFIG_FIELDS, tuple(CONFIG_FIELDS))
+        path = "admin/teams/userConfigurations"
+        return self._page(self.tenant.user_configurations, query, top, fields, path, path)
 
     def _r_config(self, query: dict, record, user_id: str) -> dict:
         self._require("TeamsUserConfiguration.Read.All")

@@ -46,9 +46,11 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def cli(*args: str, stdin: str | None = None, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, stdin: str | None = None, cwd: Path, command: str = "diagnose", **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "diagnose", *args],
+        [sys.executable, "-m", "bot", command, *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -145,3 +145,17 @@ def test_a_live_multi_tenant_bot_serves_only_the_graph_tenant_by_default():
         ALLOWED_TENANT_IDS="a,b", GRAPH_TENANT_ID="t", GRAPH_CLIENT_ID="c", GRAPH_CLIENT_SECRET="s"
     ).allowed_tenant_ids == ("a", "b")
     assert settings().allowed_tenant_ids == ()  # the demo tenant holds no one's data
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("", None), ("off", None), ("30s", 30.0), ("15m", 900.0), ("1h", 3600.0), (" 2 hours ", 7200.0)],
+)
+def test_watch_interval(value, seconds):
+    assert load_settings({"WATCH_INTERVAL": value}, env_file=None).watch_interval == seconds
+
+
+@pytest.mark.parametrize("value", ["5s", "soon", "-1m", "15"])
+def test_a_watch_interval_that_is_not_a_duration_of_ten_seconds_or_more_stops_start_up(value):
+    with pytest.raises(ConfigError, match="WATCH_INTERVAL=.* is not valid"):
+        load_settings({"WATCH_INTERVAL": value}, env_file=None)

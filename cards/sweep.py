@@ -1,0 +1,289 @@
+"""Cards for the whole tenant at once: a sweep's progress, and its digest.
+
+The digest answers "who else is affected?" in one card whatever the size of the tenant: how many
+people each cause affects, the people with the most failed calls (each with a Diagnose button that
+opens their full diagnosis), the period, and what could not be read. Past what fits in 40 KB it
+says how many more there are and how to get them all (`python -m bot sweep --csv FILE`). The watch
+posts the same card with only what is new, and who works again.
+
+Pure functions of the sweep's report: the clock and the reader's zone come in through CardContext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from microsoft_teams.cards import AdaptiveCard
+from microsoft_teams.cards.core import ActionSet, CardElement, Column, ColumnSet, Container, SubmitAction
+
+from bot.diagnosis.phone import international
+from bot.diagnosis.sweep import SweepProgress, SweepReport, SweepSubject
+from bot.diagnosis.times import human_duration
+from cards.context import CardContext
+from cards.elements import banner, card, facts, fitted, heading, text, to_dict, without_none
+from cards.time import absolute, when
+from cards.words import problem_label
+
+__all__ = ["Recovered", "digest_card", "sweep_progress_card"]
+
+CSV_COMMAND = "python -m bot sweep --csv FILE"
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """Someone the watch had listed whose calls work again (the finding and its case resolved)."""
+
+    name: str
+    problem: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class _Fit:
+    people: int  # people listed with a Diagnose button
+    causes: int  # causes listed with their counts
+
+
+FITS = (_Fit(25, 40), _Fit(15, 40), _Fit(8, 40), _Fit(4, 20), _Fit(0, 12))
+
+
+def sweep_progress_card(progress: SweepProgress | None, ctx: CardContext) -> dict[str, Any]:
+    """'Checking everyone…' with what has been read so far; sent once, updated in place."""
+    if progress is None:
+        lines = ["Reading the users, the numbers Teams and 8x8 hold, and Microsoft's call log…"]
+    else:
+        lines = [
+            f"{progress.users:,} users, {progress.teams_numbers:,} Teams numbers, "
+            f"{progress.eightbyeight_accounts:,} 8x8 users read",
+            f"{progress.call_rows:,} calls in {progress.pages:,} pages of the call log, "
+            f"{progress.failed_calls:,} failed",
+        ]
+        if progress.stage != "reading":
+            lines.append("Deciding about each person…")
+        if progress.pace:
+            lines.append(f"Microsoft allows about {progress.pace:.0f} call-log pages a minute.")
+    body = [
+        banner(
+            [text("Checking everyone…", size="Medium", weight="Bolder"), text(lines[0], subtle=True)],
+            style="emphasis",
+            demo=ctx.data_source == "demo",
+        ),
+        *(text(line, spacing="Small") for line in lines[1:]),
+    ]
+    return to_dict(card(body, fallback_text="Checking everyone…"))
+
+
+def digest_card(
+    report: SweepReport,
+    ctx: CardContext,
+    *,
+    watch: bool = False,
+    recovered: Sequence[Recovered] = (),
+) -> dict[str, Any]:
+    """The sweep's findings in one card under 40 KB; `watch`: only what is new since the last one."""
+
+    def build(fit: _Fit) -> AdaptiveCard:
+        body: list[CardElement | None] = [_header(report, ctx, watch=watch, recovered=recovered)]
+        body += _causes(report, fit)
+        body += _people(report, fit)
+        body += _recovered(recovered)
+        body += _notes(report)
+        body.append(_footer(report, ctx))
+        return card(body, full_width=True, fallback_text=_fallback(report, watch=watch))
+
+    return fitted(build, FITS)
+
+
+# --- parts ------------------------------------------------------------------------------------------
+
+
+def _header(
+    report: SweepReport, ctx: CardContext, *, watch: bool, recovered: Sequence[Recovered]
+) -> Container:
+    affected = report.affected
+    if watch:
+        title = _watch_title(affected, len(recovered))
+        kicker = "Voice Doctor watch"
+    else:
+        title = (
+            f"{affected:,} {'person' if affected == 1 else 'people'} affected"
+            if affected
+            else "Nobody affected"
+        )
+        kicker = "Everyone checked"
+    period = _period_words(report, ctx)
+    style = "attention" if affected else "good"
+    return banner(
+        [
+            text(kicker, size="Small", weight="Bolder", subtle=True),
+            text(title, size="Large", weight="Bolder", spacing="None"),
+            text(period, subtle=True, spacing="Small"),
+        ],
+        style=style,
+        demo=report.data_source == "demo" or ctx.data_source == "demo",
+    )
+
+
+def _period_words(report: SweepReport, ctx: CardContext) -> str:
+    """'Calls of the last 7 days, since 16 Nov 14:30 UTC' (or from … to … for a past period)."""
+    start, end = report.period
+    since = absolute(start, ctx.now, ctx.time_zone)
+    if abs((end - report.checked_at).total_seconds()) <= 120:
+        return f"Calls of the last {human_duration(end - start)}, since {since}"
+    return f"Calls from {since} to {absolute(end, ctx.now, ctx.time_zone)}"
+
+
+def _watch_title(affected: int, recovered: int) -> str:
+    parts = []
+    if affected:
+        parts.append(f"{affected:,} newly affected")
+    if recovered:
+        parts.append(f"{recovered:,} working again")
+    return " · ".join(parts) or "Nothing new"
+
+
+def _causes(report: SweepReport, fit: _Fit) -> list[CardElement]:
+    if not report.findings:
+        return []
+    shown = report.findings[: fit.causes]
+    rows: list[CardElement] = [heading("By cause")]
+    for finding in shown:
+        calls = f" · {finding.failed_calls:,} failed calls" if finding.failed_calls else ""
+        rows.append(
+            ColumnSet(
+                spacing="Small",
+                columns=[
+                    Column(width="40px", items=[text(f"{finding.users:,}", weight="Bolder", size="Medium")]),
+                    Column(
+                        width="stretch",
+                        items=[
+                            text(finding.title, weight="Bolder"),
+                            text(f"{problem_label(finding.problem)}{calls}", subtle=True, spacing="None"),
+                        ],
+                    ),
+                ],
+            )
+        )
+    more = len(report.findings) - len(shown)
+    if more > 0:
+        rows.append(text(f"and {more} more causes: {CSV_COMMAND}", subtle=True, spacing="Small"))
+    return rows
+
+
+def _people(report: SweepReport, fit: _Fit) -> list[CardElement]:
+    listed = [(f, s) for f in report.findings for s in f.subjects]
+    if not listed:
+        return []
+    listed.sort(key=lambda fs: (-fs[1].failed_calls, fs[1].name.lower(), fs[0].problem))
+    shown = listed[: fit.people]
+    rows: list[CardElement] = []
+    if shown:
+        rows.append(heading("Most affected"))
+        rows += [_person(f.problem, f.title, s) for f, s in shown]
+    more = len(listed) - len(shown)
+    if more > 0:
+        rows.append(text(f"and {more:,} more: `{CSV_COMMAND}`", spacing="Medium"))
+    return rows
+
+
+def _person(problem: str, title: str, s: SweepSubject) -> ColumnSet:
+    details = [problem_label(problem), title]
+    if s.failed_calls:
+        details.append(f"{s.failed_calls:,} failed {'call' if s.failed_calls == 1 else 'calls'}")
+    numbers = " / ".join(
+        dict.fromkeys(international(n) or n for n in (s.eightbyeight_number, s.teams_number) if n)
+    )
+    diagnose = SubmitAction(
+        title="Diagnose",
+        data=without_none(
+            {
+                "vd": "start",
+                "problem": problem,
+                "userId": s.id,
+                # no Microsoft 365 account: found by the number 8x8 gives them, as a helpdesk would
+                "user": None if s.id else (s.eightbyeight_number or s.user_principal_name),
+            }
+        ),
+        associated_inputs="none",
+    )
+    return ColumnSet(
+        separator=True,
+        spacing="Small",
+        columns=[
+            Column(
+                width="stretch",
+                items=[
+                    text(s.name, weight="Bolder"),
+                    text(
+                        " · ".join(x for x in (_address(s), numbers) if x),
+                        subtle=True,
+                        spacing="None",
+                    ),
+                    text(" · ".join(details), spacing="None"),
+                ],
+            ),
+            Column(width="auto", vertical_content_alignment="Center", items=[ActionSet(actions=[diagnose])]),
+        ],
+    )
+
+
+def _address(s: SweepSubject) -> str | None:
+    """The sign-in name under the name, unless it is the name (an 8x8 user without an account)."""
+    return s.user_principal_name if s.user_principal_name != s.name else None
+
+
+def _recovered(recovered: Sequence[Recovered]) -> list[CardElement]:
+    if not recovered:
+        return []
+    rows: list[CardElement] = [heading("Working again")]
+    for r in recovered[:20]:
+        rows.append(
+            text(
+                f"✓ {r.name}: {problem_label(r.problem).lower()} work again (was {r.cause}).", spacing="Small"
+            )
+        )
+    if len(recovered) > 20:
+        rows.append(text(f"and {len(recovered) - 20} more.", subtle=True, spacing="Small"))
+    return rows
+
+
+def _notes(report: SweepReport) -> list[CardElement]:
+    if report.complete or not report.notes:
+        return []
+    return [
+        Container(
+            style="warning",
+            spacing="Medium",
+            items=[
+                text("Not everything could be read", weight="Bolder"),
+                *(text(note, size="Small", spacing="Small") for note in report.notes[:4]),
+            ],
+        )
+    ]
+
+
+def _footer(report: SweepReport, ctx: CardContext) -> CardElement | None:
+    c = report.counted
+    pairs = facts(
+        [
+            ("Checked", when(report.checked_at, ctx.now, ctx.time_zone)),
+            ("Users", f"{c.users:,} ({c.teams_numbers:,} Teams numbers, {c.eightbyeight_numbers:,} in 8x8)"),
+            ("Calls read", f"{c.call_rows:,} ({c.failed_calls:,} failed)"),
+        ],
+        spacing="Medium",
+    )
+    source = "Demo data" if report.data_source == "demo" else "Live data"
+    return Container(
+        separator=True,
+        spacing="Medium",
+        items=[
+            p for p in (pairs, text(f"{source} · every user: {CSV_COMMAND}", size="Small", subtle=True)) if p
+        ],
+    )
+
+
+def _fallback(report: SweepReport, *, watch: bool) -> str:
+    who = f"{report.affected:,} affected"
+    return f"Voice Doctor watch: {who}" if watch else f"Everyone checked: {who}"

@@ -1,0 +1,64 @@
+"""'check everyone' in the running bot: a progress card, then the digest in its place (helpdesk only);
+a Diagnose button of the digest opens that person's diagnosis."""
+
+from __future__ import annotations
+
+import json
+
+from bot.config import load_settings
+from tests.apphost import ADELE, activity, channel_conversation, running_app
+
+DEMO = load_settings({"DIAGNOSTICS_SOURCE": "demo"}, env_file=None)
+
+
+def cards_with(connector, words: str) -> list[dict]:
+    return [c for c in connector.cards() if words in json.dumps(c)]
+
+
+async def test_check_everyone_shows_progress_then_the_digest_in_its_place(connector):
+    async with running_app(DEMO) as app:
+        await app.post(activity(connector.url, text="check everyone in the last 7 days"))
+        await app.settle()
+        await connector.wait_for(
+            lambda got: any(r.method == "update" and "people affected" in json.dumps(r.body) for r in got)
+        )
+
+    progress = cards_with(connector, "Checking everyone")
+    assert progress, "no progress card"
+    sent = [r for r in connector.received if r.method in ("send", "reply")]
+    progress_sent = next(r for r in sent if "Checking everyone" in json.dumps(r.body))
+    digest = next(
+        r for r in connector.received if r.method == "update" and "people affected" in json.dumps(r.body)
+    )
+    assert digest.activity_id is not None  # the progress card, edited in place
+    text = json.dumps(digest.body)
+    assert "17 people affected" in text and "Diagnose" in text and "Demo data" in text
+    assert progress_sent.conversation_id == digest.conversation_id
+
+
+async def test_only_the_helpdesk_may_check_everyone(connector):
+    async with running_app(DEMO) as app:
+        await app.post(activity(connector.url, text="check everyone", sender=ADELE))
+        await app.settle()
+
+    texts = json.dumps(connector.cards())
+    assert "Checking everyone is for the helpdesk" in texts
+    assert "people affected" not in texts and "Checking everyone…" not in texts
+
+
+async def test_a_diagnose_button_of_the_digest_opens_that_persons_diagnosis(connector):
+    async with running_app(DEMO) as app:
+        value = {"vd": "start", "problem": "inbound-calls", "userId": "00000000-0000-0000-0000-00000000a002"}
+        await app.post(activity(connector.url, value=value, conversation=channel_conversation()))
+        await app.settle()
+        await app.post(
+            activity(
+                connector.url,
+                value={"vd": "start", "problem": "outbound-calls", "user": "+14255550108"},
+            )
+        )
+        await app.settle()
+
+    texts = json.dumps(connector.cards())
+    assert "Teams has a different number for this user than 8x8" in texts  # Adele, in the channel
+    assert "No such user in this Microsoft 365 tenant" in texts  # the 8x8 user without an account
