@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from bot.diagnosis.model import MAX_PERIOD
 from bot.diagnosis.phone import looks_like_phone
 from bot.diagnosis.portal_text import infer_problem, looks_like_portal_text
 from bot.diagnosis.times import parse_duration
@@ -20,7 +21,6 @@ MAX_COMMAND_CHARS = 500  # longer text is only ever read as pasted portal text
 INBOUND = "inbound-calls"
 OUTBOUND = "outbound-calls"
 SYNC = "sync-error"
-MAX_PERIOD = timedelta(days=90)  # Graph's longest call-log window: a longer period is read as this
 
 
 @dataclass(frozen=True)

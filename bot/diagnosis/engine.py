@@ -33,7 +33,7 @@ from bot.diagnosis.evidence import (
     PortalSource,
 )
 from bot.diagnosis.lookup import Lookup, UserLookup
-from bot.diagnosis.model import PROBLEMS, Check, Diagnosis, Subject
+from bot.diagnosis.model import DEFAULT_PERIOD, MAX_PERIOD, PROBLEMS, Check, Diagnosis, Subject
 from bot.diagnosis.phone import first_e164, to_e164
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
@@ -47,8 +47,6 @@ T = TypeVar("T")
 OnCheck = Callable[[Check], Awaitable[None]]
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 MAX_QUERY = 256
-DEFAULT_PERIOD = timedelta(days=7)
-MAX_PERIOD = timedelta(days=90)  # Graph's longest call-log window
 RULES = {"inbound-calls": inbound_calls, "outbound-calls": outbound_calls, "sync-error": sync_error}
 
 

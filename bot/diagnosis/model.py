@@ -7,7 +7,7 @@ Fields are only ever added, never renamed. Nothing here knows Bot Framework, HTT
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.diagnosis.times import as_utc
@@ -62,7 +62,10 @@ OUTBOUND_CALL_LOG_CAUSES: tuple[str, ...] = (
     "unrecognised-failure",
 )
 NO_FAULT = "no-failure-found"
-# Kept for the seed causes' order (the first sync decides between the last two).
+# The call log's period (DESIGN.md: --since): 7 days unless asked, never more than Graph keeps.
+DEFAULT_PERIOD = timedelta(days=7)
+MAX_PERIOD = timedelta(days=90)
+# The seed article's causes in their order (the first sync decides between the last two).
 INBOUND_CAUSE_PRIORITY: tuple[str, ...] = (*INBOUND_USER_CAUSES, NO_FAULT)
 SYNC_CAUSES: tuple[str, ...] = ("gateway-activation-pending", "gateway-activation-failed")
 CAUSES: dict[str, tuple[str, ...]] = {

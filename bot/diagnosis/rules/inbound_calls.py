@@ -57,7 +57,6 @@ from bot.diagnosis.times import format_utc, human_age, human_until
 
 PROBLEM = "inbound-calls"
 SYNC_WAIT = timedelta(hours=72)
-CALL_LOG_WINDOW = timedelta(days=7)  # the default period (--since)
 MAX_CALLS_KEPT = 50
 _NEVER = datetime.min.replace(tzinfo=UTC)
 # When the first sync time is unknown, it alone decides between these.
@@ -623,7 +622,7 @@ def _add_pasted_call(evidence: Evidence, facts: InboundFacts, pasted: PortalEvid
     evidence.calls.append(call)
     evidence.calls.sort(key=lambda c: c.at or _NEVER, reverse=True)
     del evidence.calls[MAX_CALLS_KEPT:]
-    start, end = facts.period or (facts.now - CALL_LOG_WINDOW, facts.now)
+    start, end = facts.call_log.period
     if call.at is None or start <= call.at <= end:
         evidence.failed_calls += 1
         key = call.cause or SEED_CAUSE

@@ -12,7 +12,6 @@ Pure functions over `OutboundFacts`: the engine gathers the facts, nothing here 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import ClassVar
 
 from bot.diagnosis.evidence import PolicyAssignment
@@ -44,7 +43,6 @@ from bot.diagnosis.rules.common import (
 from bot.diagnosis.rules.user import UserFacts
 
 PROBLEM = "outbound-calls"
-CALL_LOG_WINDOW = timedelta(days=7)
 EV_CODE = 510560  # the user is not Enterprise Voice enabled
 
 CHECKS: tuple[tuple[str, str, int], ...] = (

@@ -9,11 +9,11 @@ playbook gives the checks and causes their words (titles, where to look).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
 from bot.diagnosis.evidence import CallSearch, DirectoryUser, NumberAssignment, VoiceConfig
-from bot.diagnosis.model import Check
+from bot.diagnosis.model import DEFAULT_PERIOD, Check
 from bot.diagnosis.phone import to_e164
 from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
 from bot.diagnosis.rules.call_log import CallLog
@@ -29,7 +29,6 @@ from bot.diagnosis.times import format_utc
 
 # Words that keep their capital inside a sentence (the start of a source's message).
 PROPER_NOUNS = frozenset({"Microsoft", "Teams", "Graph", "Entra", "Azure", "Office", "Windows", "PowerShell"})
-PERIOD = timedelta(days=7)  # the call log's default period (DESIGN.md: --since)
 PENDING_STATES = frozenset({"assignmentPending", "updatePending"})
 FAILED_STATES = frozenset({"assignmentFailed", "updateFailed"})
 
@@ -56,7 +55,7 @@ class UserFacts:
         """The user's calls in this problem's direction, as read (read anew once `calls` is set)."""
         cached = self.__dict__.get("_call_log")
         if cached is None or cached.answer is not self.calls:
-            period = self.period or (self.now - PERIOD, self.now)
+            period = self.period or (self.now - DEFAULT_PERIOD, self.now)
             seed = (lambda: self.seed_cause or "") if self.seed_cause is not None else None
             cached = CallLog(self.direction, self.calls, period, seed_cause=seed)
             self.__dict__["_call_log"] = cached

@@ -42,7 +42,7 @@ from bot.diagnosis.evidence import (
     MicrosoftSource,
     PortalSource,
 )
-from bot.diagnosis.model import NO_FAULT, Diagnosis
+from bot.diagnosis.model import DEFAULT_PERIOD, MAX_PERIOD, NO_FAULT, Diagnosis
 from bot.diagnosis.rules import inbound_calls, outbound_calls
 from bot.diagnosis.rules.common import Answer, Verdict, sentence
 from bot.diagnosis.rules.user import FAILED_STATES, PENDING_STATES
@@ -53,8 +53,6 @@ from bot.diagnosis.times import as_utc, human_duration
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PERIOD = timedelta(days=7)  # as a diagnosis reads the call log
-MAX_PERIOD = timedelta(days=90)
 # Causes that come before a number problem: a number conflict does not replace them.
 ACCOUNT_CAUSES = frozenset({"user-not-found", "no-phone-license", "calling-plan-conflict"})
 NOT_FOUND_ASKED = "Not asked: the user was not found in Microsoft 365."
