@@ -17,7 +17,12 @@ from typing import Any, Literal
 RepairActionName = Literal["unassignNumber", "assignNumber"]
 OperationStatus = Literal["notStarted", "running", "succeeded", "failed", "skipped"]
 # The causes that have a plan (DESIGN.md's table); every other cause is refused with a reason.
-REPAIRABLE_CAUSES: tuple[str, ...] = ("number-mismatch", "no-teams-number", "number-conflict", "microsoft-out-of-sync")
+REPAIRABLE_CAUSES: tuple[str, ...] = (
+    "number-mismatch",
+    "no-teams-number",
+    "number-conflict",
+    "microsoft-out-of-sync",
+)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,11 @@ class FixOutcome:
             "problem": self.plan.problem,
             "cause": self.plan.cause,
             "subject": (
-                {"id": subject.id, "userPrincipalName": subject.user_principal_name, "displayName": subject.display_name}
+                {
+                    "id": subject.id,
+                    "userPrincipalName": subject.user_principal_name,
+                    "displayName": subject.display_name,
+                }
                 if subject
                 else None
             ),
