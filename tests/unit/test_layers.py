@@ -45,11 +45,11 @@ def offending(files: list[Path], prefixes: tuple[str, ...]) -> dict[str, list[st
 
 
 def test_nothing_above_the_sources_imports_them():
-    above = python_files("bot/diagnosis", "dialogs", "cards", "bot/access.py")
+    above = python_files("bot/diagnosis", "bot/language", "dialogs", "cards", "bot/access.py")
     assert offending(above, ("bot.sources",)) == {}
 
 
-@pytest.mark.parametrize("layer", ["bot/diagnosis", "bot/sources"])
+@pytest.mark.parametrize("layer", ["bot/diagnosis", "bot/language", "bot/sources"])
 def test_the_domain_and_sources_know_no_bot_framework_cards_or_dialogs(layer):
     assert offending(python_files(layer), ("botbuilder", "botframework", "cards", "dialogs")) == {}
 
