@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import re
 import weakref
@@ -43,18 +44,27 @@ from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, INTERRUPTED, DiagnoseDialog
-from dialogs.intents import Intent, first_phone_number, recognise
+from dialogs.intents import (
+    ConversationCase,
+    Intent,
+    could_be_a_person,
+    first_phone_number,
+    interpret,
+    recognise,
+)
 from dialogs.presenter import Presenter
 from dialogs.services import (
     ConversationServices,
     caller_id,
     conversation_kind,
+    reader_time_zone,
     send_card,
     send_typing,
     tenant_of,
     update_card,
 )
 from dialogs.sweep import ChatSweeps
+from dialogs.typed import CASE, diagnose_several, period_words
 
 log = logging.getLogger("voice_doctor.bot")
 
@@ -107,6 +117,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
         self.services = services
         self.presenter = Presenter(services, storage)
         self.dialog_state = conversation_state.create_property("DialogState")
+        # What the conversation was last about ("what about Alex?", "again", "fix it" continue it).
+        self.case_state = conversation_state.create_property("VoiceDoctorCase")
         self.dialogs = DialogSet(self.dialog_state)
         self.dialogs.add(DiagnoseDialog(services, self.presenter))
         self.sweeps = ChatSweeps(services, settings.app_id)
@@ -204,6 +216,13 @@ class VoiceDoctorBot(TeamsActivityHandler):
         if intent is not None and intent.kind == "help":  # needs no conversation state at all
             await send_card(turn_context, self._help_card(turn_context))
             return
+        if intent is not None:
+            intent = interpret(
+                text,
+                await self._case(turn_context),
+                now=self.services.clock(),
+                time_zone=reader_time_zone(turn_context.activity),
+            )
         dialog_context = await self.dialogs.create_context(turn_context)
         if intent is None:
             await self._card_submit(turn_context, dialog_context, value)
@@ -215,9 +234,10 @@ class VoiceDoctorBot(TeamsActivityHandler):
 
     async def _card_submit(self, context: TurnContext, dialog_context, value: dict[str, Any]) -> None:
         kind = value["vd"]
-        if kind == "start":  # a button: a problem, maybe a person (a digest's Diagnose)
+        if kind in ("start", "fix"):  # a button: a problem, maybe a person (a digest's Diagnose, Fix it)
             who = {k: value[k] for k in ("userId", "user") if isinstance(value.get(k), str) and value[k]}
-            await self._begin(dialog_context, {"problem": _problem_of(value), **who})
+            fix = {"fix": True} if kind == "fix" else {}
+            await self._begin(dialog_context, {"problem": _problem_of(value), **who, **fix})
         elif kind in ANSWER_KINDS:
             if dialog_context.active_dialog is not None:
                 await self._after_dialog(context, await dialog_context.continue_dialog())
@@ -238,6 +258,15 @@ class VoiceDoctorBot(TeamsActivityHandler):
 
     async def _route(self, context: TurnContext, dialog_context, intent: Intent) -> None:
         kind = intent.kind
+        if (
+            dialog_context.active_dialog is not None
+            and kind == "diagnose"
+            and not intent.direction_stated
+            and not intent.several
+            and could_be_a_person(message_text(context))
+        ):  # a name answering "who is affected?": the question's own problem goes on
+            await self._after_dialog(context, await dialog_context.continue_dialog())
+            return
         if kind == "cancel":
             await dialog_context.cancel_all_dialogs()
             await send_card(
@@ -253,16 +282,66 @@ class VoiceDoctorBot(TeamsActivityHandler):
         elif kind == "set-helpdesk-channel":
             await card_actions.set_helpdesk_channel(self, context)
         elif kind == "sweep":
-            await self.sweeps.begin(context, intent.since)
-        elif kind in ("diagnose", "self-report", "paste"):
+            await self._sweep(context, intent)
+        elif kind in ("recheck", "fix") and not intent.user:
+            await send_card(context, self._nothing_to_continue(kind))
+        elif kind in ("diagnose", "self-report", "paste", "recheck", "fix"):
             await send_typing(context)  # at once: the access check and the lookup take round trips
             if await self._keep_private(context):
                 return
-            await self._begin(dialog_context, self._options_for(context, intent))
+            said = period_words(intent.period, intent.since, self.services, context)
+            if said:
+                await context.send_activity(said)
+            if kind == "diagnose" and intent.several:
+                await dialog_context.cancel_all_dialogs()
+                await diagnose_several(self.services, context, intent)
+                return
+            await self._begin(dialog_context, await self._options_with_case(context, intent))
         elif dialog_context.active_dialog is not None:
             await self._after_dialog(context, await dialog_context.continue_dialog())
         else:
             await send_card(context, self._help_card(context))
+
+    async def _case(self, context: TurnContext) -> ConversationCase | None:
+        return ConversationCase.from_json(await self.case_state.get(context, lambda: None))
+
+    async def _sweep(self, context: TurnContext, intent: Intent) -> None:
+        """'check everyone', or everyone in a group or place (the sweep's `group`, where it has one)."""
+        if intent.group and "group" in inspect.signature(self.sweeps.begin).parameters:
+            await self.sweeps.begin(context, intent.since, group=intent.group)
+            return
+        if intent.group:
+            await send_card(
+                context,
+                notice_card(
+                    f"I can't limit a check to {intent.group} yet",
+                    "Type “check everyone” to check the whole tenant.",
+                ),
+            )
+            return
+        await self.sweeps.begin(context, intent.since)
+
+    @staticmethod
+    def _nothing_to_continue(kind: str) -> dict:
+        what = "fix" if kind == "fix" else "check again"
+        return notice_card(
+            f"Nothing to {what} yet",
+            "Tell me who is affected first: “Adele says her phone never rings”, an e-mail or a number.",
+        )
+
+    async def _options_with_case(self, context: TurnContext, intent: Intent) -> dict[str, Any]:
+        """The dialog's options; a follow-up about the case's person keeps their resolved id, and the
+        case's period unless a new one was named; "fix it" asks for the repair."""
+        options = self._options_for(context, intent)
+        case = await self._case(context) if intent.follow_up else None
+        if case is not None and intent.user and intent.user == case.user_id:
+            options.pop("user", None)
+            options["userId"] = case.user_id
+        if case is not None and case.since_seconds and "since" not in options:
+            options["since"] = case.since_seconds
+        if intent.kind == "fix":
+            options["fix"] = True
+        return options
 
     async def _keep_private(self, context: TurnContext) -> bool:
         """In channels and group chats only the helpdesk diagnoses: a person's own numbers and calls
@@ -311,6 +390,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
         (what an unknown request gets anywhere; known requests never reach the question)."""
         if isinstance(result.result, dict) and INTERRUPTED in result.result:
             await send_card(context, self._help_card(context))
+        elif isinstance(result.result, dict) and isinstance(result.result.get(CASE), dict):
+            await self.case_state.set(context, result.result[CASE])
 
     # --- installs ------------------------------------------------------------------------------------
 

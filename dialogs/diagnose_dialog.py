@@ -36,6 +36,7 @@ from cards.conversation import (
 from dialogs.intents import could_be_a_person
 from dialogs.presenter import Presenter
 from dialogs.services import ConversationServices, caller_id, card_message, reader_time_zone, send_card
+from dialogs.typed import CASE, conversation_case, fix_in_words, fixer_reason
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -188,14 +189,16 @@ class DiagnoseDialog(ComponentDialog):
             return await step.end_dialog(None)
         question = self._question_for(diagnosis, options)
         if question is None:
-            await self.presenter.present(
+            case = await self.presenter.present(
                 context,
                 diagnosis,
                 request,
                 progress_id=progress_id,
                 self_report=bool(options.get("selfReport")),
             )
-            return await step.end_dialog(None)
+            if options.get("fix"):
+                await fix_in_words(context, diagnosis, fixer_reason(self.services))
+            return await step.end_dialog({CASE: conversation_case(diagnosis, request, case.id).to_json()})
         step.values["asked"] = question
         await self.presenter.show_interim(context, diagnosis, progress_id)
         why = _why(question)
