@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from botbuilder.core import TurnContext
 
@@ -85,7 +86,8 @@ def period_words(period: Period | None, request_since, services: ConversationSer
         return None
     zone = reader_time_zone(context.activity)
     start = absolute(period.start, services.clock(), zone)
-    return f"Calls since {start} (“{period.words}”)."
+    typed = re.sub(r"^(?:since|from|as of|starting|after|on|over|during)\s+", "", period.words, flags=re.I)
+    return f"Checking the calls since {start} (“{typed}”)."
 
 
 async def diagnose_several(services: ConversationServices, context: TurnContext, request: Request) -> None:

@@ -65,12 +65,11 @@ def interpret(
     base = commands.recognise(line)
     if base.kind in ("cancel", "help", "cases", "set-helpdesk-channel", "paste"):
         return base
-    rest, since = commands.take_period(line)
-    period = None
-    if since is None and now is not None:
-        rest, period = find_period(line, now, time_zone)
-        if period is not None:
-            since = period.since(now)
+    rest, period = find_period(line, now, time_zone) if now is not None else (line, None)
+    if period is not None:
+        since = period.since(now)
+    else:  # "in the last 3 days", "for the past week": a length, no clock needed
+        rest, since = commands.take_period(line)
     core = _TRAILING.sub("", rest)
     request = _understand(core, line, case)
     if request.kind == "unknown" and _just_a_name(core, period is not None, case):
