@@ -38,6 +38,7 @@ from bot.diagnosis.evidence import (
     PortalSource,
     VoiceConfig,
 )
+from bot.diagnosis.names import rank_people
 from bot.diagnosis.phone import first_e164, to_e164
 from bot.sources.graph_calls import match_callee
 from bot.sources.graph_shapes import calling_plans, policy_assignments
@@ -130,6 +131,9 @@ class DemoMicrosoft:
                 )
             if hit:
                 found.append(self._directory_user(raw))
+        if not found and number is None and "@" not in text and not any(ch.isdigit() for ch in text):
+            # a typo, another order, a name heard on the phone: the likeliest people, as Graph's source
+            return rank_people(text, [self._directory_user(raw) for raw in self._users()])
         return found
 
     def _numbers(self, raw: dict[str, Any]) -> dict[str, str]:

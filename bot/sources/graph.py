@@ -45,6 +45,7 @@ from bot.diagnosis.evidence import (
     NumberHolder,
     VoiceConfig,
 )
+from bot.diagnosis.names import rank_people, words_of
 from bot.diagnosis.phone import to_e164
 from bot.sources.graph_auth import GraphTokenProvider, SignInFailed
 from bot.sources.graph_calls import (
@@ -74,6 +75,8 @@ SWEEP_RETRY = RetryPolicy(attempts=8, total_seconds=180.0, request_timeout=30.0)
 USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans,businessPhones"
 PHONES_SELECT = USER_SELECT + ",mobilePhone,usageLocation"
 NAME_SEARCH_LIMIT = 25
+FUZZY_SEARCH_LIMIT = 100  # people read to rank a name typed with a typo (one page)
+FUZZY_PREFIX = 3  # the letters of each typed word the ranked people must start with
 
 # Entra built-in role template ids (learn.microsoft.com: "Microsoft Entra built-in roles").
 TEAMS_ADMIN_ROLES: dict[str, str] = {
@@ -161,7 +164,25 @@ class GraphSource:
         names = " or ".join(
             f"startsWith({field},{literal})" for field in ("displayName", "givenName", "surname")
         )
-        return await self._user_list([("$filter", names)], limit=NAME_SEARCH_LIMIT)
+        found = await self._user_list([("$filter", names)], limit=NAME_SEARCH_LIMIT)
+        if found or any(ch.isdigit() for ch in text):
+            return found
+        return await self._users_like(text)
+
+    async def _users_like(self, text: str) -> list[DirectoryUser]:
+        """A name typed with a typo or in another order ("Adel Vance", "Vance Adele"): the people
+        whose given name or surname starts like any word typed (its first letters), ranked by how
+        well their whole name reads as what was typed (bot.diagnosis.names)."""
+        starts = list(dict.fromkeys(w[:FUZZY_PREFIX] for w in words_of(text) if len(w) >= 2))[:4]
+        if not starts:
+            return []
+        clauses = " or ".join(
+            f"startsWith({field},{odata_string(start)})"
+            for start in starts
+            for field in ("givenName", "surname")
+        )
+        near = await self._user_list([("$filter", clauses)], limit=FUZZY_SEARCH_LIMIT)
+        return rank_people(text, near)
 
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         if not (user_id or "").strip():

@@ -328,6 +328,9 @@ def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
         "businessPhones": list(raw.get("businessPhones", [])),
         "mobilePhone": raw.get("mobilePhone"),
         "usageLocation": raw.get("usageLocation"),
+        # as Entra fills them for a person: the first and the last word of the name
+        "givenName": raw.get("givenName") or raw["displayName"].split(" ")[0],
+        "surname": raw.get("surname") or raw["displayName"].split(" ")[-1],
     }
 
 

@@ -132,3 +132,23 @@ def test_every_cause_of_the_call_problems_is_covered(problem):
     from bot.diagnosis.model import CAUSES
 
     assert {row["cause"] for row in demo_users(problem)} == set(CAUSES[problem])
+
+
+@pytest.mark.parametrize(
+    ("typed", "names"),
+    [
+        ("Adel Vance", ["Adele Vance"]),  # a typo
+        ("Vance Adele", ["Adele Vance"]),  # another order
+        ("alex w", ["Alex Wilber"]),  # a first name and an initial
+        ("Henrieta", ["Henrietta Mueller"]),
+        ("Lin Robins", ["Lynne Robbins"]),  # heard on the phone
+        ("Jonny Sherman", ["Joni Sherman"]),
+        ("Zzyzx Qwerty", []),
+    ],
+)
+async def test_the_demo_and_graph_answer_the_same_person_lookups(engines, typed, names):
+    """Forgiving names (bot.diagnosis.names) through both sources: Graph's by a startsWith on each
+    word's first letters, then the same ranking the demo applies to its whole directory."""
+    for engine in (engines.demo, engines.live):
+        lookup = await engine.look_up(typed)
+        assert [u.display_name for u in lookup.users] == names, engine.data_source

@@ -484,3 +484,16 @@ async def test_403_on_the_call_log(fake, source):
     ) as caught:
         await source.user_calls(CallQuery("inbound", (ADELE.number,), NOW - timedelta(days=7), NOW))
     assert caught.value.permission == "CallRecords.Read.All"
+
+
+async def test_a_name_with_a_typo_is_ranked_from_each_word_s_first_letters(fake, source):
+    [user] = await source.find_users("Dara O'Bryan")
+
+    assert user.id == DARA.id
+    prefix, near = fake.graph_requests("^/v1.0/users$")
+    assert "startsWith(displayName,'Dara O''Bryan')" in prefix.query["$filter"]
+    assert near.query["$filter"] == (
+        "startsWith(givenName,'dar') or startsWith(surname,'dar') "
+        "or startsWith(givenName,'o''b') or startsWith(surname,'o''b')"
+    )
+    assert "o%27%27b" in near.raw  # escaped, then URL-encoded
