@@ -31,6 +31,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.connector_auth import ConnectorAuthentication, install_signing_keys
 from bot.diagnosis.engine import Engine
 from bot.diagnosis.sweep import Sweeper
+from bot.language import warm_up as warm_up_language
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
 from bot.sources.factory import Sources, build_sources
@@ -146,6 +147,8 @@ def _watch(
 async def open_services(settings: Settings, *, sources: Sources | None = None, clock=None) -> Services:
     """Open the state store STATE_STORE names (created on first start), then wire the app."""
     storage, case_store = await open_storage(settings.state_store, **({"clock": clock} if clock else {}))
+    # dateparser's first parse costs ~100 ms: pay it at start-up, not in the first person's turn
+    await asyncio.to_thread(warm_up_language, (clock or (lambda: datetime.now(UTC)))())
     return build_services(settings, storage=storage, case_store=case_store, sources=sources, clock=clock)
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import cards, live, scan, sweep, turns
+from bench import cards, live, phrases, scan, sweep, turns
 from bench.measure import quiet_logs, rounded
 from bot.config import load_settings
 from tests.fakes.tls import TestCertificates, make_certificates
@@ -47,6 +47,8 @@ KEYS = (
     "first_response_ms",
     "sweep_ratio",
     "sweep_rss_growth_mb",
+    "phrases_understood",
+    "phrase_ms",
 )
 
 # key: (test, target as written in issue 9; concurrent_p99_ms in issue 16)
@@ -63,6 +65,8 @@ TARGETS: dict[str, tuple[Callable[[float], bool], str]] = {
     "first_response_ms": (lambda v: v <= 300, "<= 300"),
     "sweep_ratio": (lambda v: v <= 1.3, "<= 1.3"),  # issue 15
     "sweep_rss_growth_mb": (lambda v: v <= 50, "<= 50"),
+    "phrases_understood": (lambda v: v >= 100, "== 100 %"),  # issue 19
+    "phrase_ms": (lambda v: v <= 5, "<= 5"),
 }
 
 
@@ -81,6 +85,7 @@ class Plan:
     sweep_rows: tuple[int, ...] = (10_000, 1_000_000)  # call-log rows of the tenant sweep's sizes
     sweep_users: int = sweep.USERS
     sweep_delay: float = sweep.DELAY_S
+    phrase_rounds: int = 20  # times the phrase corpus is interpreted for phrase_ms
 
 
 FULL = Plan("full", 400, 40, 100, (10_000, 100_000, 1_000_000), turns.DIAGNOSED_USERS, 14, live.DELAY_S)
@@ -96,7 +101,9 @@ QUICK = Plan(
     (10_000, 200_000),
 )
 # For tests/unit/test_bench.py: every key, tiny sizes, seconds rather than minutes.
-SMOKE = Plan("smoke", 5, 2, 5, (2_000, 4_000), turns.DIAGNOSED_USERS[:2], 2, 0.05, (2_000, 4_000), 300, 0.01)
+SMOKE = Plan(
+    "smoke", 5, 2, 5, (2_000, 4_000), turns.DIAGNOSED_USERS[:2], 2, 0.05, (2_000, 4_000), 300, 0.01, 2
+)
 
 
 class Report:
@@ -132,6 +139,18 @@ async def run(plan: Plan, certificates: TestCertificates, report: Report) -> Non
     for size in sorted(sizes, key=lambda s: -s.size)[:4]:
         report.line(f"{size.size:>6,} bytes  {size.card} card, {size.cause}")
     report.set("max_card_bytes", biggest)
+
+    report.section("8. What people type: the phrase corpus interpreted (tests/data/phrases.jsonl)")
+    understood = phrases.measure(plan.phrase_rounds)
+    report.line(
+        f"{understood.understood} of {understood.rows} phrasings understood ({understood.share:.1f} %);"
+        f" one interpretation p50 {understood.p50_ms:.3f} ms, p99 {understood.p99_ms:.3f} ms"
+        f" ({plan.phrase_rounds} rounds)"
+    )
+    for text in understood.misread[:5]:
+        report.line(f"misread: {text}")
+    report.set("phrases_understood", understood.share)
+    report.set("phrase_ms", understood.p99_ms)
 
     report.section("1. One message turn ('help'): Voice Doctor vs a bare echo bot on the same stack")
     in_process = await turns.in_process(plan.turns)

@@ -38,12 +38,15 @@ _SHORT_NUMBER = re.compile(
 )
 _TOKEN = re.compile(r"[^\W\d_][\w'’.\-]*|\d+|,|&|/")
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’\-]*\.?$")
-_ACRONYM = re.compile(r"^[A-Z0-9]{2,4}$")
+_ACRONYM = re.compile(r"^[A-Z0-9]{2,}[:!]?$")  # "URGENT", "CEO", "HR": not names
+_PLACE_WORDS = frozenset({"in", "at"})  # "Grady in London": a place after these, not a second person
 _GROUP_END = re.compile(
     r"\s+(?:can'?t|cannot|can not|are|is|isn'?t|aren'?t|has|have|had|don'?t|doesn'?t|do|does|did|won'?t|"
-    r"never|calls?|phones?|who|whose|with|for|since|that|get|gets|getting|please|today|now)\b.*$",
+    r"never|calls?|phones?|who|whose|with|for|since|that|get|gets|getting|please|today|now|affected|"
+    r"having|reporting|seeing)\b.*$",
     re.I,
 )
+_NAME_ONLY = re.compile(r"^[^\W\d_][\w'’.\- ]*$")
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 
 
@@ -120,9 +123,10 @@ def _group(core: str, w: Words) -> Request | None:
         name = _GROUP_END.sub("", found.group("group")).strip(" ,.'\"“”")
         name = re.sub(r"^(?:the|our|my)\s+", "", name, flags=re.I)
         lowered = name.lower()
+        if lowered in w.not_a_group:  # "everyone in the company": everyone
+            return Request("sweep")
         if (
             not name
-            or lowered in w.not_a_group
             or lowered in w.same_person
             or w.self_words.fullmatch(lowered)
             or len(name.split()) > 4
@@ -245,6 +249,8 @@ def _sentence(core: str, w: Words, case: ConversationCase | None) -> Request:
     people = _people_in(core, w, outbound=problem == OUTBOUND)
     if base.kind == "self-report" and not people:
         return replace(base, people=("me",), direction_stated=stated)
+    if base.user and _NAME_ONLY.match(base.user) and not all(_is_name_word(t, w) for t in base.user.split()):
+        base = replace(base, user=None)  # "Customer says…": a word the vocabulary knows is no name
     if base.user and base.user not in people:
         people = (
             [base.user, *[p for p in people if p != base.user]]
@@ -313,7 +319,8 @@ def _people_in(text: str, w: Words, *, outbound: bool = False, anywhere: bool = 
         for m in pattern.finditer(text):
             add(m.start(), m.end(), m.group(0).rstrip("."))
     for m in _NUMBER.finditer(text):
-        number = m.group(0).strip(" ().-/")
+        number = m.group(0).rstrip(" (.-/")
+        number = number.lstrip("(") if number.count("(") > number.count(")") else number
         if outbound and not _named_as_holder(text, m.start()):
             continue  # "I can't call +44 20 7946 0000": the number dialled, not the person
         if looks_like_phone(number) or (len(re.sub(r"\D", "", number)) >= 7 and not _looks_like_date(number)):
@@ -348,10 +355,9 @@ def _names(
 ) -> list[tuple[int, int, str]]:
     """Names: the subject list a sentence starts with ("Adele and Alex can't…"), a run of names after
     "for", "to", "about", "check"…, and capitalised names anywhere else."""
-    tokens = [
-        (m.start(), m.end(), m.group(0))
+    tokens = [  # what is already read (an e-mail, a number) stays in place as a word that is no name
+        (m.start(), m.end(), "\0" if any(s <= m.start() < e for s, e in masked) else m.group(0))
         for m in _TOKEN.finditer(text)
-        if not any(s <= m.start() < e for s, e in masked)
     ]
     out: list[tuple[int, int, str]] = []
     i = 0
@@ -361,7 +367,12 @@ def _names(
         lowered = word.lower()
         after_prefix = i > 0 and w.name_prefixes.fullmatch(tokens[i - 1][2].lower()) is not None
         at_start = i in starts or (i > 0 and tokens[i - 1][2] in (",",) and anywhere)
-        capitalised = word[:1].isupper() and not _ACRONYM.match(word) and i > 0
+        capitalised = (
+            word[:1].isupper()
+            and not _ACRONYM.match(word)
+            and i > 0
+            and tokens[i - 1][2].lower() not in _PLACE_WORDS
+        )
         if _is_name_word(word, w) and (at_start or after_prefix or capitalised):
             run, i = _name_run(tokens, i, w, lists=at_start or after_prefix or anywhere)
             if run and (anywhere or not at_start or _sentence_goes_on(tokens, i, w, text)):
@@ -410,7 +421,7 @@ def _joined(run: list[tuple[int, int, str]]) -> tuple[int, int, str]:
 
 
 def _is_name_word(word: str, w: Words) -> bool:
-    if not _NAME_WORD.match(word):
+    if not _NAME_WORD.match(word) or _ACRONYM.match(word):
         return False
     lowered = re.sub(r"['’]s$", "", word.lower().replace("’", "'")).rstrip(".")
     return (

@@ -93,7 +93,9 @@ def find_period(line: str, now: datetime, zone: str | None) -> tuple[str, Period
             return _without(line, found), _period(start, found.group(0), local)
     found = pats["since"].search(line)
     if found and _datelike(found.group("rest")):
-        start = _dateparser(found.group("rest"), local, zone)
+        start = _day_and_time(found.group("rest"), local)
+        if start is None:
+            start = _dateparser(found.group("rest"), local, zone)
         if start is not None and start <= local:
             return _without(line, found), _period(start, found.group(0), local)
     return line, None
@@ -115,6 +117,53 @@ def _datelike(text: str) -> bool:
     return bool(re.search(r"\d", text) or _MONTHS.search(text))
 
 
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_DAY_MONTH = re.compile(
+    r"^(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+(?P<m1>[a-z]{3,9})|(?P<m2>[a-z]{3,9})\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?)"
+    r"(?:,?\s+(?:at\s+)?(?P<rest>.+))?$",
+    re.I,
+)
+_CLOCK = re.compile(r"^(?:at\s+)?(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ampm>am|pm)?$", re.I)
+
+
+def _day_and_time(text: str, local: datetime) -> datetime | None:
+    """The usual forms read here, fast: "3 December", "Dec 3rd", "14:00", "2pm", "3 Dec 14:00"
+    (the latest such moment not after now). None for anything else (dateparser's then)."""
+    text = text.strip(" ,.")
+    day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    clock = text
+    dated = _DAY_MONTH.match(text)
+    if dated:
+        month_word = (dated.group("m1") or dated.group("m2")).lower()[:3]
+        if month_word not in _MONTH_NAMES:
+            return None
+        number = int(dated.group("d1") or dated.group("d2"))
+        month = _MONTH_NAMES.index(month_word) + 1
+        try:
+            day = day.replace(month=month, day=number)
+            if day > local:
+                day = day.replace(year=day.year - 1)
+        except ValueError:
+            return None
+        clock = dated.group("rest") or ""
+    if not clock:
+        return day
+    found = _CLOCK.match(clock.strip())
+    if not found or (not found.group("m") and not found.group("ampm")):
+        return None
+    hour, minute = int(found.group("h")), int(found.group("m") or 0)
+    if found.group("ampm"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if found.group("ampm").lower() == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    start = day.replace(hour=hour, minute=minute)
+    if start > local and not dated:  # "since 14:00" before 14:00: yesterday's
+        start -= timedelta(days=1)
+    return start
+
+
 def _dateparser(text: str, local: datetime, zone: str | None) -> datetime | None:
     import dateparser  # imported once, warmed at start-up (warm_up)
 
@@ -134,3 +183,6 @@ def warm_up(now: datetime) -> None:
     """Import dateparser and parse once, so the first person to type a date does not wait."""
     _patterns()
     _dateparser("3 December 14:00", now, "UTC")
+    from bot.language.interpret import interpret  # the parser's own patterns and libphonenumber's
+
+    interpret("Adele Vance at +1 425 555 0100 can't get calls since yesterday afternoon", now=now)

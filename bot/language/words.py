@@ -44,7 +44,12 @@ def any_of(phrases: list[str]) -> re.Pattern[str]:
 
 def template(phrase: str) -> re.Pattern[str]:
     """A whole message that is this template (punctuation and "please" around it allowed)."""
-    return re.compile(r"^(?:please\s+|ok\s+|okay\s+|so\s+|hm+\s+)?" + _glue(_phrase(phrase)) + r"$", re.I)
+    return re.compile(
+        r"^(?:please\s+|ok\s+|okay\s+|so\s+|hm+\s+)?"
+        + _glue(_phrase(phrase))
+        + r"(?:,?\s+(?:please|pls|thanks|thank you))?$",
+        re.I,
+    )
 
 
 @dataclass(frozen=True)
