@@ -73,10 +73,10 @@ async def fix_in_words(context: TurnContext, diagnosis: Diagnosis, reason: str |
     steps = action.steps[:MAX_STEPS_IN_WORDS]
     more = len(action.steps) - len(steps)
     lines = [f"{i}. {step}" for i, step in enumerate(steps, 1)]
-    if more > 0:
-        lines.append(f"… and {more} more in the card above.")
     why = f"{reason.rstrip('.')}, so here is what to do by hand. " if reason else ""
     body = f"{why}**{action.title}**\n\n" + "\n".join(lines)
+    if more > 0:
+        body += f"\n\nThe {more} more {'step is' if more == 1 else 'steps are'} in the diagnosis card above."
     await send_card(context, notice_card(f"To fix {name}'s calls", body))
 
 

@@ -47,6 +47,7 @@ _GROUP_END = re.compile(
     re.I,
 )
 _NAME_ONLY = re.compile(r"^[^\W\d_][\w'’.\- ]*$")
+_ALSO = re.compile(r"\s+(?:too|as well|also|the same(?: way)?)\s*$", re.I)
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 
 
@@ -159,10 +160,10 @@ def _fix(core: str, w: Words, case: ConversationCase | None) -> Request | None:
                 direction_stated=stated,
                 follow_up=True,
             )
-        people = _people_in(who, w, anywhere=True)
+        people = _people_in(_ALSO.sub("", who), w, anywhere=True)
         if not people:
             continue
-        if not stated and case is not None:
+        if not stated and case is not None and _ALSO.search(who):  # "fix Alex too": the case's problem
             problem = case.problem
         return Request("fix", problem, people[0], people=tuple(people), direction_stated=stated)
     return None
