@@ -179,7 +179,12 @@ def choose_user_card(problem: str, users: Sequence[DirectoryUser], *, demo: bool
     rows: list[CardElement] = [_person_row(problem, u) for u in shown]
     more = len(users) - len(shown)
     body: list[CardElement | None] = [
-        _question_header("Which one?", problem, demo=demo),
+        # two or three alike ("Adele Vance or Adele Vargas?"): the question is the names themselves
+        _question_header(
+            " or ".join(u.display_name for u in shown) + "?" if 2 <= len(users) <= 3 else "Which one?",
+            problem,
+            demo=demo,
+        ),
         text(f"{len(users)} people match. Pick the affected person:", spacing="Small"),
         *rows,
         text(

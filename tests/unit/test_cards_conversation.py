@@ -183,3 +183,15 @@ def test_notice_card(style: str, expected: str) -> None:
     assert_valid_card(card)
     assert card["body"][0]["style"] == expected
     assert "You can check your own calls only." in card_texts(card)
+
+
+def test_two_alike_are_asked_by_name():
+    from cards.conversation import choose_user_card
+
+    users = [
+        DirectoryUser("a", "adele@contoso.example", "Adele Vance"),
+        DirectoryUser("b", "adele.vargas@contoso.example", "Adele Vargas"),
+    ]
+    card = choose_user_card("inbound-calls", users)
+    assert_valid_card(card)
+    assert "Adele Vance or Adele Vargas?" in card_texts(card)
