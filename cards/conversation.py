@@ -74,6 +74,12 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
         "… in the last 48 hours",
         "Add a period to a call check ('since 2 days', 'for the past week'); 7 days unless you say.",
     ),
+    (
+        "Adele says her phone never rings",
+        "Or say it as you heard it. Then 'what about Alex?', 'and outbound?', 'again', 'fix it'.",
+    ),
+    ("Adele and Alex can't get calls", "Several people at once, in one card."),
+    ("… since yesterday afternoon", "A time in words sets the period ('since Monday', 'this morning')."),
     ("check sync", "Why Sync Now fails with 'PSTN Gateway not ready yet'."),
     ("check everyone", "Every user at once: who else is affected, by cause (helpdesk)."),
     ("cases", "Open cases and their status (helpdesk)."),

@@ -250,7 +250,12 @@ def _sentence(core: str, w: Words, case: ConversationCase | None) -> Request:
     people = _people_in(core, w, outbound=problem == OUTBOUND)
     if base.kind == "self-report" and not people:
         return replace(base, people=("me",), direction_stated=stated)
-    if base.user and _NAME_ONLY.match(base.user) and not all(_is_name_word(t, w) for t in base.user.split()):
+    if (
+        base.user
+        and core.lower().startswith(base.user.lower())  # the subject of a sentence, not "for <who>"
+        and _NAME_ONLY.match(base.user)
+        and not all(_is_name_word(t, w) for t in base.user.split())
+    ):
         base = replace(base, user=None)  # "Customer says…": a word the vocabulary knows is no name
     if base.user and base.user not in people:
         people = (
