@@ -24,6 +24,7 @@ from microsoft_teams.cards.core import (
     Mention,
     MentionedEntity,
     OpenUrlAction,
+    SubmitAction,
     TeamsCardProperties,
     TextInput,
     ToggleVisibilityAction,
@@ -613,6 +614,15 @@ def _footer(d: Diagnosis, ctx: CardContext) -> CardElement:
 
 def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
     actions: list[Any] = [_recheck(d, ctx)]
+    other = _OTHER_DIRECTION.get(d.problem)
+    if other and d.subject and d.subject.id:  # inbound unless the words said: the other one press away
+        actions.append(
+            SubmitAction(
+                title=other[1],
+                data={"vd": "start", "problem": other[0], "userId": d.subject.id},
+                associated_inputs="none",
+            )
+        )
     if ctx.can_share_to_helpdesk:
         actions.append(
             ExecuteAction(
@@ -623,6 +633,12 @@ def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
             )
         )
     return actions
+
+
+_OTHER_DIRECTION = {
+    "inbound-calls": ("outbound-calls", "Check calling out"),
+    "outbound-calls": ("inbound-calls", "Check incoming calls"),
+}
 
 
 def _recheck(d: Diagnosis, ctx: CardContext) -> ExecuteAction:
