@@ -338,13 +338,9 @@ def _people_in(text: str, w: Words, *, outbound: bool = False, anywhere: bool = 
         add(start, end, name)
     found.sort()
     people = list(dict.fromkeys(value for _, value in found))
-    if not people and (anywhere or _self_subject(text, w)) and w.self_words.search(text):
+    if not people and w.self_words.search(text):
         return ["me"]
     return people
-
-
-def _self_subject(text: str, w: Words) -> bool:
-    return bool(w.self_words.search(text))
 
 
 def _looks_like_date(number: str) -> bool:
@@ -367,12 +363,10 @@ def _names(
     ]
     out: list[tuple[int, int, str]] = []
     i = 0
-    starts = {0} | ({0} if anywhere else set())
     while i < len(tokens):
-        start, _, word = tokens[i]
-        lowered = word.lower()
+        word = tokens[i][2]
         after_prefix = i > 0 and w.name_prefixes.fullmatch(tokens[i - 1][2].lower()) is not None
-        at_start = i in starts or (i > 0 and tokens[i - 1][2] in (",",) and anywhere)
+        at_start = i == 0 or (anywhere and tokens[i - 1][2] == ",")
         capitalised = (
             word[:1].isupper()
             and not _ACRONYM.match(word)
@@ -383,9 +377,6 @@ def _names(
             run, i = _name_run(tokens, i, w, lists=at_start or after_prefix or anywhere)
             if run and (anywhere or not at_start or _sentence_goes_on(tokens, i, w, text)):
                 out.extend(run)
-            continue
-        if lowered in w.someone:
-            i += 1
             continue
         i += 1
     return out
