@@ -299,8 +299,24 @@ class VoiceDoctorBot(TeamsActivityHandler):
             await self._begin(dialog_context, await self._options_with_case(context, intent))
         elif dialog_context.active_dialog is not None:
             await self._after_dialog(context, await dialog_context.continue_dialog())
+        elif await self._someone_named(context):  # "adele", "vance": a name the directory knows
+            await self._begin(dialog_context, {"problem": "inbound-calls", "user": message_text(context)})
         else:
             await send_card(context, self._help_card(context))
+
+    async def _someone_named(self, context: TurnContext) -> bool:
+        """Whether a message the words could not place is a name someone in the directory has (a
+        helpdesk asking about a person by name alone). Only the helpdesk: nobody else learns who
+        exists."""
+        text = message_text(context)
+        if not could_be_a_person(text) or not await self.services.access.is_helpdesk(caller_id(context)):
+            return False
+        try:
+            lookup = await self.services.engine.look_up(text)
+        except Exception as error:  # an unreadable directory: the help card, as before
+            log.info("name lookup failed", extra={"error": type(error).__name__})
+            return False
+        return bool(lookup.users or lookup.eightbyeight_only)
 
     async def _case(self, context: TurnContext) -> ConversationCase | None:
         return ConversationCase.from_json(await self.case_state.get(context, lambda: None))

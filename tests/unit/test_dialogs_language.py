@@ -130,3 +130,9 @@ async def test_a_name_answering_who_keeps_the_question_s_problem(harness):
     await harness.say("They can't call out")
     turn = await harness.say("Alex Wilber")
     assert "Outbound calls" in result(turn)
+
+
+async def test_a_name_alone_that_the_directory_knows_is_about_them(harness):
+    assert "Henrietta Mueller" in result(await harness.say("henrietta"))
+    turn = await harness.say("zzyzx")  # no one: the help card, as for any word it cannot place
+    assert "What I can do" in text_of(turn.cards[-1])
