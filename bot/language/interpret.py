@@ -48,6 +48,7 @@ _GROUP_END = re.compile(
 )
 _NAME_ONLY = re.compile(r"^[^\W\d_][\w'’.\- ]*$")
 _ALSO = re.compile(r"\s+(?:too|as well|also|the same(?: way)?)\s*$", re.I)
+_EMAIL_AFTER = re.compile(r"\s*[(<]\s*[^\s@()<>]+@")
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
 
 
@@ -100,13 +101,13 @@ def _understand(core: str, line: str, case: ConversationCase | None) -> Request:
     group = _group(core, w)
     if group is not None:
         return group
-    fixing = _fix(core, w, case)
-    if fixing is not None:
-        return fixing
-    if any(p.match(core) for p in w.recheck):
+    if any(p.match(core) for p in w.recheck):  # before "fix": "did that fix it?" asks for a re-check
         if case is None:
             return Request("recheck")
         return Request("recheck", case.problem, case.who, people=_people_of(case), follow_up=True)
+    fixing = _fix(core, w, case)
+    if fixing is not None:
+        return fixing
     follow = _follow_up(core, w, case)
     if follow is not None:
         return follow
@@ -335,7 +336,8 @@ def _people_in(text: str, w: Words, *, outbound: bool = False, anywhere: bool = 
         if not outbound or _named_as_holder(text, m.start()):
             add(m.start("digits"), m.end("digits"), m.group("digits"))
     for start, end, name in _names(text, w, anywhere=anywhere, masked=taken):
-        add(start, end, name)
+        if not _EMAIL_AFTER.match(text, end):  # "Megan Bowen (megan@…)": one person, by the address
+            add(start, end, name)
     found.sort()
     people = list(dict.fromkeys(value for _, value in found))
     if not people and w.self_words.search(text):

@@ -38,7 +38,7 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         ),
         "night": re.compile(rf"\b{lead}(?P<night>{phrase(t['last_night'])})\b", re.I),
         "weekday": re.compile(
-            rf"\b{lead}(?:last\s+)?(?P<weekday>{weekdays})(?:\s+(?P<wpart>{parts}))?\b", re.I
+            rf"\b{lead}(?P<last>last\s+)?(?P<weekday>{weekdays})(?:\s+(?P<wpart>{parts}))?\b", re.I
         ),
         "week": re.compile(rf"\b(?P<week>{phrase(t['this_week'])})\b", re.I),
         "day": re.compile(rf"\b{lead}(?P<only>{days})\b", re.I),
@@ -75,7 +75,7 @@ def find_period(line: str, now: datetime, zone: str | None) -> tuple[str, Period
             start = midnight - timedelta(days=1) + timedelta(hours=t["parts_of_day"]["night"][0])
         elif key == "weekday":
             index = t["weekdays"].index(g["weekday"].lower())
-            back = (local.weekday() - index) % 7
+            back = (local.weekday() - index) % 7 or (7 if g.get("last") else 0)  # "last Monday" on a Monday
             start = midnight - timedelta(days=back)
             if g.get("wpart"):
                 start += timedelta(hours=t["parts_of_day"][g["wpart"].lower()][0])
