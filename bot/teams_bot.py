@@ -294,6 +294,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
                 await context.send_activity(said)
             if kind == "diagnose" and intent.several:
                 await dialog_context.cancel_all_dialogs()
+                await self.case_state.delete(context)  # about several now: "fix it" must ask whom
                 await diagnose_several(self.services, context, intent)
                 return
             await self._begin(dialog_context, await self._options_with_case(context, intent))

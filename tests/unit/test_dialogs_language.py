@@ -136,3 +136,10 @@ async def test_a_name_alone_that_the_directory_knows_is_about_them(harness):
     assert "Henrietta Mueller" in result(await harness.say("henrietta"))
     turn = await harness.say("zzyzx")  # no one: the help card, as for any word it cannot place
     assert "What I can do" in text_of(turn.cards[-1])
+
+
+async def test_after_several_people_fix_it_asks_whom(harness):
+    await harness.say("Adele says her phone never rings")
+    await harness.say("Adele and Alex can't get calls")
+    turn = await harness.say("fix it")
+    assert "Nothing to fix yet" in text_of(turn.cards[-1])
