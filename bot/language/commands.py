@@ -17,6 +17,7 @@ from bot.diagnosis.phone import looks_like_phone
 from bot.diagnosis.portal_text import infer_problem, looks_like_portal_text
 from bot.diagnosis.times import parse_duration
 from bot.language.request import INBOUND, OUTBOUND, SYNC, Request
+from bot.language.words import words as vocabulary
 
 MAX_COMMAND_CHARS = 500  # longer text is only ever read as pasted portal text
 
@@ -154,11 +155,7 @@ _SUBJECT_NAME = re.compile(
     r"phone|calls?|teams|dial ?pad|number|line)\b",
     re.I,
 )
-_NOT_A_SUBJECT = frozenset(
-    "nobody noone someone somebody everyone everybody anyone anybody people customers callers "
-    "he she they we you it this that our their his her my your users user staff outgoing incoming "
-    "external internal international local mobile office sales support teams microsoft 8x8 graph".split()
-)
+_NOT_A_SUBJECT = vocabulary().not_a_subject  # phrases.json
 
 
 def named_person(line: str) -> str | None:
@@ -191,15 +188,7 @@ def last_digits(line: str) -> str | None:
 
 
 # Words that are never part of a person's name: an answer holding one is a sentence, a new request.
-_NOT_NAME_WORDS = frozenset(
-    """i i'm im i've my me we our us you your it it's its is are was were be been am do does did
-    can can't cannot cant could don't dont doesn't doesnt didn't won't wont will not no yes ok okay
-    the a an to for of on in out at from with and or but so if then than please thanks thank help
-    what why how when where who which this that these those there here all any some
-    call calls calling called caller ring rings ringing phone phones number numbers dial dialling
-    dialing dialled dialed pad fail fails failed failing failure error errors sync syncing works work
-    working broken issue issues problem problems wrong still again today now outbound inbound""".split()
-)
+_NOT_NAME_WORDS = vocabulary().not_a_name_answer  # phrases.json
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 _NUMBER_ANSWER = re.compile(r"^(?:tel:|sips?:)?\+?[\d\s().\-/]{4,}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$", re.I)
 

@@ -72,6 +72,8 @@ class Words:
     separators: re.Pattern[str]
     name_prefixes: re.Pattern[str]
     not_name: frozenset[str]
+    not_a_subject: frozenset[str]  # never the person a sentence starts with ("nobody says…")
+    not_a_name_answer: frozenset[str]  # an answer to "who is affected?" holding one is a new request
     times: dict[str, Any]
 
 
@@ -114,5 +116,7 @@ def words() -> Words:
         ),
         name_prefixes=any_of(data["name_prefixes"]),
         not_name=lower(data["not_name"]),
+        not_a_subject=lower(data["not_a_subject"]),
+        not_a_name_answer=lower(data["not_a_name_answer"]),
         times=data["times"],
     )
