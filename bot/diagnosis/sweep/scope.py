@@ -60,6 +60,7 @@ class SweepScope:
     matched_by: str
     keys: frozenset[str]
     group_id: str | None = None
+    note: str | None = None  # e.g. the groups could not be read, so departments and offices only
 
     @property
     def members(self) -> int:
@@ -74,7 +75,17 @@ class SweepScope:
         }
         if self.group_id:
             out["groupId"] = self.group_id
+        if self.note:
+            out["note"] = self.note
         return out
+
+    @property
+    def command(self) -> str:
+        """The command line that sweeps the same members."""
+        quoted = (
+            self.asked if re.fullmatch(r"[\w.@-]+", self.asked) else '"' + self.asked.replace('"', "") + '"'
+        )
+        return f"--group {quoted}"
 
     @property
     def words(self) -> str:
@@ -130,7 +141,8 @@ def place_scope(asked: str, users: Iterable[DirectoryUser]) -> SweepScope | None
     if not keys:
         return None
     matched_by = "+".join(f for f in (DEPARTMENT, OFFICE) if f in by)
-    label = max(spelled, key=lambda v: (spelled[v], v))  # the spelling most users have
+    # the spelling most users have; of equals, a capitalised one ("Leeds" over "leeds")
+    label = max(spelled, key=lambda v: (spelled[v], v != v.lower(), v))
     return SweepScope(asked=asked, label=label, matched_by=matched_by, keys=frozenset(keys))
 
 

@@ -34,7 +34,7 @@ import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -298,10 +298,12 @@ class _Run:
         if self.scope is None:
             raise not_found(asked, groups_note)
         if groups_note:
-            self.notes.append(
+            note = (
                 f"Matched “{asked}” on department and office only: the Entra groups could not be read "
                 f"({groups_note.rstrip('.')})."
             )
+            self.scope = replace(self.scope, note=note)
+            self.notes.append(note)
 
     async def _drain(self, what: str, open_stream: Callable[[], AsyncIterator[Any]], add) -> str | None:
         """Read one collection to its end into `add`; None, or the sentence saying why not.
