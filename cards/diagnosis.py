@@ -518,7 +518,7 @@ def _wait_block(d: Diagnosis, ctx: CardContext) -> Container:
     else:
         ended = f"{relative(d.recheck_at, ctx.now)} ({absolute(d.recheck_at, ctx.now, ctx.time_zone)})"
         line = f"The wait ended {ended}: press Re-check now."
-    return Container(style="warning", spacing="Small", items=[text(line, weight="Bolder")])
+    return Container(style="warning", spacing="Medium", items=[text(f"**Next step:** {line}")])
 
 
 def _names_to_act_on(d: Diagnosis) -> Container | None:
