@@ -153,6 +153,10 @@ def _scope_words(report: SweepReport) -> list[CardElement]:
     return words
 
 
+def _everyone(report: SweepReport) -> str:
+    return "every member" if report.scope else "every user"
+
+
 def _csv_command(report: SweepReport) -> str:
     if report.scope is None:
         return CSV_COMMAND
@@ -315,7 +319,7 @@ def _footer(report: SweepReport, ctx: CardContext) -> CardElement | None:
             p
             for p in (
                 pairs,
-                text(f"{source} · every user: {_csv_command(report)}", size="Small", subtle=True),
+                text(f"{source} · {_everyone(report)}: {_csv_command(report)}", size="Small", subtle=True),
             )
             if p
         ],
