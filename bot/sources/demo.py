@@ -323,7 +323,7 @@ class DemoMicrosoft:
         return [
             DirectoryGroup(g["id"], g["displayName"], g.get("mail"), g.get("description"))
             for g in self._data.get("groups", [])
-            if wanted in (g["displayName"].casefold(), (g.get("mail") or "").casefold())
+            if wanted in (g["displayName"].casefold(), (g.get("mail") or "").casefold(), g["id"].casefold())
         ]
 
     async def group_members(self, group_id: str) -> AsyncIterator[str]:

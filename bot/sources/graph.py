@@ -335,7 +335,17 @@ class GraphSource:
     # -- groups (a sweep limited to one) ----------------------------------------------------------
 
     async def groups_named(self, name: str) -> list[DirectoryGroup]:
-        """`GET /groups?$filter=displayName eq '…' or mail eq '…'` (GroupMember.Read.All)."""
+        """`GET /groups?$filter=displayName eq '…' or mail eq '…'`, or `GET /groups/{id}` for an
+        object id (GroupMember.Read.All)."""
+        if is_guid(name.strip()):
+            body = await self._get(
+                f"groups/{segment(name.strip())}",
+                [("$select", GROUP_SELECT)],
+                GROUPS_READ,
+                "the group",
+                allow_404=True,
+            )
+            return [directory_group(body)] if body and isinstance(body.get("id"), str) else []
         literal = odata_string(name.strip())
         rows = await self._collect(
             "groups",

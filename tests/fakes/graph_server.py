@@ -839,6 +839,19 @@ class FakeMicrosoft:
             ]
         return self._page(items, query, top, fields, "groups", "groups")
 
+    def _r_group(self, query: dict, record, group_id: str) -> dict:
+        self._require("GroupMember.Read.All")
+        _only(query, {"$select"})
+        fields = _select(query, GROUP_FIELDS, ("id", "displayName", "mail", "description"))
+        if group_id not in self.tenant.group_info:
+            raise GraphError(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist.")
+        return _project(
+            {"id": group_id, **self.tenant.group_info[group_id]},
+            fields,
+            "groups/$entity",
+            self.graph_endpoint,
+        )
+
     def _r_group_users(self, query: dict, record, group_id: str) -> dict:
         """`/groups/{id}/transitiveMembers/microsoft.graph.user`, paged like the user lists."""
         self._require("GroupMember.Read.All")
@@ -1032,6 +1045,8 @@ def _route(method: str, parts: list[str]) -> tuple[str, tuple[str, ...]] | None:
             return "group_members", (parts[1],)
         if parts == ["groups"]:
             return "groups", ()
+        if n == 2 and parts[0] == "groups":
+            return "group", (parts[1],)
         if n == 4 and parts[0] == "groups" and parts[2:] == ["transitiveMembers", "microsoft.graph.user"]:
             return "group_users", (parts[1],)
         if parts == ["admin", "teams", "telephoneNumberManagement", "numberAssignments"]:

@@ -92,9 +92,13 @@ async def test_an_entra_group_by_name_with_its_members_paged(grouped):
     assert report.to_json()["scope"]["matchedBy"] == "group"
 
 
-async def test_by_mail_too(grouped):
+async def test_by_mail_or_object_id_too(grouped):
     report = (await grouped.sweeper.sweep(timedelta(hours=24), group="OBRIENS.TEAM@contoso.com")).report
     assert report.scope is not None and report.scope.label == TEAM
+    report = (await grouped.sweeper.sweep(timedelta(hours=24), group=TEAM_ID)).report
+    assert report.scope is not None and (report.scope.label, report.scope.group_id) == (TEAM, TEAM_ID)
+    with pytest.raises(ScopeNotFound):  # an id no group has, and nobody's department
+        await grouped.sweeper.sweep(timedelta(hours=24), group="7ea30000-0000-4000-8000-0000000000ff")
 
 
 async def test_no_group_of_that_name_then_the_department(grouped):
