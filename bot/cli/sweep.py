@@ -186,7 +186,12 @@ def table(report: SweepReport, width: int = 100, csv_path: str | None = None) ->
         f" · {c.call_rows:,} calls read, {c.failed_calls:,} failed"
     )
     if not report.findings:
-        add("Nothing wrong found: every number agrees and no call failed in the period.")
+        if report.scope:
+            add(
+                "Nothing wrong found for them: their numbers agree and none of their calls failed in the period."
+            )
+        else:
+            add("Nothing wrong found: every number agrees and no call failed in the period.")
     else:
         add(f"{report.affected:,} people affected:")
         out.append("")
