@@ -239,10 +239,11 @@ def helpdesk_report_card(
     msteams = TeamsCardProperties(entities=[mention])
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [Container(items=report), *_result_part(d, ctx), *_calls_part(d, ctx, fit)]
+        # Assign / Resolved / Re-check with the answer, on the first screen, as on the diagnosis card
+        body = [Container(items=report), *_result_part(d, ctx, main=actions), *_calls_part(d, ctx, fit)]
         body += _verification_part(d, ctx, fit)
         body += [*_todo_part(d, ctx, fit), *_support_part(d, fit), _footer(d, ctx)]
-        return card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d))
+        return card(body, full_width=True, msteams=msteams, fallback_text=_fallback(d))
 
     return _fitted(build)
 
