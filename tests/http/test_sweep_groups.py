@@ -131,6 +131,17 @@ async def test_nothing_of_that_name_says_what_was_tried(grouped):
     assert grouped.graph.call_log_pages() == []  # nothing more was read for nobody
 
 
+async def test_a_group_without_users_is_one_sentence(grouped):
+    grouped.graph.tenant.group_info["7ea30000-0000-4000-8000-000000000009"] = {"displayName": "Empty"}
+    grouped.graph.tenant.groups["7ea30000-0000-4000-8000-000000000009"] = set()
+
+    with pytest.raises(ScopeNotFound) as raised:
+        await grouped.sweeper.sweep(timedelta(hours=24), group="empty")
+    assert str(raised.value) == (
+        "The Entra group “Empty” has no users as members (nor have its nested groups): nobody to check."
+    )
+
+
 async def test_several_groups_of_one_name_are_named_not_guessed(grouped):
     tenant = grouped.graph.tenant
     tenant.group_info["7ea30000-0000-4000-8000-000000000002"] = {

@@ -55,6 +55,7 @@ from bot.diagnosis.sweep.calls import CallCounts, owners_for
 from bot.diagnosis.sweep.report import Counted, Finding, SweepReport, SweepSubject
 from bot.diagnosis.sweep.scope import (
     GROUPS_PERMISSION,
+    ScopeNotFound,
     SweepScope,
     ambiguous,
     clean_name,
@@ -289,6 +290,11 @@ class _Run:
                         f"not be read: {sentence(str(error))}"
                     ) from None
                 self.scope = group_scope(asked, groups[0], members)
+                if not self.scope.keys:
+                    raise ScopeNotFound(
+                        f"The Entra group “{groups[0].display_name}” has no users as members (nor have its "
+                        "nested groups): nobody to check."
+                    )
                 return
         problem = await self._drain("users", lambda: ms.all_users(), self.tenant.add_user)
         if problem is not None:
