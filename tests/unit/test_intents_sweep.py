@@ -56,6 +56,8 @@ def test_other_requests_stay_what_they_are(text, kind):
         ("all of Finance", "Finance"),
         ("the Leeds office", "Leeds office"),
         ("check all users in Customer Success", "Customer Success"),
+        ("check everyone in sales.emea@contoso.com", "sales.emea@contoso.com"),  # one of several "Sales"
+        ("check everyone in 7ea30000-0000-4000-8000-000000000002", "7ea30000-0000-4000-8000-000000000002"),
     ],
 )
 def test_a_group_or_a_place(text, group):
