@@ -195,6 +195,7 @@ class _Run:
         self.s = sweeper
         self.asked = asked  # the group or place asked for; None: everyone
         self.scope: SweepScope | None = None
+        self._users_read = False  # the users were read already, to find a department or office
         self.period = period
         self.worked_for = frozenset(w.lower() for w in worked_for)
         self.on_progress = on_progress
@@ -261,8 +262,6 @@ class _Run:
                 calls.cancel()
                 with contextlib.suppress(BaseException):
                     await calls
-
-    _users_read = False
 
     async def _resolve_scope(self, asked: str) -> None:
         """Understand the group or place (module `scope`): an Entra group, else a department or
