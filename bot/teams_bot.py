@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 import re
 import weakref
@@ -323,20 +322,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
         return ConversationCase.from_json(await self.case_state.get(context, lambda: None))
 
     async def _sweep(self, context: TurnContext, intent: Intent) -> None:
-        """'check everyone', or everyone in a group or place (the sweep's `group`, where it has one)."""
-        if intent.group and "group" in inspect.signature(self.sweeps.begin).parameters:
-            await self.sweeps.begin(context, intent.since, group=intent.group)
-            return
-        if intent.group:
-            await send_card(
-                context,
-                notice_card(
-                    f"I can't limit a check to {intent.group} yet",
-                    "Type “check everyone” to check the whole tenant.",
-                ),
-            )
-            return
-        await self.sweeps.begin(context, intent.since)
+        """'check everyone', or everyone in a group or place."""
+        await self.sweeps.begin(context, intent.since, group=intent.group)
 
     @staticmethod
     def _nothing_to_continue(kind: str) -> dict:

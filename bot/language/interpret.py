@@ -47,6 +47,7 @@ _GROUP_END = re.compile(
     re.I,
 )
 _NAME_ONLY = re.compile(r"^[^\W\d_][\w'’.\- ]*$")
+_PLACE_AFTER = re.compile(r"\s+(office|department|site)\b", re.I)  # kept: an Entra group may be so named
 _ALSO = re.compile(r"\s+(?:too|as well|also|the same(?: way)?)\s*$", re.I)
 _EMAIL_AFTER = re.compile(r"\s*[(<]\s*[^\s@()<>]+@")
 _TRAILING = re.compile(r"[\s?!.,;:]+$")
@@ -124,16 +125,13 @@ def _group(core: str, w: Words) -> Request | None:
             continue
         name = _GROUP_END.sub("", found.group("group")).strip(" ,.'\"“”")
         name = re.sub(r"^(?:the|our|my)\s+", "", name, flags=re.I)
+        place = _PLACE_AFTER.match(core, found.start("group") + len(found.group("group")))
+        if place and found.group("group").endswith(name):  # "the Leeds office": the scope reads both
+            name = f"{name} {place.group(1)}"
         lowered = name.lower()
         if lowered in w.not_a_group:  # "everyone in the company": everyone
             return Request("sweep")
-        if (
-            not name
-            or lowered in w.same_person
-            or w.self_words.fullmatch(lowered)
-            or len(name.split()) > 4
-            or _EMAIL.search(name)
-        ):
+        if not name or lowered in w.same_person or w.self_words.fullmatch(lowered) or len(name.split()) > 5:
             continue
         problem, stated = _direction(core, w)
         return Request("sweep", problem if stated else None, group=name, direction_stated=stated)

@@ -278,6 +278,13 @@ def demo_as_graph(now: datetime) -> FakeTenant:
                 },
             }
         )
+    for group in data.get("groups", []):
+        tenant.groups[group["id"]] = set(group.get("members", []))
+        tenant.group_info[group["id"]] = {k: group.get(k) for k in ("displayName", "mail", "description")} | {
+            "mailEnabled": True,
+            "securityEnabled": True,
+            "groupTypes": [],
+        }
     tenant.calls = [CallList(rows)]
     return tenant
 
@@ -331,6 +338,8 @@ def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
         # as Entra fills them for a person: the first and the last word of the name
         "givenName": raw.get("givenName") or raw["displayName"].split(" ")[0],
         "surname": raw.get("surname") or raw["displayName"].split(" ")[-1],
+        "department": raw.get("department"),
+        "officeLocation": raw.get("officeLocation"),
     }
 
 
