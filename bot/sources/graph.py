@@ -96,6 +96,8 @@ GROUPS_READ = "GroupMember.Read.All"
 ROLES_READ = "RoleManagement.Read.Directory"
 
 NUMBER_ASSIGNMENTS = "admin/teams/telephoneNumberManagement/numberAssignments"
+ASSIGNMENTS_TOP = 1000  # Graph's maximum `$top` for numberAssignments
+MAX_ASSIGNMENT_PAGES = 2000  # two million numbers: past that a runaway paging stops, and says so
 USER_CONFIGURATIONS = "admin/teams/userConfigurations"
 
 
@@ -263,9 +265,7 @@ class GraphSource:
                 yield directory_user(row)
 
     async def all_number_assignments(self) -> AsyncIterator[NumberAssignment]:
-        async for rows in self._pages(
-            NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
-        ):
+        async for rows in self._assignment_pages([]):
             for row in rows:
                 if isinstance(row.get("telephoneNumber"), str):
                     yield number_assignment(row)
@@ -300,9 +300,10 @@ class GraphSource:
         return await self._call_log_page(url, policy=SWEEP_RETRY, retry_wait=self._pace.retry_wait)
 
     async def _all_assignments(self) -> list[dict[str, Any]]:
-        return await self._collect(
-            NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
-        )
+        rows: list[dict[str, Any]] = []
+        async for page in self._assignment_pages([]):
+            rows.extend(page)
+        return rows
 
     async def _all_phone_users(self) -> list[dict[str, Any]]:
         return await self._collect(
@@ -324,13 +325,53 @@ class GraphSource:
         return await self._assignments(f"assignmentTargetId eq {odata_string(user_id)}")
 
     async def _assignments(self, odata_filter: str) -> list[NumberAssignment]:
-        rows = await self._collect(
-            NUMBER_ASSIGNMENTS,
-            [("$filter", odata_filter), ("$top", "1000")],
-            NUMBERS_READ,
-            "the number assignments",
-        )
+        rows: list[dict[str, Any]] = []
+        async for page in self._assignment_pages([("$filter", odata_filter)]):
+            rows.extend(page)
         return [number_assignment(row) for row in rows if isinstance(row.get("telephoneNumber"), str)]
+
+    async def _assignment_pages(self, params: list[tuple[str, str]]) -> AsyncIterator[list[dict[str, Any]]]:
+        """Teams' number assignments page by page: `@odata.nextLink` when Graph sends one, else the
+        next `$skip` while a page comes back full. Microsoft documents this list with `$top` and
+        `$skip` only (its examples carry no next link): a tenant with more than 1,000 numbers must
+        never be cut to its first page in silence."""
+        thing = "the number assignments"
+        url: URL | None = graph_url(
+            self._settings.graph_endpoint, NUMBER_ASSIGNMENTS, [*params, ("$top", str(ASSIGNMENTS_TOP))]
+        )
+        skip, first_of_last_page = 0, None
+        for _ in range(MAX_ASSIGNMENT_PAGES):
+            if url is None:
+                return
+            body = await self._send("GET", url, NUMBERS_READ, thing)
+            values = (body or {}).get("value")
+            if not isinstance(values, list):
+                raise SourceUnavailable(
+                    f"Microsoft Graph answered for {thing} without a list.", source="graph"
+                )
+            rows = [v for v in values if isinstance(v, dict)]
+            first = _assignment_key(rows[0]) if rows else None
+            if first is not None and skip and first == first_of_last_page:
+                raise SourceUnavailable(
+                    f"Microsoft Graph answered $skip={skip} for {thing} with the page before it again: only "
+                    f"the first {skip:,} numbers could be read.",
+                    source="graph",
+                )
+            yield rows
+            skip += len(values)
+            first_of_last_page = first
+            url = self._next_link(body or {}, thing)
+            if url is None and len(values) >= ASSIGNMENTS_TOP:
+                url = graph_url(
+                    self._settings.graph_endpoint,
+                    NUMBER_ASSIGNMENTS,
+                    [*params, ("$top", str(ASSIGNMENTS_TOP)), ("$skip", str(skip))],
+                )
+        raise SourceUnavailable(
+            f"Microsoft Graph's {thing} went on past {MAX_ASSIGNMENT_PAGES:,} pages: only the first "
+            f"{skip:,} numbers were read.",
+            source="graph",
+        )
 
     async def voice_config(self, user_id: str) -> VoiceConfig | None:
         body = await self._get(
@@ -644,6 +685,10 @@ def _answer(response: HttpResponse, permission: str, thing: str, *, allow_404: b
     if status == 404:
         raise GraphNotFound(message, code=code)
     raise SourceUnavailable(message, source="graph")
+
+
+def _assignment_key(row: dict[str, Any]) -> tuple[object, object]:
+    return row.get("telephoneNumber"), row.get("assignmentTargetId")
 
 
 def _permission_missing(permission: str, thing: str) -> PermissionMissing:

@@ -302,6 +302,9 @@ class FakeTenant:
     # Graph may answer a list with fewer rows than `$top` asks for (server-driven paging): at most
     # this many users, number assignments or voice settings a page, when set.
     list_page_size: int | None = None
+    # numberAssignments: Microsoft documents `$top` + `$skip` paging and shows no next link. False:
+    # pages carry no `@odata.nextLink` (the client must ask for the next `$skip` while pages are full).
+    assignment_next_link: bool = True
     token_lifetime_s: int = 3599
     next_link_key: str = "@odata.nextLink"  # the call log's; clients must read it case-insensitively
     organization: dict[str, Any] = field(
@@ -836,7 +839,7 @@ class FakeMicrosoft:
             "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#admin/teams/telephoneNumberManagement/numberAssignments",
             "value": page,
         }
-        if skip + top < len(items):
+        if skip + top < len(items) and self.tenant.assignment_next_link:
             params = {**query, "$skip": str(skip + top)}
             body["@odata.nextLink"] = (
                 f"{self.graph_endpoint}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments?"
