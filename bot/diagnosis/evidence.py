@@ -207,6 +207,8 @@ class EightByEightUser:
     primary_number: str | None = None  # E.164
     numbers: tuple[str, ...] = ()  # every number on every extension, E.164
     ms_teams_enabled: bool | None = None
+    # The list entry came without serviceInfo, so the user was read alone (`GET /users/{userId}`).
+    read_alone: bool = field(default=False, compare=False)
 
 
 def best_eightbyeight_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
@@ -352,7 +354,8 @@ class EightByEightSource(Protocol):
 
         Live: `GET /users` scroll-paged (`pageSize` up to 1,000, then only `scrollId` while
         `pagination.hasMore`), within 8x8's rate limit (`x-ratelimit-*`, 429). The numbers are those
-        the list entries carry (`serviceInfo.extensions[]`); nothing is fetched user by user. A
+        the list entries carry (`serviceInfo.extensions[]`); an entry without `serviceInfo` is read
+        alone (`GET /users/{userId}`) and comes with `read_alone` set. A
         source that cannot read them raises its `SourceError` on the first iteration, or midway
         when a later page fails (what was yielded until then stays valid).
         """

@@ -22,6 +22,7 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -55,10 +56,18 @@ _USER_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9.@\-_/]+$")
 # RSQL: a value containing any of these (or whitespace) must be quoted.
 _RSQL_RESERVED = frozenset("\"'();,=!~<>\\")
 
-NOT_ENABLED = (
-    "the key is not enabled for the 8x8 Administration API (a beta 8x8 must enable) — ask 8x8 to "
-    "enable it, or give the user's 8x8 number instead"
+# 401 and 403 mean different things and call for different fixes (FACTS.md, "8x8").
+KEY_REFUSED = (
+    "the key is missing, wrong or revoked — create a new API key in 8x8 Admin Console (API access) "
+    "and set EIGHTBYEIGHT_API_KEY to it, or give the user's 8x8 number instead"
 )
+PRODUCT_MISSING = (
+    'the key is not allowed to use 8x8\'s user management — add the API product "UC & CC User Admin" '
+    "(User Management) to the key's app in 8x8 Admin Console (API access), or ask 8x8 to enable it; "
+    "a key of another 8x8 customer is refused the same way"
+)
+NOT_ENABLED = PRODUCT_MISSING  # the older name, kept for callers
+SLOW_BELOW = 10  # 8x8 asks clients to slow down when fewer requests than this are left
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
@@ -99,6 +108,8 @@ class EightByEightApiSource:
         # Never wait for a rate-limit window longer than the HTTP client would wait for a retry.
         self._max_wait = http.policy.total_seconds if max_rate_limit_wait is None else max_rate_limit_wait
         self._not_before = 0.0  # epoch seconds: the key's request budget is used up until then
+        # (requests left, reset at, answered at): fewer than SLOW_BELOW left, so they are spread out
+        self._low: tuple[int, float, float] | None = None
 
     def __repr__(self) -> str:  # the key stays out of reprs, hence out of logs and tracebacks
         return f"EightByEightApiSource(api={self._api!r})"
@@ -123,16 +134,21 @@ class EightByEightApiSource:
     async def users(self) -> AsyncIterator[EightByEightUser]:
         """Every 8x8 user, scroll-paged: the first page asks for `pageSize`, each following page
         sends only `scrollId` (the service rejects a scroll with other parameters). Every page goes
-        through the same rate-limit manners as a search. List entries are read as they are: their
-        `serviceInfo` carries the numbers, and fetching users one by one would spend the key's 100
-        requests a minute on a single scan."""
+        through the same rate-limit manners as a search. List entries carry the numbers in their
+        `serviceInfo`; 8x8 warns that list and single-user payloads may differ, so an entry
+        without `serviceInfo` is read alone (`GET /users/{userId}`) before it counts as having no
+        number. Such users come with `read_alone` set, so the sweep can say how many there were."""
         self._require_key()
         params: dict[str, str] = {"pageSize": str(self._scan_page_size)}
         for _ in range(self._max_scan_pages):
             page = await self._get_json(self._api + "/users", params, what="user list", scan=True)
             for raw in _list(page.get("data")):
-                if isinstance(raw, dict):
+                if not isinstance(raw, dict):
+                    continue
+                if "serviceInfo" in raw:
                     yield user_from_json(raw)
+                else:
+                    yield replace(user_from_json(await self._details(raw, scan=True)), read_alone=True)
             scroll_id = _next_scroll_id(page)
             if scroll_id is None:
                 return
@@ -183,13 +199,13 @@ class EightByEightApiSource:
             complete.append(user_from_json(raw))
         return best_eightbyeight_match(complete)
 
-    async def _details(self, raw: dict[str, Any]) -> dict[str, Any]:
+    async def _details(self, raw: dict[str, Any], *, scan: bool = False) -> dict[str, Any]:
         """The full user (`GET /users/{userId}`) when the list entry came without serviceInfo."""
         user_id = _basic(raw).get("userId")
         if not isinstance(user_id, str) or not user_id:
             return raw
         url = f"{self._api}/users/{quote(user_id, safe='')}"
-        detailed = await self._get_json(url, None, what="user details", missing_ok=True)
+        detailed = await self._get_json(url, None, what="user details", missing_ok=True, scan=scan)
         return detailed if detailed is not None else raw
 
     # -----------------------------------------------------------------------------------------
@@ -243,8 +259,9 @@ class EightByEightApiSource:
         problem = self._scrub(problem_text(response))
         said = f" (8x8 said: {problem})" if problem else ""
         if response.status in (401, 403):
+            what_to_do = KEY_REFUSED if response.status == 401 else PRODUCT_MISSING
             return PermissionMissing(
-                f"8x8 refused the API key (HTTP {response.status}){said}: {NOT_ENABLED}.",
+                f"8x8 refused the API key (HTTP {response.status}){said}: {what_to_do}.",
                 permission="8x8 Administration API",
                 source=SOURCE,
             )
@@ -275,21 +292,47 @@ class EightByEightApiSource:
     # Rate limits: 100 requests/min per key, bursts of 20 in 10 s
 
     async def _wait_for_rate_limit(self, max_wait: float) -> None:
-        """Before a request: if the last answer said the budget is used up, wait for its reset."""
-        wait = self._not_before - self._clock()
+        """Before a request: if the last answer said the budget is used up, wait for its reset;
+        if it said fewer than `SLOW_BELOW` are left, spread those until the reset."""
+        now = self._clock()
+        wait = self._not_before - now
         if wait <= 0:
+            wait = self._spread_wait(now)
+            if wait <= 0:
+                return
+            log.info("slowing down for the 8x8 rate limit", extra={"wait_s": round(wait, 2)})
+            await self._sleep(min(wait, max_wait))
             return
         if wait > max_wait:
             raise self._rate_limited(wait, "rate limit for this key is used up")
         log.info("waiting for the 8x8 rate limit to reset", extra={"wait_s": round(wait, 2)})
         await self._sleep(wait)
 
+    def _spread_wait(self, now: float) -> float:
+        """How long to wait so the last answer's few remaining requests last until its reset."""
+        if self._low is None:
+            return 0.0
+        remaining, reset_at, last_at = self._low
+        if reset_at <= now:
+            self._low = None
+            return 0.0
+        gap = (reset_at - last_at) / (remaining + 1)
+        return max(0.0, last_at + gap - now)
+
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
-        if (headers.get("x-ratelimit-remaining") or "").strip() != "0":
+        remaining = _int_or_none(headers.get("x-ratelimit-remaining"))
+        if remaining is None:
             return
-        reset_at = reset_epoch(headers.get("x-ratelimit-reset"), self._clock())
-        if reset_at is not None:
-            self._not_before = max(self._not_before, reset_at)
+        now = self._clock()
+        reset_at = reset_epoch(headers.get("x-ratelimit-reset"), now)
+        if remaining == 0:
+            if reset_at is not None:
+                self._not_before = max(self._not_before, reset_at)
+            self._low = None
+        elif remaining < SLOW_BELOW and reset_at is not None:
+            self._low = (remaining, reset_at, now)
+        else:
+            self._low = None
 
     def _retry_wait(self, response: HttpResponse) -> float | None:
         """For a 429: wait until `x-ratelimit-reset` (else `Retry-After`, else the default backoff).
@@ -475,6 +518,11 @@ def _str(value: Any) -> str | None:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def _json_or_none(response: HttpResponse) -> Any:

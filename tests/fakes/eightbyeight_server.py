@@ -44,6 +44,7 @@ DEFAULT_API_KEY = "eght_fake_3f9c0a7d5e1b4c2a"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 USERS_PATH = "/admin-provisioning/users"
+AUDIT_PATH = "/administration/audit/v1/audits"
 LIST_PARAMETERS = frozenset({"filter", "pageSize", "sort", "scrollId"})
 
 SELECTORS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
@@ -232,6 +233,8 @@ class FakeEightByEight:
         users: Iterable[Mapping[str, Any]] = (),
         api_key: str = DEFAULT_API_KEY,
         list_service_info: bool = True,
+        bare_in_list: Iterable[str] = (),
+        products: Iterable[str] = ("users", "audit"),
         rate_limit: RateLimit | None = None,
         clock: Callable[[], float] = time.time,
     ):
@@ -239,6 +242,10 @@ class FakeEightByEight:
         self.users: list[dict[str, Any]] = [dict(u) for u in users]
         self.api_key = api_key
         self.list_service_info = list_service_info  # False: list entries lack serviceInfo
+        self.bare_in_list = set(bare_in_list)  # user ids whose list entry lacks serviceInfo
+        # The API products the key's app holds: "users" (UC & CC User Admin / User Management),
+        # "audit" (Audit Records). A request to an API whose product the key lacks gets 403.
+        self.products = set(products)
         self.rate_limit = rate_limit
         self.clock = clock
         self.faults: list[Fault] = []
@@ -343,6 +350,16 @@ class FakeEightByEight:
         sent_key = request.headers.get("x-api-key")
         if not sent_key or not secrets.compare_digest(sent_key, self.api_key):
             return _answer(401, problem(401, "Unauthorized", "Missing or invalid API key", code="FORBIDDEN"))
+        product = "audit" if request.path.startswith(AUDIT_PATH) else "users"
+        if product not in self.products:
+            return _answer(
+                403,
+                problem(
+                    403, "Forbidden", "The API key is not subscribed to this API product", code="FORBIDDEN"
+                ),
+            )
+        if product == "audit":
+            return await self._audits(request)
         if MEDIA_TYPE not in _media_types(request.headers.get("Accept", "")):
             return _answer(
                 406, problem(406, "Not Acceptable", f"Accept must include {MEDIA_TYPE}", code="BAD_REQUEST")
@@ -458,7 +475,7 @@ class FakeEightByEight:
         return _answer(200, body)
 
     def _list_entry(self, user: Mapping[str, Any]) -> dict[str, Any]:
-        if self.list_service_info:
+        if self.list_service_info and user["basicInfo"].get("userId") not in self.bare_in_list:
             return dict(user)
         return {k: v for k, v in user.items() if k not in ("serviceInfo", "assignmentInfo")}
 
