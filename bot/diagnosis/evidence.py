@@ -211,6 +211,16 @@ class EightByEightUser:
     read_alone: bool = field(default=False, compare=False)
 
 
+@dataclass(frozen=True)
+class NumberChange:
+    """When and from what a person's 8x8 number last changed (8x8's Audit Records)."""
+
+    at: datetime
+    old: str | None  # E.164, or None when the record shows the number added, not replaced
+    new: str | None
+    entity_type: str | None = None  # "user" or "extension", as 8x8 wrote it
+
+
 def best_eightbyeight_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
     """The one of several 8x8 users found for a person: ACTIVE with Teams enabled, then ACTIVE,
     then Teams enabled, then the first as the service listed them."""
@@ -359,6 +369,12 @@ class EightByEightSource(Protocol):
         source that cannot read them raises its `SourceError` on the first iteration, or midway
         when a later page fails (what was yielded until then stays valid).
         """
+        ...
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The newest change of `user`'s numbers in 8x8's Audit Records over the 30 days before
+        `now`; None when the records show none. Raises its `SourceError` when the records cannot be
+        read (the key lacks the product: 403): the engine then says "unknown", never an error."""
         ...
 
 

@@ -34,6 +34,7 @@ from bot.diagnosis.evidence import (
     HelpdeskStatus,
     MicrosoftSource,
     NumberAssignment,
+    NumberChange,
     NumberHolder,
     PortalSource,
     VoiceConfig,
@@ -346,6 +347,22 @@ class DemoEightByEight:
         """Every 8x8 account of the demo, as the live source's scroll would yield them."""
         for account in self._accounts:
             yield _eightbyeight_user(account)
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The demo account's `numberChanges` (days ago, from, to), as 8x8's Audit Records would
+        show them: the newest within the 30 days before `now`."""
+        account = next((a for a in self._accounts if a["userId"] == user.user_id), None)
+        changes = [
+            NumberChange(
+                at=now - timedelta(days=float(c["daysAgo"])),
+                old=to_e164(c.get("from") or ""),
+                new=to_e164(c.get("to") or ""),
+                entity_type=c.get("entityType"),
+            )
+            for c in (account or {}).get("numberChanges", [])
+            if float(c["daysAgo"]) <= 30
+        ]
+        return max(changes, key=lambda c: c.at) if changes else None
 
 
 def _eightbyeight_user(account: dict[str, Any]) -> EightByEightUser:

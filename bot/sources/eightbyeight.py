@@ -18,17 +18,19 @@ it straight into an `unknown` check. The key never reaches a log line or an erro
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
-from bot.diagnosis.evidence import EightByEightUser, best_eightbyeight_match
+from bot.diagnosis.evidence import EightByEightUser, NumberChange, best_eightbyeight_match
 from bot.diagnosis.phone import to_e164
 from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, retry_after_seconds
 
@@ -40,6 +42,10 @@ API_PATH = "/admin-provisioning"
 USER_NAME = "basicInfo.userName"
 PRIMARY_EMAIL = "basicInfo.primaryEmail"
 
+AUDIT_PATH = "/administration/audit/v1/audits"  # Audit Records, beside the Administration API
+AUDIT_DAYS = 30  # 8x8 allows at most 31 days between startTime and endTime
+AUDIT_PAGE_SIZE = 100  # the service's ceiling
+MAX_AUDIT_PAGES = 5  # 500 user and extension changes in a month; past that the newest seen is kept
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's ceiling
 DEFAULT_MAX_PAGES = 20  # an equality filter matches a handful of users; this only stops a runaway scroll
@@ -173,6 +179,50 @@ class EightByEightApiSource:
             return False, f"{str(error).rstrip('.')}; check EIGHTBYEIGHT_API_BASE and the network path to it."
         return True, "8x8 Administration API reachable"
 
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The newest change of the user's numbers in 8x8's Audit Records (`GET
+        /administration/audit/v1/audits`, service `platform`, entity types user and extension, the
+        30 days before `now`, scroll-paged by `scrollId` until it comes back null).
+
+        A record is the user's when its `entityKey` (a user) or `correlationId` (an extension changed
+        in the user's change set) is the user's id, or when the numbers it changed include one of
+        the user's. The changed attributes are in `details`, a JSON string `{"new": {…}, "old":
+        {…}}`; which attribute names carry numbers is not documented, so any phone-number-like
+        value under a name with "phone" or "number" in it counts (inference). The key may lack the
+        Audit Records product: that is a SourceError (the diagnosis says "unknown"), never a crash.
+        """
+        self._require_key()
+        end = now.astimezone(UTC)
+        params: dict[str, str] = {
+            "startTime": _audit_time(end - timedelta(days=AUDIT_DAYS)),
+            "endTime": _audit_time(end),
+            "service": "platform",
+            "entityTypes": "user,extension",
+            "size": str(AUDIT_PAGE_SIZE),
+        }
+        newest: NumberChange | None = None
+        for _ in range(MAX_AUDIT_PAGES):
+            page = await self._get_json(
+                self._audit_url,
+                params,
+                what="audit records",
+                accept="application/json",
+                product="Audit Records",
+            )
+            for record in _list(page.get("data")):
+                change = number_change_of(record, user) if isinstance(record, dict) else None
+                if change is not None and (newest is None or change.at > newest.at):
+                    newest = change
+            scroll_id = _str(_dict(page.get("meta")).get("scrollId"))
+            if not scroll_id or not _list(page.get("data")):
+                break
+            params = {**params, "scrollId": scroll_id}
+        return newest
+
+    @property
+    def _audit_url(self) -> str:
+        return self._api.removesuffix(API_PATH) + AUDIT_PATH
+
     # -----------------------------------------------------------------------------------------
     # Searching and reading users
 
@@ -219,6 +269,8 @@ class EightByEightApiSource:
         what: str,
         missing_ok: bool = False,
         scan: bool = False,
+        accept: str = MEDIA_TYPE,
+        product: str = "",
     ) -> Any:
         """One GET with the key, media type and rate-limit manners; the JSON body, or an error.
 
@@ -229,7 +281,9 @@ class EightByEightApiSource:
             response = await self._http.request(
                 "GET",
                 url,
-                headers={"x-api-key": self._key, "Accept": MEDIA_TYPE},
+                headers={"x-api-key": self._key, "Accept": accept, "Content-Type": "application/json"}
+                if accept != MEDIA_TYPE
+                else {"x-api-key": self._key, "Accept": MEDIA_TYPE},
                 params=params,
                 what=f"8x8 {what}",
                 retry_wait=self._retry_wait,
@@ -252,6 +306,12 @@ class EightByEightApiSource:
             return body
         if response.status == 404 and missing_ok:
             return None
+        if product and response.status in (403, 404):
+            raise SourceUnavailable(
+                f"8x8's {product} are not open to this key (HTTP {response.status}): adding that API product "
+                "to the key's app in 8x8 Admin Console (API access) would show them.",
+                source=SOURCE,
+            )
         raise self._error_for(response, what)
 
     def _error_for(self, response: HttpResponse, what: str) -> Exception:
@@ -458,6 +518,68 @@ def primary_number(extensions: Sequence[Mapping[str, Any]]) -> str | None:
         if numbers:
             return numbers[0]
     return None
+
+
+def number_change_of(record: Mapping[str, Any], user: EightByEightUser) -> NumberChange | None:
+    """An Audit Records entry as a change of `user`'s numbers, or None when it is not one."""
+    details = _audit_details(record.get("details"))
+    old, new = _phone_values(_dict(details.get("old"))), _phone_values(_dict(details.get("new")))
+    if not old and not new or old == new:
+        return None
+    ids = {user.user_id} - {""}
+    own = bool(ids & {_str(record.get("entityKey")), _str(record.get("correlationId"))})
+    numbers = {user.primary_number, *user.numbers} - {None}
+    if not own and not numbers & {*old, *new}:
+        return None
+    at = _audit_timestamp(record.get("auditTimestamp"))
+    if at is None:
+        return None
+    return NumberChange(
+        at=at,
+        old=old[0] if old else None,
+        new=new[0] if new else None,
+        entity_type=_str(record.get("entityType")),
+    )
+
+
+def _audit_details(value: Any) -> Mapping[str, Any]:
+    """`details` is JSON in a string (8x8's page); accept an object too."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return _dict(value)
+
+
+def _phone_values(attributes: Mapping[str, Any]) -> list[str]:
+    """The E.164 numbers among attributes named like phone numbers (the short extension aside)."""
+    found: list[str] = []
+    for name, value in attributes.items():
+        lowered = str(name).lower()
+        if "extension" in lowered or not ("phone" in lowered or "number" in lowered):
+            continue
+        for raw in value if isinstance(value, list) else [value]:
+            if isinstance(raw, dict):
+                raw = raw.get("phoneNumber")
+            number = to_e164(raw) if isinstance(raw, str) and len(raw) >= 8 else None
+            if number:
+                found.append(number)
+    return _unique(found)
+
+
+def _audit_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _audit_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def problem_text(response: HttpResponse) -> str:
