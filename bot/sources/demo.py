@@ -106,7 +106,7 @@ class DemoMicrosoft:
             phone_plan_enabled=plan is not None,
             phone_plan_since=_ago(self._clock, plan["assignedDaysAgo"] * 24) if plan else None,
             business_phones=tuple(raw.get("businessPhones", [])),
-            calling_plans=calling_plans(raw.get("assignedPlans")),
+            calling_plans=calling_plans(raw.get("assignedPlans"), _plan_names(raw.get("assignedPlans"))),
         )
 
     def _raw(self, user_id: str) -> dict[str, Any] | None:
@@ -363,6 +363,15 @@ class DemoEightByEight:
             if float(c["daysAgo"]) <= 30
         ]
         return max(changes, key=lambda c: c.at) if changes else None
+
+
+def _plan_names(plans: object) -> dict[str, str]:
+    """The demo keeps each plan's name in `service` (live, the tenant's subscribedSkus name them)."""
+    return {
+        str(p["servicePlanId"]).lower(): str(p["service"])
+        for p in (plans if isinstance(plans, list) else [])
+        if isinstance(p, dict) and p.get("servicePlanId") and p.get("service")
+    }
 
 
 def _eightbyeight_user(account: dict[str, Any]) -> EightByEightUser:

@@ -63,7 +63,14 @@ from bot.sources.graph_odata import (
     segment,
 )
 from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
-from bot.sources.graph_shapes import directory_user, domain, number_assignment, voice_config
+from bot.sources.graph_shapes import (
+    PlanNames,
+    directory_user,
+    domain,
+    number_assignment,
+    plan_names,
+    voice_config,
+)
 from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, RetryWait
 from bot.sources.pacing import Pacer
 
@@ -90,7 +97,8 @@ NUMBERS_READ = "TeamsTelephoneNumber.Read.All"
 VOICE_READ = "TeamsUserConfiguration.Read.All"
 CALLS_READ = "CallRecords.Read.All"
 DOMAINS_READ = "Domain.Read.All"
-ORGANIZATION_READ = "Organization.Read.All"  # optional: without it national numbers are read as US ones
+# optional: without it national numbers are read as US ones, and Calling Plans are known by id only
+ORGANIZATION_READ = "Organization.Read.All"
 OPTIONAL_PERMISSIONS = frozenset({ORGANIZATION_READ})
 GROUPS_READ = "GroupMember.Read.All"
 ROLES_READ = "RoleManagement.Read.Directory"
@@ -135,7 +143,9 @@ class GraphSource:
         self._pace = call_log_pace or Pacer()  # the sweep's call-log reads, Microsoft's rate
         limits = call_log_limits or CallLogLimits()
         self._country: tuple[str | None, float] | None = None  # countryLetterCode, until (monotonic)
-        self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, directory_user)
+        self._names: tuple[PlanNames, float] | None = None  # service plan names, until (monotonic)
+        self._names_lock = asyncio.Lock()
+        self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, self._user)
         self._calls = CallLogSearch(
             settings.graph_endpoint,
             self._call_log_page,
@@ -168,6 +178,7 @@ class GraphSource:
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         if not (user_id or "").strip():
             return None
+        await self._plan_names()
         body = await self._get(
             f"users/{segment(user_id.strip())}",
             [("$select", USER_SELECT)],
@@ -175,7 +186,7 @@ class GraphSource:
             "the user",
             allow_404=True,
         )
-        return directory_user(body) if body else None
+        return self._user(body) if body else None
 
     async def users_named(self, display_name: str) -> list[DirectoryUser]:
         return await self._user_list([("$filter", f"displayName eq {odata_string(display_name)}")])
@@ -184,6 +195,7 @@ class GraphSource:
         """The users on a domain. A 404 is not "no users": Graph does not know the domain (the engine
         asks only about domains `/domains` just listed), so it is a fault and the check stays unknown."""
         path = f"domains/{segment(fqdn)}/domainNameReferences/microsoft.graph.user"
+        await self._plan_names()
         try:
             rows = await self._collect(
                 path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain"
@@ -194,7 +206,7 @@ class GraphSource:
                 "know that domain, so whether any user is on it could not be checked.",
                 source="graph",
             ) from None
-        return [directory_user(row) for row in rows]
+        return [self._user(row) for row in rows]
 
     async def _users_by_address(self, address: str) -> list[DirectoryUser]:
         # `/users/{upn}` cannot carry a `'` or a leading `$`; the filter can (quotes doubled).
@@ -260,9 +272,10 @@ class GraphSource:
 
     async def all_users(self) -> AsyncIterator[DirectoryUser]:
         params = [("$select", USER_SELECT), ("$top", "999")]
+        await self._plan_names()
         async for rows in self._pages("users", params, USER_READ, "the users"):
             for row in rows:
-                yield directory_user(row)
+                yield self._user(row)
 
     async def all_number_assignments(self) -> AsyncIterator[NumberAssignment]:
         async for rows in self._assignment_pages([]):
@@ -306,6 +319,7 @@ class GraphSource:
         return rows
 
     async def _all_phone_users(self) -> list[dict[str, Any]]:
+        await self._plan_names()
         return await self._collect(
             "users", [("$select", PHONES_SELECT), ("$top", "999")], USER_READ, "the users' phone numbers"
         )
@@ -314,10 +328,36 @@ class GraphSource:
         self, params: list[tuple[str, str]], limit: int | None = None
     ) -> list[DirectoryUser]:
         top = str(min(limit or 999, 999))
+        await self._plan_names()
         rows = await self._collect(
             "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
         )
-        return [directory_user(row) for row in rows]
+        return [self._user(row) for row in rows]
+
+    def _user(self, row: dict[str, Any]) -> DirectoryUser:
+        """A Graph user, its Calling Plans named with the tenant's plan names as last read."""
+        return directory_user(row, self._names[0] if self._names else None)
+
+    async def _plan_names(self) -> PlanNames:
+        """The tenant's service plan names (`GET /subscribedSkus`, Organization.Read.All), read once
+        and kept `PHONES_TTL` seconds: `assignedPlans` carries only ids, and Calling Plans are the
+        plans named MCOPSTN*. Without the permission they are known by `CALLING_PLAN_IDS` only, and
+        the users carry the sentence saying so."""
+        async with self._names_lock:
+            if self._names is not None and time.monotonic() < self._names[1]:
+                return self._names[0]
+            try:
+                rows = await self._collect(
+                    "subscribedSkus",
+                    [("$select", "skuId,skuPartNumber,servicePlans")],
+                    ORGANIZATION_READ,
+                    "the tenant's licences (service plan names)",
+                )
+                names = PlanNames(plan_names(rows))
+            except SourceError as error:
+                names = PlanNames(error=str(error))
+            self._names = (names, time.monotonic() + PHONES_TTL)
+            return names
 
     # -- numbers and voice settings --------------------------------------------------------------
 
@@ -501,7 +541,8 @@ class GraphSource:
             (ROLES_READ, "recognise Teams admins by their role", _url(endpoint, "directoryRoles")),
             (
                 ORGANIZATION_READ,
-                "read the tenant's country, for national phone numbers",
+                "read the tenant's country (national phone numbers) and its licences' service plan names "
+                "(Calling Plans by name)",
                 _url(endpoint, "organization", select="countryLetterCode"),
             ),
         ]
