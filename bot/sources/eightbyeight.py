@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.config import Settings
-from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.errors import PermissionMissing, SourceError, SourceNotConfigured, SourceUnavailable
 from bot.diagnosis.evidence import EightByEightUser, NumberChange, best_eightbyeight_match
 from bot.diagnosis.phone import to_e164
 from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, retry_after_seconds
@@ -218,6 +218,27 @@ class EightByEightApiSource:
                 break
             params = {**params, "scrollId": scroll_id}
         return newest
+
+    async def probe_audit(self, now: datetime) -> tuple[bool, str]:
+        """Whether the key reaches 8x8's Audit Records (optional: `python -m bot doctor`)."""
+        end = now.astimezone(UTC)
+        params = {
+            "startTime": _audit_time(end - timedelta(days=1)),
+            "endTime": _audit_time(end),
+            "service": "platform",
+            "size": "1",
+        }
+        try:
+            await self._get_json(
+                self._audit_url,
+                params,
+                what="audit records",
+                accept="application/json",
+                product="Audit Records",
+            )
+        except SourceError as error:
+            return False, str(error)
+        return True, "8x8 Audit Records reachable: a number-mismatch says when 8x8's number changed"
 
     @property
     def _audit_url(self) -> str:
