@@ -489,3 +489,17 @@ async def test_8x8_list_entries_without_service_info_are_read_alone_and_counted(
     assert any("3 users without their numbers" in n for n in report.notes), report.notes
     alone = [r.path for r in live.eightbyeight.requests if r.path.rsplit("/", 1)[-1] in bare]
     assert sorted(alone) == sorted(f"/admin-provisioning/users/{b}" for b in bare)
+
+
+async def test_8x8_refusing_the_key_says_what_to_do_401_apart_from_403(live):
+    live.eightbyeight.products.discard("users")  # 403: the key's app lacks the product
+    forbidden = (await live.sweeper.sweep(timedelta(hours=24))).report
+    live.eightbyeight.products.add("users")
+    live.eightbyeight.api_key = "eght_rotated_elsewhere"  # 401: the key we hold is no longer valid
+    unauthorized = (await live.sweeper.sweep(timedelta(hours=24))).report
+
+    [note_403] = [n for n in forbidden.notes if "HTTP 403" in n]
+    [note_401] = [n for n in unauthorized.notes if "HTTP 401" in n]
+    assert 'add the API product "UC & CC User Admin"' in note_403 and "create a new API key" not in note_403
+    assert "create a new API key" in note_401 and "UC & CC User Admin" not in note_401
+    assert forbidden.complete is False and unauthorized.complete is False
