@@ -8,8 +8,11 @@ The API (FACTS.md, "8x8"): `GET {base}/admin-provisioning/users?filter=<RSQL>` a
 (`Accept: application/vnd.users.v1+json`), scroll paging (`pagination.nextScrollId` while
 `pagination.hasMore`; the following pages carry *only* `scrollId` — with `filter` too the service
 answers 400), RFC 7807 problem bodies, and a tight per-key rate limit signalled with
-`x-ratelimit-remaining` / `x-ratelimit-reset`. The API is a limited-access beta: a 401/403 means
-8x8 has not enabled the key, and the check says so instead of guessing.
+`x-ratelimit-remaining` / `x-ratelimit-reset`. The API is a limited-access beta: a 401 means the
+key is missing, wrong or revoked (make a new one), a 403 that its app lacks the API product (add
+"UC & CC User Admin") or that it is another customer's; the check says which instead of guessing.
+Below 10 requests left the client spreads the rest until the reset. Where the key also reaches
+8x8's Audit Records, `number_change` says when a person's number last changed.
 
 Every failure is a `SourceError` whose message is one sentence naming 8x8, so the engine can put
 it straight into an `unknown` check. The key never reaches a log line or an error message.
@@ -72,7 +75,6 @@ PRODUCT_MISSING = (
     "(User Management) to the key's app in 8x8 Admin Console (API access), or ask 8x8 to enable it; "
     "a key of another 8x8 customer is refused the same way"
 )
-NOT_ENABLED = PRODUCT_MISSING  # the older name, kept for callers
 SLOW_BELOW = 10  # 8x8 asks clients to slow down when fewer requests than this are left
 
 Clock = Callable[[], float]
@@ -298,13 +300,14 @@ class EightByEightApiSource:
         A page of a whole-company scan (`scan`) waits out a whole rate-limit window (8x8 resets a
         minute at most) rather than give up: the sweep reading it is not a person waiting."""
         await self._wait_for_rate_limit(max(SCAN_MAX_WAIT, self._max_wait) if scan else self._max_wait)
+        headers = {"x-api-key": self._key, "Accept": accept}
+        if accept != MEDIA_TYPE:  # Audit Records document plain JSON and a content type
+            headers["Content-Type"] = "application/json"
         try:
             response = await self._http.request(
                 "GET",
                 url,
-                headers={"x-api-key": self._key, "Accept": accept, "Content-Type": "application/json"}
-                if accept != MEDIA_TYPE
-                else {"x-api-key": self._key, "Accept": MEDIA_TYPE},
+                headers=headers,
                 params=params,
                 what=f"8x8 {what}",
                 retry_wait=self._retry_wait,

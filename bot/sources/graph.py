@@ -178,13 +178,15 @@ class GraphSource:
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         if not (user_id or "").strip():
             return None
-        await self._plan_names()
-        body = await self._get(
-            f"users/{segment(user_id.strip())}",
-            [("$select", USER_SELECT)],
-            USER_READ,
-            "the user",
-            allow_404=True,
+        _, body = await asyncio.gather(  # the plan names are read once, beside the first user
+            self._plan_names(),
+            self._get(
+                f"users/{segment(user_id.strip())}",
+                [("$select", USER_SELECT)],
+                USER_READ,
+                "the user",
+                allow_404=True,
+            ),
         )
         return self._user(body) if body else None
 
@@ -328,9 +330,11 @@ class GraphSource:
         self, params: list[tuple[str, str]], limit: int | None = None
     ) -> list[DirectoryUser]:
         top = str(min(limit or 999, 999))
-        await self._plan_names()
-        rows = await self._collect(
-            "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
+        _, rows = await asyncio.gather(
+            self._plan_names(),
+            self._collect(
+                "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
+            ),
         )
         return [self._user(row) for row in rows]
 
