@@ -139,7 +139,7 @@ class HttpClient:
             if self._closed:  # closed before the request, or while it waited to retry
                 raise SourceUnavailable(f"{what} failed: {CLOSED}")
             try:
-                proxy, proxy_auth = self._proxy_for(url)
+                proxy, proxy_auth = await self._proxy_for(url)
                 async with self.session.request(
                     method,
                     url,
@@ -175,16 +175,21 @@ class HttpClient:
             await self._sleep(wait)
         raise SourceUnavailable(f"{what} failed: {last_problem}", retryable=True)
 
-    def _proxy_for(self, url: str | URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-        """The proxy `HTTPS_PROXY` / `HTTP_PROXY` name for `url` (none where `NO_PROXY` says so)."""
+    async def _proxy_for(self, url: str | URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy `HTTPS_PROXY` / `HTTP_PROXY` name for `url` (none where `NO_PROXY` says so).
+        Looked up in a thread (aiohttp reads `.netrc` for proxy credentials), once per host."""
         target = url if isinstance(url, URL) else URL(url)
         key = (target.scheme, target.host, target.port)
         if key not in self._proxies:
-            try:
-                self._proxies[key] = get_env_proxy_for_url(target)
-            except LookupError:
-                self._proxies[key] = (None, None)
+            self._proxies[key] = await asyncio.to_thread(_env_proxy, target)
         return self._proxies[key]
+
+
+def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    try:
+        return get_env_proxy_for_url(url)
+    except LookupError:
+        return None, None
 
 
 def _left(deadline: float) -> float:
