@@ -15,6 +15,7 @@ from typing import Any
 from bot.diagnosis.evidence import (
     CALLING_PLAN_IDS,
     MCOEV_SERVICE_PLAN_ID,
+    DirectoryGroup,
     DirectoryUser,
     Domain,
     NumberAssignment,
@@ -64,6 +65,22 @@ def directory_user(row: dict[str, Any], names: PlanNames | None = None) -> Direc
         business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
         calling_plans=calling_plans(row.get("assignedPlans"), names.names if names else None),
         calling_plans_by_id_only=names.error if names else None,
+        department=_text(row.get("department")),
+        office_location=_text(row.get("officeLocation")),
+    )
+
+
+def _text(value: object) -> str | None:
+    """A directory text field: None when absent, empty or not a string."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def directory_group(row: dict[str, Any]) -> DirectoryGroup:
+    return DirectoryGroup(
+        id=str(row.get("id") or ""),
+        display_name=str(row.get("displayName") or ""),
+        mail=_text(row.get("mail")),
+        description=_text(row.get("description")),
     )
 
 
