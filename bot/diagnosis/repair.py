@@ -155,6 +155,12 @@ class FixOutcome:
             "verified": self.verified,
             "after": self.after,
             "refused": self.plan.refused,
+            # additions
+            "activating": self.activating,
+            "changed": self.changed,
+            "meanwhile": list(self.plan.meanwhile),
+            "leftWithout": list(self.plan.left_without),
+            "fingerprint": self.plan.fingerprint if self.plan.steps else None,
         }
 
 
@@ -228,7 +234,7 @@ def plan_repair(diagnosis: Diagnosis, holdings: Holdings | None) -> RepairPlan:
     Every other cause, or an unknown 8x8 number, has no plan and `refused` says why.
     """
     problem, cause = diagnosis.problem, diagnosis.cause
-    subject = holdings.subject if holdings else None
+    subject = holdings.subject if holdings else _subject_of(diagnosis)
 
     def refuse(why: str) -> RepairPlan:
         return RepairPlan(problem, cause, subject, refused=why)
@@ -250,6 +256,15 @@ def plan_repair(diagnosis: Diagnosis, holdings: Holdings | None) -> RepairPlan:
     if cause == "microsoft-out-of-sync":
         return _resync(diagnosis, holdings, target)
     return _move(diagnosis, holdings, target)
+
+
+def _subject_of(diagnosis: Diagnosis) -> Holder | None:
+    found = diagnosis.subject
+    if found is None or not found.id:
+        return None
+    return Holder(
+        found.id, found.display_name or found.user_principal_name or found.id, found.user_principal_name
+    )
 
 
 def _resync(diagnosis: Diagnosis, holdings: Holdings, target: str) -> RepairPlan:
