@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
-from bot.diagnosis.errors import SourceError
+from bot.diagnosis.errors import PermissionMissing, SourceError
 from bot.diagnosis.evidence import DirectoryUser, NumberAssignment, NumberWriter
 from bot.diagnosis.model import Diagnosis
 from bot.diagnosis.repair import (
@@ -196,7 +196,14 @@ class Fixer:
             return FixOutcome(plan=plan, changed=True)
         outcome = FixOutcome(plan=plan, executed=True)
         for step in plan.steps:
-            result = StepResult(step, await self._write(step))
+            try:
+                operation = await self._write(step)
+            except PermissionMissing as error:
+                self._denied = sentence(str(error))
+                if not outcome.steps:  # refused before anything was written: a refusal, not a failure
+                    return FixOutcome(plan=replace(plan, refused=self._denied))
+                operation = OperationResult(None, "failed", self._denied)
+            result = StepResult(step, operation)
             outcome.steps.append(result)
             log.info(
                 "fix step",
@@ -222,6 +229,8 @@ class Fixer:
             if step.action == "assignNumber":
                 return await self.writer.assign_number(step.telephone_number, step.holder.id)
             return await self.writer.unassign_number(step.telephone_number, number_type=step.number_type)
+        except PermissionMissing:
+            raise
         except SourceError as error:
             return OperationResult(None, "failed", sentence(str(error)))
 
