@@ -314,6 +314,7 @@ class FakeTenant:
     # whether it is answered wrapped in {"value": …} (Microsoft's own example), the activationState
     # a new assignment starts in, and numbers Microsoft refuses (number -> statusDetail).
     operation_polls: int = 1
+    operation_seconds: float | None = None  # set: an operation runs this long (wall clock) instead
     operation_wrapped: bool = False
     new_activation_state: str = "activated"
     refuse_numbers: dict[str, str] = field(default_factory=dict)
@@ -945,6 +946,7 @@ class FakeMicrosoft:
             "kind": kind,
             "body": body,
             "created": datetime.now(UTC),
+            "started": time.monotonic(),
             "polls_left": self.tenant.operation_polls,
             "status": "running",
             "detail": None,
@@ -960,7 +962,10 @@ class FakeMicrosoft:
         operation = self.operations.get(operation_id)
         if operation is None:
             raise GraphError(404, "NotFound", f"Operation '{operation_id}' was not found.")
-        if operation["status"] == "running":
+        if operation["status"] == "running" and self.tenant.operation_seconds is not None:
+            if time.monotonic() - operation["started"] >= self.tenant.operation_seconds:
+                operation["status"], operation["detail"] = self._apply(operation["kind"], operation["body"])
+        elif operation["status"] == "running":
             if operation["polls_left"] == 0:
                 operation["status"], operation["detail"] = self._apply(operation["kind"], operation["body"])
             elif operation["polls_left"] > 0:
