@@ -308,3 +308,66 @@ async def test_cli_plan_only_changes_nothing(fake, eightbyeight, tmp_path):
     assert outcome["executed"] is False and len(outcome["plan"]) == 4 and outcome["steps"] == []
     assert all(step["why"] for step in outcome["plan"])
     assert fake.graph_requests(WRITES) == []
+
+
+async def test_a_step_still_running_is_re_checked_later(fake, eightbyeight, http, clock):
+    fake.tenant.operation_polls = -1
+    fixer = fixer_for(fake, eightbyeight, http, clock, bound=10.0)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+    running = outcome.steps[0].operation
+    assert running.status == "running" and running.operation_id
+    fake.operations[running.operation_id]["polls_left"] = 0  # Microsoft finished meanwhile
+    fake.tenant.operation_polls = 1
+
+    later = await fixer.writer.operation(running.operation_id)
+
+    assert later.status == "succeeded" and later.operation_id == running.operation_id
+    assert held(fake, DARA.id) == []
+
+
+MAIN_LINE = "2e3f4a5b-6c7d-4e8f-9a0b-1c2d3e4f5a6b"
+
+
+async def test_a_resource_account_holding_the_number_is_named_and_left_without(
+    fake, eightbyeight, http, clock
+):
+    tenant = fake.tenant
+    tenant.users.append(
+        {
+            "id": MAIN_LINE,
+            "userPrincipalName": "mainline@contoso.com",
+            "displayName": "Contoso main line",
+            "mail": None,
+            "accountEnabled": False,
+            "assignedPlans": [],
+            "businessPhones": [],
+        }
+    )
+    for row in tenant.number_assignments:
+        if row["telephoneNumber"] == ADELE_8X8:
+            row["assignmentTargetId"], row["assignmentStatus"] = MAIN_LINE, "voiceApplicationAssigned"
+    tenant.user_configurations = [c for c in tenant.user_configurations if c["id"] != DARA.id]
+    tenant.user_configurations.append(
+        {
+            **user_configuration(MAIN_LINE, "mainline@contoso.com", [ADELE_8X8]),
+            "accountType": "resourceAccount",
+        }
+    )
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+
+    _, plan = await fixer.propose(ADELE_REQUEST)
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    first = plan.steps[0]
+    assert (first.action, first.holder.id, first.holder.resource_account) == (
+        "unassignNumber",
+        MAIN_LINE,
+        True,
+    )
+    assert "resource account" in first.why and "Contoso main line" in plan.left_without[0]
+    assert (
+        outcome.verified
+        and held(fake, MAIN_LINE) == []
+        and held(fake, ADELE.id) == [(ADELE_8X8, "activated")]
+    )
