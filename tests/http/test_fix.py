@@ -383,3 +383,29 @@ async def test_activating_then_activated_on_a_later_read(fake, eightbyeight, htt
 
     assert outcome.activating and not outcome.verified
     assert [(a.telephone_number, a.activation_state) for a in later] == [(ADELE_8X8, "activated")]
+
+
+async def test_a_follow_up_re_checks_an_activating_fix_without_writing(fake, eightbyeight, http, clock):
+    fake.tenant.pending_reads = 1  # Dara's new number is read once in the run: pending, then activated
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+    writes = len(fake.graph_requests(WRITES))
+
+    again = await fixer.recheck(ADELE_REQUEST, outcome)
+
+    assert outcome.activating and again.verified and not again.activating, (again.after or {}).get("cause")
+    assert len(fake.graph_requests(WRITES)) == writes
+
+
+async def test_a_follow_up_of_a_step_still_running_asks_microsoft_again(fake, eightbyeight, http, clock):
+    fake.tenant.operation_polls = -1
+    fixer = fixer_for(fake, eightbyeight, http, clock, bound=10.0)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+    fake.operations[outcome.steps[0].operation.operation_id]["polls_left"] = 0
+
+    again = await fixer.recheck(ADELE_REQUEST, outcome)
+
+    assert [r.operation.status for r in again.steps] == ["succeeded"]
+    assert not again.verified and len(fake.graph_requests(WRITES)) == 1  # the rest needs a new confirmation
