@@ -409,3 +409,25 @@ async def test_a_follow_up_of_a_step_still_running_asks_microsoft_again(fake, ei
 
     assert [r.operation.status for r in again.steps] == ["succeeded"]
     assert not again.verified and len(fake.graph_requests(WRITES)) == 1  # the rest needs a new confirmation
+
+
+async def test_a_throttled_write_is_sent_again_after_retry_after(fake, eightbyeight, http, clock):
+    fake.fail(r"unassignNumber$", 429, retry_after="4", method="POST", times=1)
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    assert outcome.verified and 4.0 in clock.sleeps
+
+
+async def test_a_write_answered_5xx_is_not_sent_twice(fake, eightbyeight, http, clock):
+    fake.fail(r"unassignNumber$", 503, method="POST", times=1)
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    assert [r.operation.status for r in outcome.steps] == ["failed"]
+    assert "HTTP 503" in (outcome.steps[0].operation.status_detail or "") and not outcome.verified
+    assert len(fake.graph_requests(WRITES)) == 1
