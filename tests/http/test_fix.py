@@ -431,3 +431,13 @@ async def test_a_write_answered_5xx_is_not_sent_twice(fake, eightbyeight, http, 
     assert [r.operation.status for r in outcome.steps] == ["failed"]
     assert "HTTP 503" in (outcome.steps[0].operation.status_detail or "") and not outcome.verified
     assert len(fake.graph_requests(WRITES)) == 1
+
+
+async def test_cli_in_a_national_cloud_exits_3_and_sends_no_write(fake, eightbyeight, tmp_path):
+    env = {**fake.env(FIXES="on", GRAPH_CLOUD="usgov"), **eightbyeight.env()}
+
+    code, out, err = await run_bot("fix", "--user", ADELE.upn, "--yes", env=env, cwd=tmp_path, timeout=90)
+
+    assert code == 3, err
+    assert "GRAPH_CLOUD=usgov" in out and "global service" in out
+    assert fake.graph_requests(WRITES) == []
