@@ -226,8 +226,12 @@ class GraphNumberWriter:
         Graph does not know it yet (404 right after the 202) or answers with no status."""
         if response.status == 404:
             return None
-        if response.status == 403:
-            raise PermissionMissing(not_granted(), permission=NUMBERS_WRITE, source="graph")
+        if response.status == 403:  # the change was accepted already: a failure to follow it, not a refusal
+            raise SourceUnavailable(
+                "Microsoft Graph accepted the number change but refused to say how it went (HTTP 403): "
+                f"grant {NUMBERS_WRITE} (or TeamsTelephoneNumber.Read.All) and give admin consent.",
+                source="graph",
+            )
         if response.status != 200:
             raise SourceUnavailable(
                 f"Microsoft Graph could not say how the number change went (HTTP {response.status}).",

@@ -441,3 +441,17 @@ async def test_cli_in_a_national_cloud_exits_3_and_sends_no_write(fake, eightbye
     assert code == 3, err
     assert "GRAPH_CLOUD=usgov" in out and "global service" in out
     assert fake.graph_requests(WRITES) == []
+
+
+async def test_an_operation_that_cannot_be_followed_is_a_failed_step_not_a_refusal(
+    fake, eightbyeight, http, clock
+):
+    fake.fail(r"operations\(", 403, method="GET", times=1)
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    assert outcome.refused is None and outcome.executed
+    assert [r.operation.status for r in outcome.steps] == ["failed"]
+    assert "accepted the number change" in (outcome.steps[0].operation.status_detail or "")
