@@ -31,6 +31,7 @@ from microsoft_teams.cards.core import (
 
 from bot.diagnosis.model import CHECK_STATUSES, Action, Check, Diagnosis, FailedCall
 from bot.diagnosis.phone import readable_numbers
+from bot.diagnosis.repair import REPAIRABLE_CAUSES
 from bot.diagnosis.times import as_utc
 from cards.context import CardContext
 from cards.elements import (
@@ -69,6 +70,7 @@ from cards.words import (
 
 __all__ = [
     "diagnosis_card",
+    "fix_action",
     "helpdesk_report_card",
     "progress_card",
     "result_card",
@@ -127,7 +129,7 @@ def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
     def build(fit: Fit) -> AdaptiveCard:
         body = [*_result_part(d, ctx), *_calls_part(d, ctx, fit), *_verification_part(d, ctx, fit)]
         body += [*_todo_part(d, ctx, fit), *_support_part(d, fit)]
-        body.append(_footer(d, ctx))
+        body += [_footer(d, ctx), _fix_note(d, ctx)]
         return card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
 
     return _fitted(build)
@@ -224,6 +226,8 @@ def helpdesk_report_card(
             ),
         ]
     actions.append(_recheck(d, ctx))
+    if ctx.can_fix and d.cause in REPAIRABLE_CAUSES:
+        actions.insert(0, fix_action(d, ctx))
     mention = Mention(text=at, mentioned=MentionedEntity(id=reporter_id, name=reporter_name))
     msteams = TeamsCardProperties(entities=[mention])
 
@@ -613,6 +617,8 @@ def _footer(d: Diagnosis, ctx: CardContext) -> CardElement:
 
 def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
     actions: list[Any] = [_recheck(d, ctx)]
+    if ctx.can_fix and d.cause in REPAIRABLE_CAUSES:
+        actions.insert(0, fix_action(d, ctx))
     if ctx.can_share_to_helpdesk:
         actions.append(
             ExecuteAction(
@@ -623,6 +629,20 @@ def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
             )
         )
     return actions
+
+
+def fix_action(d: Diagnosis, ctx: CardContext) -> ExecuteAction:
+    """Fix it: the plan to confirm (the bot re-reads everything; the data only names the case)."""
+    return ExecuteAction(
+        title="Fix it", verb="fix", data=_recheck_data(d, ctx), associated_inputs="none", style="positive"
+    )
+
+
+def _fix_note(d: Diagnosis, ctx: CardContext) -> CardElement | None:
+    """Why Fix it is not offered, for the helpdesk, where the cause has a plan."""
+    if ctx.can_fix or not ctx.fix_note or d.cause not in REPAIRABLE_CAUSES:
+        return None
+    return text(ctx.fix_note, size="Small", subtle=True, spacing="Small")
 
 
 def _recheck(d: Diagnosis, ctx: CardContext) -> ExecuteAction:

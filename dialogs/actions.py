@@ -17,7 +17,8 @@ from botbuilder.schema.teams import (
     MessagingExtensionResult,
 )
 
-from bot.case_service import CaseRecord
+from bot.case_service import CaseRecord, request_from_json
+from bot.cases.fixes import latest_fix
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.model import CALL_PROBLEMS, PROBLEMS
@@ -25,7 +26,9 @@ from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMET
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
+from cards.fix import fix_words
 from cards.words import problem_label
+from dialogs import fix as fix_dialog
 from dialogs.intents import problem_named
 from dialogs.services import caller_id, caller_name, conversation_kind, reader_time_zone, send_card, tenant_of
 
@@ -53,6 +56,8 @@ async def execute(
 ) -> tuple[dict, bool]:
     """Run one card action: the card that replaces the one clicked, and whether everyone in the
     conversation should see the new card (False for refusals and notices meant for the clicker)."""
+    if verb in FIX_VERBS:
+        return await _fix_action(bot, context, verb, data)
     handler = {"recheck": _recheck, "shareToHelpdesk": _share, "assign": _assign, "resolve": _resolve}.get(
         verb
     )
@@ -72,6 +77,62 @@ async def execute(
     if data.get("view") == "cases":
         return await cases_list_card(bot, context), False  # the helpdesk's own list, refreshed
     return card, True
+
+
+FIX_VERBS = frozenset({"fix", "fixConfirm", "fixCancel"})
+
+
+async def _fix_action(
+    bot: VoiceDoctorBot, context: TurnContext, verb: str, data: dict[str, Any]
+) -> tuple[dict, bool]:
+    """Fix it, Confirm, Cancel (dialogs/fix.py): whoever presses is checked again; the data only
+    names a case and a fix, whose plan the case keeps and the Fixer re-reads before writing."""
+    case = await bot.services.cases.get(data.get("caseId") if isinstance(data.get("caseId"), str) else None)
+    if case is not None and case.tenant_id and case.tenant_id != tenant_of(context.activity):
+        return _gone(), False
+    try:
+        if verb == "fix":
+            return await _fix_it(bot, context, case, data), False
+        if case is None:
+            return _gone(), False
+        if verb == "fixConfirm":
+            return await bot.fixes.confirm(context, case, data.get("fixId"))
+        return await bot.fixes.cancel(context, case, data.get("fixId"))
+    except fix_dialog.FixRefused as refused:
+        return refused.card, False
+
+
+async def _fix_it(
+    bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord | None, data: dict[str, Any]
+) -> dict:
+    """The plan goes out as a new message; the clicked card stays as it was (for the presser)."""
+    refused = await fix_dialog.refusal(bot.services, context)
+    if refused is not None:
+        return refused
+    request = fix_request(case, data)
+    if request is None:
+        return _gone()
+    request.time_zone = reader_time_zone(context.activity) or request.time_zone
+    await fix_dialog.offer_fix(bot.services, context, request, case=case)
+    if case is None:
+        return notice_card(
+            "Fix it", "The plan to confirm is in the next message.", demo=bot.services.data_source == "demo"
+        )
+    if any(
+        r.get("kind") == "helpdesk" and r.get("activityId") == context.activity.reply_to_id
+        for r in case.references
+    ):
+        return bot.presenter.helpdesk_card(context, case)
+    return await bot.presenter.case_card(context, case)
+
+
+def fix_request(case: CaseRecord | None, data: dict[str, Any]) -> DiagnosisRequest | None:
+    """What to diagnose for Fix it: the case's own request, else the person a card names."""
+    if case is not None:
+        return request_from_json(case.request)
+    user_id = data.get("userId") if isinstance(data.get("userId"), str) and data.get("userId") else None
+    problem = data.get("problem") if data.get("problem") in CALL_PROBLEMS else "inbound-calls"
+    return DiagnosisRequest(problem=problem, user_id=user_id) if user_id else None
 
 
 def _gone() -> dict:
@@ -211,6 +272,7 @@ async def cases_list_card(bot: VoiceDoctorBot, context: TurnContext) -> dict:
             status=c.status,
             recheck_at=c.recheck_at,
             updated_at=c.updated_at or bot.services.clock(),
+            last_fix=fix_words(latest_fix(c.case)),
         )
         for c in cases
     ]
