@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.diagnosis.catalogue import Direction, direction_of
+from bot.diagnosis.repair import OperationResult
 
 # Licences, as Graph's `assignedPlans` name them: by service plan id.
 MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
@@ -385,3 +386,39 @@ class PortalSource(Protocol):
         ...
 
     async def sync_history_text(self) -> str | None: ...
+
+
+@runtime_checkable
+class NumberWriter(Protocol):
+    """Changes which number Teams holds (Graph's `assignNumber` / `unassignNumber`, or the demo's
+    own data). Each call starts the operation and follows it until it succeeds or fails, or until a
+    bound after which it answers `running` (a follow-up re-checks it with `operation`). Only the
+    Fixer calls these, and only with the numbers of a plan a person confirmed."""
+
+    name: str
+
+    def unavailable_reason(self) -> str | None:
+        """What rules writes out whatever the permissions (a national cloud): one sentence, or None."""
+        ...
+
+    async def write_access(self) -> str | None:
+        """None when writes may be tried; else one sentence why not (the permission
+        `TeamsTelephoneNumber.ReadWrite.All` not granted, read from the token before any write)."""
+        ...
+
+    async def assign_number(
+        self,
+        telephone_number: str,
+        target_id: str,
+        *,
+        number_type: str = "directRouting",
+        assignment_category: str = "primary",
+    ) -> OperationResult: ...
+
+    async def unassign_number(
+        self, telephone_number: str, *, number_type: str = "directRouting"
+    ) -> OperationResult: ...
+
+    async def operation(self, operation_id: str) -> OperationResult:
+        """The operation as it stands now (for a step that was still running)."""
+        ...

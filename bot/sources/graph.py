@@ -489,6 +489,16 @@ class GraphSource:
 
     # -- HTTP ------------------------------------------------------------------------------------
 
+    @property
+    def tokens(self) -> GraphTokenProvider:
+        """The app's tokens (the number writes read the granted permissions from them)."""
+        return self._tokens
+
+    async def respond(self, method: str, url: URL, thing: str, *, json_body: Any = None) -> HttpResponse:
+        """One Graph request, its answer as it came (any status): for callers that read statuses
+        themselves (the number writes and their operations)."""
+        return await self._respond(method, url, thing, json_body=json_body)
+
     async def _get(
         self,
         path: str,

@@ -1,0 +1,262 @@
+"""The Fixer: from a diagnosis to a confirmed change of what Teams holds, and the proof it worked.
+
+Why it is built this way (DESIGN.md, "Repair: `fix`"):
+
+- `propose` diagnoses, gathers what both sides hold (who in Teams holds the subject's 8x8 number,
+  that holder's own 8x8 number, the subject's Teams numbers) and asks the pure `plan_repair` for
+  the steps. 8x8's number always comes from 8x8 itself: fixes only ever move Teams toward 8x8.
+- `run` re-reads the plan first and runs only the plan that was confirmed (its `fingerprint`):
+  Teams or 8x8 may have changed since the card was drawn. Steps run one after another, each
+  waiting for its Graph operation; the first that does not succeed stops the rest.
+- Then a new diagnosis, and `verified` only when Teams holds 8x8's number for everyone the plan
+  touched; a number Microsoft still activates (`assignmentPending`) is "accepted, activating".
+- Nothing is written when fixes are off, in a national cloud, or without the permission (read
+  from the token's `roles` before any write). Nothing here knows Graph, HTTP or Bot Framework:
+  the writes go through the `NumberWriter` port.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.diagnosis.engine import DiagnosisRequest, Engine
+from bot.diagnosis.errors import SourceError
+from bot.diagnosis.evidence import DirectoryUser, NumberAssignment, NumberWriter
+from bot.diagnosis.model import Diagnosis
+from bot.diagnosis.repair import (
+    REPAIRABLE_CAUSES,
+    FixOutcome,
+    HeldNumber,
+    Holder,
+    Holdings,
+    OperationResult,
+    OtherHolder,
+    RepairPlan,
+    RepairStep,
+    StepResult,
+    plan_repair,
+)
+from bot.diagnosis.rules.common import sentence
+
+log = logging.getLogger(__name__)
+
+OnStep = Callable[[StepResult], Awaitable[None]]
+RESOURCE_ACCOUNT = "resourceAccount"
+PENDING = ("assignmentPending", "updatePending")
+FIXES_OFF = (
+    "Fixes are off: set FIXES=on to let Voice Doctor change which number Teams holds "
+    "(it also needs the Graph permission TeamsTelephoneNumber.ReadWrite.All)."
+)
+NO_WRITER = "Fixes are not available: no source that can change Teams numbers is configured."
+# The after-diagnosis reads the call log only since the fix began: earlier failures were the old state's.
+MIN_AFTER_PERIOD = timedelta(minutes=1)
+
+
+class Fixer:
+    """Plans and runs fixes for one tenant. One per process; safe for concurrent requests."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        writer: NumberWriter | None,
+        *,
+        enabled: bool,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.engine = engine
+        self.writer = writer
+        self.enabled = enabled
+        self._monotonic = monotonic
+        self._denied: str | None = None  # the last permission answer that said no
+
+    # -- may fixes run at all ----------------------------------------------------------------------
+
+    def unavailable_reason(self) -> str | None:
+        """None when fixes are usable as far as is known; else one sentence why not (FIXES off, a
+        national cloud, the permission seen missing). `availability()` also reads the token."""
+        if not self.enabled:
+            return FIXES_OFF
+        if self.writer is None:
+            return NO_WRITER
+        return self.writer.unavailable_reason() or self._denied
+
+    async def availability(self) -> str | None:
+        """`unavailable_reason`, with the permission read from the app's token now."""
+        reason = self.unavailable_reason()
+        if reason is not None and reason != self._denied:
+            return reason
+        assert self.writer is not None  # unavailable_reason said so otherwise
+        try:
+            self._denied = await self.writer.write_access()
+        except SourceError as error:
+            return (
+                f"Whether Voice Doctor may change Teams numbers could not be checked: {sentence(str(error))}"
+            )
+        return self._denied
+
+    # -- the plan --------------------------------------------------------------------------------
+
+    async def propose(self, request: DiagnosisRequest) -> tuple[Diagnosis, RepairPlan]:
+        """Diagnose, gather what both sides hold, and plan (or refuse, saying why)."""
+        diagnosis = await self.engine.diagnose(request)
+        return diagnosis, await self.plan_for(diagnosis)
+
+    async def plan_for(self, diagnosis: Diagnosis) -> RepairPlan:
+        """The plan for a diagnosis already made (a card's): what both sides hold now, and the steps."""
+        if diagnosis.cause not in REPAIRABLE_CAUSES:
+            return plan_repair(diagnosis, None)
+        try:
+            holdings = await self.holdings(diagnosis)
+        except SourceError as error:
+            return RepairPlan(
+                diagnosis.problem,
+                diagnosis.cause,
+                None,
+                refused=f"What Teams and 8x8 hold could not be read, so no fix can be planned: {sentence(str(error))}",
+            )
+        return plan_repair(diagnosis, holdings)
+
+    async def holdings(self, diagnosis: Diagnosis) -> Holdings | None:
+        """What both sides hold for the diagnosis's subject; None when there is no such person."""
+        subject_id = diagnosis.subject.id if diagnosis.subject else None
+        if not subject_id:
+            return None
+        microsoft = self.engine.microsoft
+        user = await microsoft.get_user(subject_id)
+        if user is None:
+            return None
+        subject = await self._holder(user)
+        number, error = await self._eightbyeight_number(user)
+        numbers = _held(await microsoft.number_assignments(user.id))
+        others: list[OtherHolder] = []
+        if number is not None:
+            for found in await microsoft.number_holders(number):
+                if found.where != "teams" or found.user.id.lower() == user.id.lower():
+                    continue
+                others.append(await self._other(found.user, number, user.id))
+        return Holdings(subject, number, numbers, tuple(others), error)
+
+    async def _other(self, user: DirectoryUser, number: str, subject_id: str) -> OtherHolder:
+        microsoft = self.engine.microsoft
+        held = _held(await microsoft.number_assignments(user.id))
+        mine = next((h for h in held if h.telephone_number == number), HeldNumber(number))
+        own, _ = await self._eightbyeight_number(user)
+        blocker = None
+        if own is not None and own != number:
+            for found in await microsoft.number_holders(own):
+                if found.where == "teams" and found.user.id.lower() not in (
+                    user.id.lower(),
+                    subject_id.lower(),
+                ):
+                    blocker = await self._holder(found.user)
+                    break
+        return OtherHolder(await self._holder(user), mine, own if own != number else None, held, blocker)
+
+    async def _holder(self, user: DirectoryUser) -> Holder:
+        try:
+            voice = await self.engine.microsoft.voice_config(user.id)
+        except SourceError:
+            voice = None
+        resource = voice is not None and voice.account_type == RESOURCE_ACCOUNT
+        return Holder(user.id, user.display_name, user.user_principal_name, resource)
+
+    async def _eightbyeight_number(self, user: DirectoryUser) -> tuple[str | None, str | None]:
+        """The person's number as 8x8 holds it (primary, else the first), or why it is unknown."""
+        try:
+            found = await self.engine.eightbyeight.find_user(user.user_principal_name, user.mail)
+        except SourceError as error:
+            return None, sentence(str(error))
+        if found is None:
+            return None, f"8x8 has no user for {user.user_principal_name}."
+        number = found.primary_number or next(iter(found.numbers), None)
+        if number is None:
+            return None, f"8x8's user {found.user_name} has no number."
+        return number, None
+
+    # -- running it ------------------------------------------------------------------------------
+
+    async def run(
+        self, request: DiagnosisRequest, fingerprint: str, on_step: OnStep | None = None
+    ) -> FixOutcome:
+        """Run the confirmed plan: re-read it first (a different fingerprint: nothing is written and the
+        new plan comes back with `changed`), then each step in turn, then diagnose again."""
+        reason = await self.availability()
+        if reason is not None:
+            _, plan = await self.propose(request)
+            return FixOutcome(plan=replace(plan, refused=plan.refused or reason))
+        started = self._monotonic()
+        _, plan = await self.propose(request)
+        if plan.refused is not None:
+            return FixOutcome(plan=plan)
+        if plan.fingerprint != fingerprint:
+            return FixOutcome(plan=plan, changed=True)
+        outcome = FixOutcome(plan=plan, executed=True)
+        for step in plan.steps:
+            result = StepResult(step, await self._write(step))
+            outcome.steps.append(result)
+            log.info(
+                "fix step",
+                extra={
+                    "action": step.action,
+                    "status": result.operation.status,
+                    "operation": result.operation.operation_id,
+                },
+            )
+            if on_step is not None:
+                try:
+                    await on_step(result)
+                except Exception:
+                    log.exception("on_step callback failed")
+            if result.operation.status != "succeeded":
+                break
+        await self._verify(request, outcome, self._monotonic() - started)
+        return outcome
+
+    async def _write(self, step: RepairStep) -> OperationResult:
+        assert self.writer is not None  # availability() said so
+        try:
+            if step.action == "assignNumber":
+                return await self.writer.assign_number(step.telephone_number, step.holder.id)
+            return await self.writer.unassign_number(step.telephone_number, number_type=step.number_type)
+        except SourceError as error:
+            return OperationResult(None, "failed", sentence(str(error)))
+
+    async def _verify(self, request: DiagnosisRequest, outcome: FixOutcome, elapsed: float) -> None:
+        """A new diagnosis, and whether Teams now holds 8x8's number for everyone the plan touched."""
+        since = max(MIN_AFTER_PERIOD, timedelta(seconds=elapsed + 60))
+        try:
+            after = await self.engine.diagnose(replace(request, since=since))
+        except Exception as error:  # the fix ran: say what is known rather than fail the whole outcome
+            log.warning("diagnosis after the fix failed", extra={"error_type": type(error).__name__})
+            after = None
+        outcome.after = after.to_json() if after is not None else None
+        if any(r.operation.status != "succeeded" for r in outcome.steps):
+            return
+        if after is None or after.cause in ("number-mismatch", "no-teams-number"):
+            return
+        expected = {s.holder.id: s.telephone_number for s in outcome.plan.steps if s.action == "assignNumber"}
+        states: list[str | None] = []
+        try:
+            for holder_id, number in expected.items():
+                held = await self.engine.microsoft.number_assignments(holder_id)
+                match = next((a for a in held if a.telephone_number == number), None)
+                states.append((match.activation_state or "activated") if match else None)
+        except SourceError:
+            return
+        if all(state == "activated" for state in states):
+            outcome.verified = True
+        elif all(state in ("activated", *PENDING) for state in states):
+            outcome.activating = True  # accepted: Microsoft is still activating it (a follow-up re-checks)
+
+
+def _held(assignments: list[NumberAssignment]) -> tuple[HeldNumber, ...]:
+    return tuple(
+        HeldNumber(
+            a.telephone_number, a.number_type or "directRouting", a.activation_state, a.assignment_category
+        )
+        for a in assignments
+    )
