@@ -33,7 +33,7 @@ from bot.diagnosis.engine import Engine
 from bot.diagnosis.sweep import Sweeper
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
-from bot.sources.factory import Sources, build_sources
+from bot.sources.factory import Sources, build_fixer, build_sources
 from bot.sources.http import HttpClient
 from bot.state import StateStoreError, open_storage
 from bot.teams_bot import VoiceDoctorBot
@@ -99,6 +99,7 @@ def build_services(
         data_source=sources.data_source,
         clock=clock,
         sweeper=sweeper,
+        fixer=build_fixer(settings, sources, engine),
     )
     install_signing_keys()  # the SDK's inbound key fetch, off the event loop
     adapter = CloudAdapter(ConnectorAuthentication(settings))

@@ -7,6 +7,7 @@ the store and the caller's right to it is checked again here, whatever the card 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import CardFactory, TurnContext
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("voice_doctor.actions")
 
 MAX_EXTENSION_RESULTS = 10
+RECENT_FIX = timedelta(days=1)  # how long a case its fix resolved stays in the `cases` list
 
 
 # --- Action.Execute ------------------------------------------------------------------------------------
@@ -262,6 +264,7 @@ async def show_cases(bot: VoiceDoctorBot, context: TurnContext) -> None:
 
 async def cases_list_card(bot: VoiceDoctorBot, context: TurnContext) -> dict:
     cases = await bot.services.cases.list(tenant_id=tenant_of(context.activity))
+    cases += await _recently_fixed(bot, tenant_of(context.activity))
     rows = [
         CaseSummary(
             id=c.id,
@@ -277,6 +280,18 @@ async def cases_list_card(bot: VoiceDoctorBot, context: TurnContext) -> dict:
         for c in cases
     ]
     return cases_card(rows, bot.services.card_context(context))
+
+
+async def _recently_fixed(bot: VoiceDoctorBot, tenant: str | None) -> list[CaseRecord]:
+    """Resolved cases whose fix finished within a day: a fix shows in `cases` after it resolved its case."""
+    since = bot.services.clock() - RECENT_FIX
+    return [
+        c
+        for c in await bot.services.cases.list(("resolved",), tenant_id=tenant)
+        if (fix := latest_fix(c.case)) is not None
+        and fix.finished_at is not None
+        and fix.finished_at >= since
+    ]
 
 
 async def set_helpdesk_channel(bot: VoiceDoctorBot, context: TurnContext) -> None:

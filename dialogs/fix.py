@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -72,6 +73,8 @@ async def refusal(services: ConversationServices, context: TurnContext) -> dict 
     if reason:
         return notice_card("I changed nothing", reason, style="warning", demo=demo)
     off = fixes_unavailable(services)
+    if off is None and services.fixer is not None:
+        off = await services.fixer.availability()  # the permission, read from the app's token now
     if off:
         return notice_card("Fixes are off", off, style="warning", demo=demo)
     return None
@@ -145,8 +148,9 @@ class ChatFixes:
         fix = fix_of(case.case, fix_id)
         if fix is None:
             return _gone(self.services), False
+        claim = f"{self.owner}:{uuid.uuid4().hex[:8]}"  # this press's own: a second press here must lose
         fix, won = await self.services.cases.claim_fix(
-            case, fix.id, by=caller_name(context), by_id=caller_id(context), owner=self.owner
+            case, fix.id, by=caller_name(context), by_id=caller_id(context), owner=claim
         )
         ctx = self.services.card_context(context, case_id=case.id)
         if not won or fix is None:  # pressed again, or someone else's Confirm came first
@@ -157,7 +161,9 @@ class ChatFixes:
             where = (_reference(context), context.activity.reply_to_id)
         else:  # a client that does not say which message was clicked: the plan card as posted
             where = (fix.where.get("reference") or _reference(context), fix.where.get("activityId"))
-        task = asyncio.create_task(self._run(context.adapter, where, case, fix, ctx), name=f"fix {fix.id}")
+        task = asyncio.create_task(
+            self._run(context.adapter, where, case, fix, ctx, claim), name=f"fix {fix.id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return fix_card(fix, ctx), True
@@ -186,7 +192,7 @@ class ChatFixes:
 
     # --- the run, in the background --------------------------------------------------------------
 
-    async def _run(self, adapter: BotAdapter, where, case: CaseRecord, fix: Fix, ctx) -> None:
+    async def _run(self, adapter: BotAdapter, where, case: CaseRecord, fix: Fix, ctx, claim: str) -> None:
         services = self.services
         request = request_from_json(fix.request)
         shown = fix
@@ -197,7 +203,7 @@ class ChatFixes:
 
         async def on_step(result: StepResult) -> None:
             nonlocal shown
-            await services.cases.fix_step(case, fix.id, result.to_json(), owner=self.owner)
+            await services.cases.fix_step(case, fix.id, result.to_json(), owner=claim)
             shown = fix_of(case.case, fix.id) or shown
             await show(shown)
 
@@ -206,15 +212,17 @@ class ChatFixes:
         except Exception as error:  # the run must end in the case and on the card, whatever happened
             log.exception("fix run failed", extra={"case": case.id, "fix": fix.id})
             outcome = _broken(shown, error)
-        await self._finish(case, fix, outcome, request, show)
+        await self._finish(case, fix, outcome, request, show, claim)
 
-    async def _finish(self, case: CaseRecord, fix: Fix, outcome: FixOutcome, request, show) -> None:
+    async def _finish(
+        self, case: CaseRecord, fix: Fix, outcome: FixOutcome, request, show, claim: str
+    ) -> None:
         services = self.services
         if outcome.changed and outcome.plan.steps and not outcome.plan.refused:
             new = await services.cases.propose_fix(
                 case, outcome.plan, request, asked_by=fix.confirmed_by, asked_by_id=fix.confirmed_by_id
             )
-            await services.cases.finish_fix(case, fix.id, outcome, owner=self.owner, replaced_by=new.id)
+            await services.cases.finish_fix(case, fix.id, outcome, owner=claim, replaced_by=new.id)
             if fix.where:
                 await services.cases.place_fix(case, new.id, fix.where)
             log.info("fix plan changed", extra={"case": case.id, "fix": fix.id, "new": new.id})
@@ -226,7 +234,7 @@ class ChatFixes:
             if outcome.activating and not outcome.verified:
                 recheck_at = services.clock() + ACTIVATION_RECHECK
             await services.cases.record_check(case, after, recheck_at=recheck_at)
-        done = await services.cases.finish_fix(case, fix.id, outcome, owner=self.owner, recheck_at=recheck_at)
+        done = await services.cases.finish_fix(case, fix.id, outcome, owner=claim, recheck_at=recheck_at)
         if outcome.verified and case.status != "resolved":
             await services.cases.resolve(case, f"{fix.confirmed_by or 'the helpdesk'} (fix verified)")
         log.info(

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
@@ -22,6 +21,7 @@ from bot.case_service import CaseService
 from bot.config import Settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
+from bot.diagnosis.fixer import Fixer
 from bot.diagnosis.model import Check, Diagnosis
 from bot.diagnosis.sweep import Sweeper
 from cards.context import CardContext
@@ -43,7 +43,7 @@ class ConversationServices:
     data_source: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sweeper: Sweeper | None = None  # the whole tenant at once ("check everyone", the watch)
-    fixer: Any = None  # bot.diagnosis.fixer.Fixer: repairs what Teams holds (None when not built)
+    fixer: Fixer | None = None  # repairs what Teams holds (None when not built)
 
     def card_context(self, context: TurnContext, **kwargs) -> CardContext:
         """The card's context for this turn: the clock, the conversation, the reader's time zone."""

@@ -1,0 +1,291 @@
+"""Fix it in the running bot, over the demo tenant's own writes and a fake Bot Connector: the plan,
+Confirm, the card edited as each step ends, the proof; who may press; once only; the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from app import SERVICES
+from bot.cases.fixes import fixes_of
+from bot.config import load_settings
+from bot.sources.demo import DemoTenant
+from bot.sources.factory import Sources
+from tests.apphost import ADELE, MEGAN, activity, channel_conversation, running_app
+from tests.cardschema import assert_valid_card
+from tests.storage_backends import fresh_schema
+
+DEMO = load_settings({"DIAGNOSTICS_SOURCE": "demo"}, env_file=None)
+
+
+class CountingWriter:
+    """The demo's writer, counting the writes that reach it (what Graph would receive)."""
+
+    def __init__(self, writer):
+        self._writer = writer
+        self.writes: list[tuple[str, str]] = []
+
+    def __getattr__(self, name):
+        return getattr(self._writer, name)
+
+    async def assign_number(self, telephone_number, target_id, **kwargs):
+        self.writes.append(("assignNumber", telephone_number))
+        return await self._writer.assign_number(telephone_number, target_id, **kwargs)
+
+    async def unassign_number(self, telephone_number, **kwargs):
+        self.writes.append(("unassignNumber", telephone_number))
+        return await self._writer.unassign_number(telephone_number, **kwargs)
+
+
+def demo_sources() -> Sources:
+    """The demo tenant with quick operations (a twentieth of a second each) and its writes counted."""
+    tenant = DemoTenant.load(operation_seconds=0.05)
+    return Sources(
+        tenant.microsoft, tenant.eightbyeight, tenant.portal, "demo", CountingWriter(tenant.writer)
+    )
+
+
+GRADY = {
+    "id": "29:grady-archie",
+    "name": "Grady Archie",
+    "aadObjectId": "00000000-0000-0000-0000-0000000b0001",
+}
+ADELE_ID = ADELE["aadObjectId"]
+
+
+def execute(
+    service_url: str, verb: str, data: dict[str, Any], *, sender=MEGAN, reply_to: str | None = None, **extra
+):
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": data}, "trigger": "manual"}
+    return activity(
+        service_url,
+        type="invoke",
+        name="adaptiveCard/action",
+        value=value,
+        sender=sender,
+        replyToId=reply_to,
+        **extra,
+    )
+
+
+def card_of(body: str) -> dict[str, Any]:
+    return json.loads(body)["value"]
+
+
+def words(card: dict[str, Any]) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+def action_data(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
+    found: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found[0] if found else None
+
+
+def sent_cards(connector) -> list[tuple[str | None, dict[str, Any]]]:
+    """(activity id given by the connector, card) of every card sent (not updated)."""
+    out = []
+    for r in connector.received:
+        if r.method in ("send", "reply"):
+            for a in r.body.get("attachments") or []:
+                out.append((r.body.get("id"), a["content"]))
+    return out
+
+
+async def diagnose_adele(app, connector, sender=MEGAN) -> dict[str, Any]:
+    await app.post(activity(connector.url, text="check calls for adele@contoso.example", sender=sender))
+    await app.settle()
+    return [c for c in connector.cards() if "Teams has a different number" in words(c)][-1]
+
+
+async def plan_card(app, connector, diagnosis: dict[str, Any], sender=MEGAN) -> tuple[dict, str | None]:
+    """Press Fix it on the diagnosis card; the plan card sent, and its activity id at the connector."""
+    status, body = await app.post(execute(connector.url, "fix", action_data(diagnosis, "fix"), sender=sender))
+    assert status == 200
+    plans = [
+        r for r in connector.received if r.method in ("send", "reply") and "Confirm" in json.dumps(r.body)
+    ]
+    assert plans, "no plan card was sent"
+    return plans[-1].body["attachments"][0]["content"], plans[-1].activity_id
+
+
+async def test_fix_it_confirm_fixes_adele_and_proves_it(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        assert action_data(diagnosis, "fix"), "Fix it is not offered to a Teams Administrator"
+        plan, _ = await plan_card(app, connector, diagnosis)
+        assert_valid_card(plan)
+        text = words(plan)
+        assert "Take +1 425-555-0120 from Adele Vance" in text and "Give Adele Vance +1 425-555-0102" in text
+        assert "Asked by" in text and "Megan Bowen" in text
+
+        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        assert status == 200 and "Fixing" in words(card_of(body))
+        await app.app[SERVICES].fixes.settle()
+
+        updates = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"]
+        final = updates[-1]
+        assert_valid_card(final)
+        assert "Fixed and verified" in words(final)
+        assert "operation" in words(final) and "Confirmed by" in words(final)
+        assert any("Fixing" in words(u) and "✓" in words(u) for u in updates), "no card per step"
+
+        await app.post(activity(connector.url, text="check calls for adele@contoso.example"))
+        await app.settle()
+        assert "Teams has a different number" not in words(connector.cards()[-1])
+
+        await app.post(activity(connector.url, text="cases"))
+        await app.settle()
+        cases = words(connector.cards()[-1])
+        assert "Fix: fixed and verified, confirmed by Megan Bowen" in cases
+
+
+async def test_cancel_changes_nothing(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        status, body = await app.post(execute(connector.url, "fixCancel", action_data(plan, "fixCancel")))
+        assert "Cancelled by Megan Bowen" in words(card_of(body)) and "Nothing was changed" in words(
+            card_of(body)
+        )
+        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        assert "Cancelled" in words(card_of(body))  # a Confirm after Cancel runs nothing
+        await app.app[SERVICES].fixes.settle()
+        assert "Teams has a different number" in words(await diagnose_adele(app, connector))
+
+
+@pytest.mark.parametrize(
+    ("sender", "says"),
+    [(ADELE, "Fixes are for the helpdesk's Teams admins"), (GRADY, "you hold none of these roles")],
+)
+async def test_only_a_helpdesk_member_with_a_number_role_may_press_fix_it_or_confirm(connector, sender, says):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        channel = channel_conversation()  # the card shared in a channel: anyone there can press
+        for verb, data in (
+            ("fix", action_data(diagnosis, "fix")),
+            ("fixConfirm", action_data(plan, "fixConfirm")),
+            ("fixCancel", action_data(plan, "fixCancel")),
+        ):
+            seen = len(connector.received)
+            status, body = await app.post(
+                execute(connector.url, verb, data, sender=sender, conversation=channel)
+            )
+            assert status == 200
+            refusal = card_of(body)
+            assert says in words(refusal) and "I changed nothing" in words(refusal)
+            assert not connector.received[seen:], "the refusal is for the presser alone"
+        await app.app[SERVICES].fixes.settle()
+        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        assert [f.status for f in fixes_of(case.case)] == ["proposed"]
+        assert "Teams has a different number" in words(await diagnose_adele(app, connector))
+
+
+async def test_grady_sees_why_there_is_no_fix_it_button(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector, sender=GRADY)
+        assert action_data(diagnosis, "fix") is None
+        assert "Fix it needs a Global, Teams" in words(diagnosis)
+
+
+async def test_a_replayed_confirm_runs_the_plan_once(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        confirm = action_data(plan, "fixConfirm")
+        writer = app.app[SERVICES].bot.services.fixer.writer
+        answers = await asyncio.gather(
+            app.post(execute(connector.url, "fixConfirm", confirm)),
+            app.post(execute(connector.url, "fixConfirm", confirm)),
+        )
+        await app.app[SERVICES].fixes.settle()
+        status, again = await app.post(execute(connector.url, "fixConfirm", confirm))
+        assert "Fixed and verified" in words(card_of(again))
+        case = await app.app[SERVICES].bot.services.cases.get(confirm["caseId"])
+        confirmed = [h for h in case.history if h.get("event") == "fix-confirmed"]
+        assert len(confirmed) == 1, confirmed
+        assert all(s == 200 for s, _ in answers)
+        assert writer.writes == [("unassignNumber", "+14255550120"), ("assignNumber", "+14255550102")]
+
+
+async def test_forged_card_data_changes_nothing(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        confirm = action_data(plan, "fixConfirm")
+        for forged in (
+            {**confirm, "fixId": "not-a-fix"},
+            {"caseId": "nosuchcase00", "fixId": confirm["fixId"]},
+            {
+                **confirm,
+                "fingerprint": "x",
+                "telephoneNumber": "+14255550199",
+                "steps": [{"action": "assignNumber"}],
+            },
+        ):
+            status, body = await app.post(execute(connector.url, "fixConfirm", forged))
+            if forged.get("steps"):  # extra keys are ignored: the kept plan runs, as confirmed
+                await app.app[SERVICES].fixes.settle()
+                case = await app.app[SERVICES].bot.services.cases.get(confirm["caseId"])
+                fix = fixes_of(case.case)[-1]
+                assert {s["telephoneNumber"] for s in fix.plan} == {"+14255550120", "+14255550102"}
+            else:
+                assert "That fix is gone" in words(card_of(body)) or "That case is gone" in words(
+                    card_of(body)
+                )
+
+
+@pytest.mark.postgres
+async def test_two_instances_on_one_postgresql_run_one_confirm_once(postgres_url, connector):
+    async for url in fresh_schema(postgres_url):
+        settings = load_settings({"DIAGNOSTICS_SOURCE": "demo", "STATE_STORE": url}, env_file=None)
+        sources = demo_sources()  # one tenant, two instances of the bot
+        async with (
+            running_app(settings, sources=sources) as first,
+            running_app(settings, sources=sources) as second,
+        ):
+            await _two_instances(first, second, connector)
+
+
+async def test_two_instances_on_one_sqlite_file_run_one_confirm_once(tmp_path, connector):
+    settings = load_settings(
+        {"DIAGNOSTICS_SOURCE": "demo", "STATE_STORE": f"sqlite:///{tmp_path}/state.db"}, env_file=None
+    )
+    sources = demo_sources()
+    async with (
+        running_app(settings, sources=sources) as first,
+        running_app(settings, sources=sources) as second,
+    ):
+        await _two_instances(first, second, connector)
+
+
+async def _two_instances(first, second, connector) -> None:
+    diagnosis = await diagnose_adele(first, connector)
+    plan, _ = await plan_card(first, connector, diagnosis)
+    confirm = action_data(plan, "fixConfirm")
+    answers = await asyncio.gather(
+        first.post(execute(connector.url, "fixConfirm", confirm)),
+        second.post(execute(connector.url, "fixConfirm", confirm)),
+    )
+    await asyncio.gather(first.app[SERVICES].fixes.settle(), second.app[SERVICES].fixes.settle())
+    running = [s for s, body in answers if "Fixing" in words(card_of(body))]
+    assert running, answers
+    case = await first.app[SERVICES].bot.services.cases.get(confirm["caseId"])
+    assert len([h for h in case.history if h.get("event") == "fix-confirmed"]) == 1
+    assert [f.status for f in fixes_of(case.case)] == ["fixed"]
+    assert len(first.app[SERVICES].bot.services.fixer.writer.writes) == 2
