@@ -127,9 +127,10 @@ def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
     """Result, verification, what to do and (when Microsoft must act) the support request, in one card."""
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [*_result_part(d, ctx), *_calls_part(d, ctx, fit), *_verification_part(d, ctx, fit)]
+        body = [*_result_part(d, ctx), *_fix_part(d, ctx), *_calls_part(d, ctx, fit)]
+        body += _verification_part(d, ctx, fit)
         body += [*_todo_part(d, ctx, fit), *_support_part(d, fit)]
-        body += [_footer(d, ctx), _fix_note(d, ctx)]
+        body.append(_footer(d, ctx))
         return card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
 
     return _fitted(build)
@@ -226,13 +227,11 @@ def helpdesk_report_card(
             ),
         ]
     actions.append(_recheck(d, ctx))
-    if ctx.can_fix and d.cause in REPAIRABLE_CAUSES:
-        actions.insert(0, fix_action(d, ctx))
     mention = Mention(text=at, mentioned=MentionedEntity(id=reporter_id, name=reporter_name))
     msteams = TeamsCardProperties(entities=[mention])
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [Container(items=report), *_result_part(d, ctx), *_calls_part(d, ctx, fit)]
+        body = [Container(items=report), *_result_part(d, ctx), *_fix_part(d, ctx), *_calls_part(d, ctx, fit)]
         body += _verification_part(d, ctx, fit)
         body += [*_todo_part(d, ctx, fit), *_support_part(d, fit), _footer(d, ctx)]
         return card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d))
@@ -617,8 +616,6 @@ def _footer(d: Diagnosis, ctx: CardContext) -> CardElement:
 
 def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
     actions: list[Any] = [_recheck(d, ctx)]
-    if ctx.can_fix and d.cause in REPAIRABLE_CAUSES:
-        actions.insert(0, fix_action(d, ctx))
     if ctx.can_share_to_helpdesk:
         actions.append(
             ExecuteAction(
@@ -638,11 +635,27 @@ def fix_action(d: Diagnosis, ctx: CardContext) -> ExecuteAction:
     )
 
 
-def _fix_note(d: Diagnosis, ctx: CardContext) -> CardElement | None:
-    """Why Fix it is not offered, for the helpdesk, where the cause has a plan."""
-    if ctx.can_fix or not ctx.fix_note or d.cause not in REPAIRABLE_CAUSES:
-        return None
-    return text(ctx.fix_note, size="Small", subtle=True, spacing="Small")
+FIX_OFFER = (
+    "I can change this in Teams for you: Fix it shows the plan first, and nothing changes until you confirm."
+)
+
+
+def _fix_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+    """Right under the answer, where the cause has a plan: Fix it for the helpdesk when fixes are
+    usable, else the one line saying why not (nothing for anyone else)."""
+    if d.cause not in REPAIRABLE_CAUSES:
+        return []
+    if ctx.can_fix:
+        offer = ColumnSet(
+            columns=[
+                Column(width="stretch", vertical_content_alignment="Center", items=[text(FIX_OFFER)]),
+                Column(width="auto", items=[ActionSet(actions=[fix_action(d, ctx)])]),
+            ]
+        )
+        return [Container(style="good", spacing="Medium", items=[offer])]
+    if ctx.fix_note:
+        return [text(ctx.fix_note, size="Small", subtle=True, spacing="Small")]
+    return []
 
 
 def _recheck(d: Diagnosis, ctx: CardContext) -> ExecuteAction:

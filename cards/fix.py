@@ -87,7 +87,7 @@ def _result_sentence(fix: Fix) -> str:
         f"{readable_number(s.get('telephoneNumber'))} for {(s.get('holder') or {}).get('displayName') or 'them'}"
         for s in gives
     )
-    return f"Afterwards Teams holds {held}: the {'number' if len(gives) == 1 else 'numbers'} 8x8 gives."
+    return f"Afterwards Teams holds {held}, as 8x8 does: calls to {'it' if len(gives) == 1 else 'them'} reach Teams again."
 
 
 def _plan_banner(fix: Fix, ctx: CardContext, note: str | None) -> Container:

@@ -1,0 +1,89 @@
+"""Fix it in a Teams-like client (Agents Playground + headless Chromium), on the demo tenant's own writes.
+
+Megan Bowen (helpdesk, Teams Administrator) checks Adele Vance, whose Teams number differs from
+8x8's: Fix it shows the plan in words, Confirm runs it with the card edited as each step ends, and
+it ends in "Fixed and verified"; a new check of Adele no longer finds the mismatch. Adele herself,
+an ordinary user, presses Fix it on her report in the helpdesk channel: she is told why not, and
+nothing changes. Screenshots of each card are kept under artifacts/e2e/ (fix-*.png).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import ROOT, Stack, client_page
+from tests.e2e.playground import CARD, open_chat, send, wait_for_card_with, wait_for_new_card_with
+from tests.e2e.test_calls_e2e import screenshot_whole
+
+pytestmark = pytest.mark.e2e
+
+MISMATCH = "Teams has a different number"
+
+
+@pytest.fixture(scope="module")
+def adele_stack(e2e_ready, tmp_path_factory) -> Iterator[Stack]:
+    running = Stack(
+        tmp_path_factory.mktemp("e2e-fix-adele"),
+        config=ROOT / "tests" / "e2e" / "adele.m365agentsplayground.yml",
+        env={"HELPDESK_CHANNEL_ID": "19:helpdesk-calls@thread.tacv2"},
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_fix_it_then_confirm_on_adele_ends_fixed_and_verified(page):
+    wait_for_card_with(page, "I find out why calls")
+    send(page, "check calls for adele@contoso.example")
+    diagnosis = wait_for_card_with(page, MISMATCH)
+    assert "Fix it" in diagnosis.inner_text()
+    screenshot_whole(page, diagnosis, "fix-diagnosis-with-fix-it")
+
+    diagnosis.get_by_role("button", name="Fix it").click()
+    plan = wait_for_card_with(page, "Confirm 2 changes to Teams")
+    text = plan.inner_text()
+    assert "Take +1 425-555-0120 from Adele Vance" in text
+    assert "Give Adele Vance +1 425-555-0102" in text
+    assert "Asked by" in text and "Megan Bowen" in text
+    screenshot_whole(page, plan, "fix-plan")
+
+    plan.get_by_role("button", name="Confirm").click()
+    done = wait_for_card_with(page, "Fixed and verified", timeout=60_000)
+    text = done.inner_text()
+    assert "Confirmed by" in text and "operation" in text
+    assert page.locator(CARD, has_text="Confirm 2 changes to Teams").count() == 0  # edited in place
+    screenshot_whole(page, done, "fix-fixed-and-verified")
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    checked = page.locator(CARD, has_text="Adele Vance").count()
+    send(page, "check calls for adele@contoso.example")
+    after = wait_for_new_card_with(page, "Adele Vance", checked)
+    assert MISMATCH not in after.inner_text()
+    send(page, "cases")
+    cases = wait_for_card_with(page, "Fix: fixed and verified")
+    screenshot_whole(page, cases, "fix-cases")
+
+
+def test_an_ordinary_user_pressing_fix_it_changes_nothing(browser, adele_stack):
+    with client_page(browser, adele_stack.url, "fix-adele-final") as page:
+        wait_for_card_with(page, "I find out why calls")
+        send(page, "my calls don't ring")
+        wait_for_card_with(page, "What happens next")
+        open_chat(page, "Calls")
+        report = wait_for_card_with(page, "reported a problem")
+        assert "Fix it" in report.inner_text()  # the helpdesk channel's card: anyone there sees it
+        report.get_by_role("button", name="Fix it").click()
+        refusal = wait_for_card_with(page, "I changed nothing")
+        assert "Fixes are for the helpdesk's Teams admins" in refusal.inner_text()
+        screenshot_whole(page, refusal, "fix-refused-ordinary-user")
+        assert page.locator(CARD, has_text="Confirm 2 changes").count() == 0
+
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        open_chat(page, "Personal Chat")
+        before = page.locator(CARD, has_text="What happens next").count()
+        send(page, "my calls don't ring")
+        again = wait_for_new_card_with(page, "What happens next", before)
+        assert "Your phone number in Teams does not match" in again.inner_text()  # still as it was
