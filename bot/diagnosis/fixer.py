@@ -17,6 +17,7 @@ Why it is built this way (DESIGN.md, "Repair: `fix`"):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,7 +25,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.diagnosis.engine import DiagnosisRequest, Engine
-from bot.diagnosis.errors import SourceError
+from bot.diagnosis.errors import PermissionMissing, SourceError
 from bot.diagnosis.evidence import DirectoryUser, NumberAssignment, NumberWriter
 from bot.diagnosis.model import Diagnosis
 from bot.diagnosis.repair import (
@@ -129,22 +130,26 @@ class Fixer:
         user = await microsoft.get_user(subject_id)
         if user is None:
             return None
-        subject = await self._holder(user)
-        number, error = await self._eightbyeight_number(user)
-        numbers = _held(await microsoft.number_assignments(user.id))
+        subject, (number, error), assignments = await asyncio.gather(
+            self._holder(user), self._eightbyeight_number(user), microsoft.number_assignments(user.id)
+        )
         others: list[OtherHolder] = []
         if number is not None:
-            for found in await microsoft.number_holders(number):
-                if found.where != "teams" or found.user.id.lower() == user.id.lower():
-                    continue
-                others.append(await self._other(found.user, number, user.id))
-        return Holdings(subject, number, numbers, tuple(others), error)
+            holders = [
+                found.user
+                for found in await microsoft.number_holders(number)
+                if found.where == "teams" and found.user.id.lower() != user.id.lower()
+            ]
+            others = list(await asyncio.gather(*(self._other(h, number, user.id) for h in holders)))
+        return Holdings(subject, number, _held(assignments), tuple(others), error)
 
     async def _other(self, user: DirectoryUser, number: str, subject_id: str) -> OtherHolder:
         microsoft = self.engine.microsoft
-        held = _held(await microsoft.number_assignments(user.id))
+        assignments, (own, _), holder = await asyncio.gather(
+            microsoft.number_assignments(user.id), self._eightbyeight_number(user), self._holder(user)
+        )
+        held = _held(assignments)
         mine = next((h for h in held if h.telephone_number == number), HeldNumber(number))
-        own, _ = await self._eightbyeight_number(user)
         blocker = None
         if own is not None and own != number:
             for found in await microsoft.number_holders(own):
@@ -154,7 +159,7 @@ class Fixer:
                 ):
                     blocker = await self._holder(found.user)
                     break
-        return OtherHolder(await self._holder(user), mine, own if own != number else None, held, blocker)
+        return OtherHolder(holder, mine, own if own != number else None, held, blocker)
 
     async def _holder(self, user: DirectoryUser) -> Holder:
         try:
@@ -196,7 +201,14 @@ class Fixer:
             return FixOutcome(plan=plan, changed=True)
         outcome = FixOutcome(plan=plan, executed=True)
         for step in plan.steps:
-            result = StepResult(step, await self._write(step))
+            try:
+                operation = await self._write(step)
+            except PermissionMissing as error:
+                self._denied = sentence(str(error))
+                if not outcome.steps:  # refused before anything was written: a refusal, not a failure
+                    return FixOutcome(plan=replace(plan, refused=self._denied))
+                operation = OperationResult(None, "failed", self._denied)
+            result = StepResult(step, operation)
             outcome.steps.append(result)
             log.info(
                 "fix step",
@@ -222,35 +234,49 @@ class Fixer:
             if step.action == "assignNumber":
                 return await self.writer.assign_number(step.telephone_number, step.holder.id)
             return await self.writer.unassign_number(step.telephone_number, number_type=step.number_type)
+        except PermissionMissing:
+            raise
         except SourceError as error:
             return OperationResult(None, "failed", sentence(str(error)))
 
     async def _verify(self, request: DiagnosisRequest, outcome: FixOutcome, elapsed: float) -> None:
-        """A new diagnosis, and whether Teams now holds 8x8's number for everyone the plan touched."""
+        """A new diagnosis, and whether Teams now holds 8x8's number for everyone the plan touched
+        (both read at once). The diagnosis reads the call log since the fix began only: failures
+        before it were the old state's."""
         since = max(MIN_AFTER_PERIOD, timedelta(seconds=elapsed + 60))
-        try:
-            after = await self.engine.diagnose(replace(request, since=since))
-        except Exception as error:  # the fix ran: say what is known rather than fail the whole outcome
-            log.warning("diagnosis after the fix failed", extra={"error_type": type(error).__name__})
-            after = None
+        expected = {s.holder.id: s.telephone_number for s in outcome.plan.steps if s.action == "assignNumber"}
+        after, states = await asyncio.gather(
+            self._after(replace(request, since=since)), self._states(expected)
+        )
         outcome.after = after.to_json() if after is not None else None
-        if any(r.operation.status != "succeeded" for r in outcome.steps):
+        if any(r.operation.status != "succeeded" for r in outcome.steps) or states is None:
             return
         if after is None or after.cause in ("number-mismatch", "no-teams-number"):
-            return
-        expected = {s.holder.id: s.telephone_number for s in outcome.plan.steps if s.action == "assignNumber"}
-        states: list[str | None] = []
-        try:
-            for holder_id, number in expected.items():
-                held = await self.engine.microsoft.number_assignments(holder_id)
-                match = next((a for a in held if a.telephone_number == number), None)
-                states.append((match.activation_state or "activated") if match else None)
-        except SourceError:
             return
         if all(state == "activated" for state in states):
             outcome.verified = True
         elif all(state in ("activated", *PENDING) for state in states):
             outcome.activating = True  # accepted: Microsoft is still activating it (a follow-up re-checks)
+
+    async def _after(self, request: DiagnosisRequest) -> Diagnosis | None:
+        try:
+            return await self.engine.diagnose(request)
+        except Exception as error:  # the fix ran: say what is known rather than fail the whole outcome
+            log.warning("diagnosis after the fix failed", extra={"error_type": type(error).__name__})
+            return None
+
+    async def _states(self, expected: dict[str, str]) -> list[str | None] | None:
+        """The activation state of each expected number with its holder (None: not held); None when
+        Teams could not be read."""
+        try:
+            held = await asyncio.gather(*(self.engine.microsoft.number_assignments(h) for h in expected))
+        except SourceError:
+            return None
+        states: list[str | None] = []
+        for number, assignments in zip(expected.values(), held, strict=True):
+            match = next((a for a in assignments if a.telephone_number == number), None)
+            states.append((match.activation_state or "activated") if match else None)
+        return states
 
 
 def _held(assignments: list[NumberAssignment]) -> tuple[HeldNumber, ...]:

@@ -457,9 +457,9 @@ class DemoNumberWriter:
 
     name = "demo"
 
-    def __init__(self, data: dict[str, Any], *, delay: float = DEMO_OPERATION_SECONDS):
+    def __init__(self, data: dict[str, Any], *, delay: float | None = None):
         self._data = data
-        self._delay = delay
+        self._delay = DEMO_OPERATION_SECONDS if delay is None else delay
         self._operations: dict[str, OperationResult] = {}
         self._lock = asyncio.Lock()
 
@@ -554,9 +554,7 @@ class DemoTenant:
     writer: NumberWriter | None = None
 
     @classmethod
-    def load(
-        cls, clock: Clock | None = None, *, operation_seconds: float = DEMO_OPERATION_SECONDS
-    ) -> DemoTenant:
+    def load(cls, clock: Clock | None = None, *, operation_seconds: float | None = None) -> DemoTenant:
         """The demo tenant, its relative times read against `clock` (default: now, UTC).
 
         Each tenant has its own copy of the data: a fix changes this tenant only."""

@@ -52,9 +52,9 @@ class PollPolicy:
     """How an operation is followed: the first wait, its growth, the longest wait, and the bound
     (seconds waited in all) after which the step is "still running"."""
 
-    first: float = 2.0
-    factor: float = 1.6
-    longest: float = 15.0
+    first: float = 0.5
+    factor: float = 1.25  # a result is seen at most a quarter of the time waited after it came
+    longest: float = 10.0
     bound: float = 180.0
 
 
@@ -191,7 +191,8 @@ class GraphNumberWriter:
 
     async def _follow(self, url: URL, operation_id: str | None) -> OperationResult:
         """Poll until the operation ends, or answer `running` once the bound is reached."""
-        waited, interval = 0.0, self._poll.first
+        waited, interval = self._poll.first, self._poll.first * self._poll.factor
+        await self._sleep(waited)  # no operation ends the moment it was accepted
         while True:
             response = await self._graph.respond("GET", url, "a number operation")
             result = self._read(response, operation_id)
