@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.cases import fixes
 from bot.cases.fixes import Fix
-from bot.cases.model import ACTIVE_STATUSES, Case, new_case
+from bot.cases.model import ACTIVE_STATUSES, Case, CaseStatus, new_case
 from bot.cases.store import CaseStore, utc_now
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import Diagnosis, iso, parse_iso
@@ -116,9 +116,16 @@ class CaseService:
         return CaseRecord.of(case) if case else None
 
     async def record_check(
-        self, record: CaseRecord, diagnosis: Diagnosis, *, recheck_at: datetime | None = None
+        self,
+        record: CaseRecord,
+        diagnosis: Diagnosis,
+        *,
+        recheck_at: datetime | None = None,
+        status: CaseStatus | None = None,
     ) -> CaseRecord:
-        record.case = await self.store.record_check(record.id, diagnosis, recheck_at=recheck_at)
+        record.case = await self.store.record_check(
+            record.id, diagnosis, recheck_at=recheck_at, status=status
+        )
         record.diagnosis = diagnosis
         self._scheduled(record.case)
         return record

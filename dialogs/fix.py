@@ -233,7 +233,10 @@ class ChatFixes:
             after = Diagnosis.from_json(outcome.after)
             if outcome.activating and not outcome.verified:
                 recheck_at = services.clock() + ACTIVATION_RECHECK
-            await services.cases.record_check(case, after, recheck_at=recheck_at)
+            # activating: the case waits for its follow-up, whatever the diagnosis after says yet
+            await services.cases.record_check(
+                case, after, recheck_at=recheck_at, status="waiting" if recheck_at else None
+            )
         done = await services.cases.finish_fix(case, fix.id, outcome, owner=claim, recheck_at=recheck_at)
         if outcome.verified and case.status != "resolved":
             await services.cases.resolve(case, f"{fix.confirmed_by or 'the helpdesk'} (fix verified)")

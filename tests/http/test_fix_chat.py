@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from bot.sources.demo import DemoTenant
 from bot.sources.factory import Sources
 from tests.apphost import ADELE, MEGAN, activity, channel_conversation, running_app
 from tests.cardschema import assert_valid_card
+from tests.fakes.graph_fixtures import Clock
 from tests.storage_backends import fresh_schema
 
 DEMO = load_settings({"DIAGNOSTICS_SOURCE": "demo"}, env_file=None)
@@ -289,3 +291,131 @@ async def _two_instances(first, second, connector) -> None:
     assert len([h for h in case.history if h.get("event") == "fix-confirmed"]) == 1
     assert [f.status for f in fixes_of(case.case)] == ["fixed"]
     assert len(first.app[SERVICES].bot.services.fixer.writer.writes) == 2
+
+
+async def test_a_plan_that_changed_before_confirm_is_shown_again_and_nothing_is_written(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        writer = app.app[SERVICES].bot.services.fixer.writer
+        await writer._writer.unassign_number("+14255550120")  # someone changed Teams meanwhile
+        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        assert writer.writes == []
+        final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
+        assert_valid_card(final)
+        text = words(final)
+        assert "Teams or 8x8 changed since the plan was drawn" in text and "Confirm 1 change to Teams" in text
+        assert "Take +1 425-555-0120" not in text
+        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(final, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
+        assert "Fixed and verified" in words(final)
+        assert writer.writes == [("assignNumber", "+14255550102")]
+
+
+async def test_a_failed_step_says_microsofts_reason_and_stops(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        await app.post(activity(connector.url, text="check calls for leeg@contoso.example"))
+        await app.settle()
+        lee = [c for c in connector.cards() if "Lee Gu" in words(c) and action_data(c, "fix")][-1]
+        plan, _ = await plan_card(app, connector, lee)
+        await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
+        text = words(final)
+        assert "Step 1 failed: The telephone number +14255550106 cannot be assigned" in text
+        assert "usage location" in text and "Nothing further was tried" in text
+        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        assert case.history[-1]["event"] == "fix" and case.history[-1]["outcome"] == "failed"
+        assert case.status == "open"
+
+
+async def test_accepted_but_activating_is_rechecked_by_the_case_follow_up(connector):
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    sources = demo_sources()
+    writer = sources.writer
+    assign = writer.assign_number
+
+    async def pending(number, target, **kwargs):  # Microsoft accepts, then activates for a while
+        result = await assign(number, target, **kwargs)
+        for user in writer._writer._data["users"]:
+            for a in (user.get("teams") or {}).get("numberAssignments", []):
+                if a["telephoneNumber"] == number:
+                    a["activationState"] = "assignmentPending"
+        return result
+
+    writer.assign_number = pending
+    async with running_app(DEMO, sources=sources, clock=clock) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
+        assert "Accepted, activating — I'll re-check at" in words(final)
+        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        assert case.recheck_at == clock.now + timedelta(minutes=10)
+
+        for user in writer._writer._data["users"]:  # Microsoft finishes
+            for a in (user.get("teams") or {}).get("numberAssignments", []):
+                a["activationState"] = "activated"
+        clock.now += timedelta(minutes=11)
+        seen = len(connector.received)
+        assert len(await app.app[SERVICES].scheduler.run_due_once()) == 1
+        notices = [r for r in connector.received[seen:] if r.method in ("send", "reply")]
+        assert notices and "Checked again" in json.dumps(notices[-1].body)
+
+
+async def test_fix_it_on_a_digest_row_sends_the_plan(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        await app.post(activity(connector.url, text="check everyone"))
+        await app.settle()
+        await connector.wait_for(lambda got: any("people affected" in json.dumps(r.body) for r in got))
+        digest = [r.body for r in connector.received if "people affected" in json.dumps(r.body)][-1]
+        fix_rows = [d for d in submits(digest) if d.get("vd") == "fix"]
+        assert {"vd": "fix", "problem": "inbound-calls", "userId": ADELE_ID} in fix_rows
+        assert all(d["userId"] for d in fix_rows)
+        await app.post(
+            activity(connector.url, value={"vd": "fix", "problem": "inbound-calls", "userId": ADELE_ID})
+        )
+        await app.settle()
+        assert "Confirm 2 changes to Teams" in words(connector.cards()[-1])
+        await app.post(
+            activity(
+                connector.url,
+                value={"vd": "fix", "problem": "inbound-calls", "userId": ADELE_ID},
+                sender=ADELE,
+            )
+        )
+        await app.settle()
+        assert "I changed nothing" in words(connector.cards()[-1])
+
+
+async def test_with_fixes_off_the_helpdesk_is_told_why_and_nothing_is_offered(connector):
+    settings = load_settings({"DIAGNOSTICS_SOURCE": "demo", "FIXES": "off"}, env_file=None)
+    async with running_app(settings, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        assert action_data(diagnosis, "fix") is None
+        assert "Fix it is off: Fixes are off: set FIXES=on" in words(diagnosis)
+        status, body = await app.post(
+            execute(connector.url, "fix", {"problem": "inbound-calls", "userId": ADELE_ID})
+        )
+        assert "Fixes are off" in words(card_of(body))
+        assert app.app[SERVICES].bot.services.fixer.writer.writes == []
+
+
+def submits(card: dict) -> list[dict]:
+    found: list[dict] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit":
+                found.append(node.get("data") or {})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
