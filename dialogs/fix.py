@@ -55,6 +55,7 @@ from dialogs.services import (
 log = logging.getLogger("voice_doctor.fix")
 
 ACTIVATION_RECHECK = timedelta(minutes=10)  # "accepted, activating": when the case's follow-up looks again
+BUSY_NOTE = "Another fix of this case is running: wait for it to end, then press Confirm again."
 CHANGED_NOTE = "Teams or 8x8 changed since the plan was drawn: this is the new plan. Nothing was changed yet."
 
 
@@ -155,7 +156,10 @@ class ChatFixes:
         ctx = self.services.card_context(context, case_id=case.id)
         if not won or fix is None:  # pressed again, or someone else's Confirm came first
             log.info("fix already claimed", extra={"case": case.id, "fix": fix_id})
-            return (fix_card(fix, ctx) if fix else _gone(self.services)), False
+            if fix is None:
+                return _gone(self.services), False
+            busy = BUSY_NOTE if fix.status == "proposed" else None  # another fix of the case is running
+            return fix_card(fix, ctx, note=busy), False
         log.info("fix confirmed", extra={"case": case.id, "fix": fix.id})
         if context.activity.reply_to_id or not fix.where:
             where = (_reference(context), context.activity.reply_to_id)

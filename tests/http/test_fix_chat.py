@@ -419,3 +419,49 @@ def submits(card: dict) -> list[dict]:
 
     walk(card)
     return found
+
+
+async def test_fix_it_on_the_watchs_post_keeps_the_fix_with_the_watchs_case(connector):
+    settings = load_settings(
+        {
+            "DIAGNOSTICS_SOURCE": "demo",
+            "WATCH_INTERVAL": "15m",
+            "HELPDESK_CHANNEL_ID": "19:helpdesk-calls@thread.tacv2",
+        },
+        env_file=None,
+    )
+    async with running_app(settings, sources=demo_sources()) as app:
+        await app.post(activity(connector.url, text="help"))
+        await app.settle()
+        await connector.wait_for(lambda got: any(r.method == "create" for r in got), timeout=60)
+        [post] = [r.body["activity"] for r in connector.received if r.method == "create"]
+        adele = next(d for d in submits(post) if d.get("vd") == "fix" and d.get("userId") == ADELE_ID)
+        assert adele.get("caseId"), "the watch's case is named"
+        await app.post(activity(connector.url, value=adele, conversation=channel_conversation()))
+        await app.settle()
+        plan = connector.cards()[-1]
+        assert "Confirm 2 changes to Teams" in words(plan)
+        assert action_data(plan, "fixConfirm")["caseId"] == adele["caseId"]
+
+
+async def test_a_second_plan_of_the_same_case_waits_for_the_run_under_way(connector):
+    sources = demo_sources()
+    release = asyncio.Event()
+    unassign = sources.writer.unassign_number
+
+    async def slow(number, **kwargs):
+        await release.wait()
+        return await unassign(number, **kwargs)
+
+    sources.writer.unassign_number = slow
+    async with running_app(DEMO, sources=sources) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        first, _ = await plan_card(app, connector, diagnosis)
+        second, _ = await plan_card(app, connector, diagnosis)
+        assert action_data(first, "fixConfirm")["fixId"] != action_data(second, "fixConfirm")["fixId"]
+        await app.post(execute(connector.url, "fixConfirm", action_data(first, "fixConfirm")))
+        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(second, "fixConfirm")))
+        assert "Another fix of this case is running" in words(card_of(body))
+        release.set()
+        await app.app[SERVICES].fixes.settle()
+        assert len(sources.writer.writes) == 2
