@@ -465,3 +465,23 @@ async def test_a_second_plan_of_the_same_case_waits_for_the_run_under_way(connec
         release.set()
         await app.app[SERVICES].fixes.settle()
         assert len(sources.writer.writes) == 2
+
+
+async def test_a_run_that_breaks_on_our_side_ends_on_the_card_and_in_the_case(connector):
+    sources = demo_sources()
+
+    async def broken(number, target, **kwargs):
+        raise RuntimeError("a bug")
+
+    sources.writer.assign_number = broken
+    async with running_app(DEMO, sources=sources) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        plan, _ = await plan_card(app, connector, diagnosis)
+        await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
+        assert "Step 2 failed: Voice Doctor stopped on an error of its own (RuntimeError)" in words(final)
+        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        [fix] = fixes_of(case.case)
+        assert fix.status == "failed" and fix.lease_owner is None
+        assert [s["status"] for s in fix.steps] == ["succeeded", "failed"]
