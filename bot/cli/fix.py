@@ -189,7 +189,23 @@ def ending(outcome: FixOutcome, *, yes: bool) -> str:
         )
     failed = next((r for r in outcome.steps if r.operation.status != "succeeded"), None)
     if failed is not None:
-        return "Stopped at the step above: the steps after it were not run. What is true now: " + (
-            f"{after}.\n" if after else "unknown (the diagnosis after it failed).\n"
-        )
-    return f"Not verified: Teams does not hold 8x8's number for everyone yet (now: {after}).\n"
+        return f"Stopped at the step above: the steps after it were not run. {now_true(outcome)}\n"
+    return f"Not verified: Teams does not hold 8x8's number for everyone yet. {now_true(outcome)}\n"
+
+
+def now_true(outcome: FixOutcome) -> str:
+    """What is true now, from the diagnosis after the steps."""
+    after = outcome.after
+    if not after:
+        return "What is true now is unknown: the diagnosis after the steps failed."
+    subject = after.get("subject") or {}
+    numbers = subject.get("phoneNumbers") or {}
+    who = subject.get("displayName") or "the user"
+    teams = numbers.get("teams")
+    held = f"Teams holds {_n(teams)} for {who}" if teams else f"Teams holds no number for {who}"
+    eight = numbers.get("8x8")
+    return (
+        f"Now: {held}"
+        + (f" (8x8: {_n(eight)})" if eight else "")
+        + f"; the diagnosis says {after.get('cause')}."
+    )

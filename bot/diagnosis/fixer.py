@@ -90,7 +90,8 @@ class Fixer:
         reason = self.unavailable_reason()
         if reason is not None and reason != self._denied:
             return reason
-        assert self.writer is not None  # unavailable_reason said so otherwise
+        if self.writer is None:
+            return NO_WRITER
         try:
             self._denied = await self.writer.write_access()
         except SourceError as error:
@@ -229,7 +230,8 @@ class Fixer:
         return outcome
 
     async def _write(self, step: RepairStep) -> OperationResult:
-        assert self.writer is not None  # availability() said so
+        if self.writer is None:  # availability() said so before any step: never reached
+            return OperationResult(None, "failed", NO_WRITER)
         try:
             if step.action == "assignNumber":
                 return await self.writer.assign_number(step.telephone_number, step.holder.id)

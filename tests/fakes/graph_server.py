@@ -317,6 +317,7 @@ class FakeTenant:
     operation_seconds: float | None = None  # set: an operation runs this long (wall clock) instead
     operation_wrapped: bool = False
     new_activation_state: str = "activated"
+    pending_reads: int = 0  # set: a new assignment reads assignmentPending this many times, then activated
     refuse_numbers: dict[str, str] = field(default_factory=dict)
     organization: dict[str, Any] = field(
         default_factory=lambda: {
@@ -861,6 +862,11 @@ class FakeMicrosoft:
             items = [a for a in items if _matches(a, terms)]
         skip = _int_param(query, "$skip", 0)
         page = [_project(a, fields) for a in items[skip : skip + top]]
+        for served in items[skip : skip + top]:  # Microsoft activates a new number after a while
+            if served.get("_pending"):
+                served["_pending"] -= 1
+                if not served["_pending"]:
+                    served["activationState"] = "activated"
         body: dict[str, Any] = {
             "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#admin/teams/telephoneNumberManagement/numberAssignments",
             "value": page,
@@ -1028,7 +1034,10 @@ class FakeMicrosoft:
                 "id": f"na-{number}",
                 "telephoneNumber": number,
                 "numberType": body["numberType"],
-                "activationState": self.tenant.new_activation_state,
+                "activationState": "assignmentPending"
+                if self.tenant.pending_reads
+                else self.tenant.new_activation_state,
+                "_pending": self.tenant.pending_reads,  # never served: not an assignment field
                 "assignmentStatus": "userAssigned",
                 "assignmentTargetId": target,
                 "assignmentCategory": category,

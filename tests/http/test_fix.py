@@ -371,3 +371,15 @@ async def test_a_resource_account_holding_the_number_is_named_and_left_without(
         and held(fake, MAIN_LINE) == []
         and held(fake, ADELE.id) == [(ADELE_8X8, "activated")]
     )
+
+
+async def test_activating_then_activated_on_a_later_read(fake, eightbyeight, http, clock):
+    fake.tenant.pending_reads = 2  # the diagnosis after the steps and the verification both see it pending
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+    later = await fixer.engine.microsoft.number_assignments(ADELE.id)
+
+    assert outcome.activating and not outcome.verified
+    assert [(a.telephone_number, a.activation_state) for a in later] == [(ADELE_8X8, "activated")]
