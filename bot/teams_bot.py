@@ -43,6 +43,7 @@ from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, INTERRUPTED, DiagnoseDialog
+from dialogs.fix import CARD_SHOWN as FIX_CARD_SHOWN
 from dialogs.fix import ChatFixes, offer_fix
 from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter
@@ -351,6 +352,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
         card, for_everyone = await card_actions.execute(self, turn_context, verb, data)
         if for_everyone and turn_context.activity.reply_to_id:
             await self._show_everyone(turn_context, turn_context.activity.reply_to_id, card)
+        if (shown := turn_context.turn_state.get(FIX_CARD_SHOWN)) is not None:
+            shown.set()  # a confirmed fix may now edit the card as its steps end
         return AdaptiveCardInvokeResponse(
             status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
         )

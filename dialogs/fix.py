@@ -55,6 +55,10 @@ from dialogs.services import (
 log = logging.getLogger("voice_doctor.fix")
 
 ACTIVATION_RECHECK = timedelta(minutes=10)  # "accepted, activating": when the case's follow-up looks again
+# turn_state key: an asyncio.Event the Teams handler sets once the clicked card shows "Fixing…" to
+# everyone; the run waits for it (at most SHOWN_WAIT_S) so its own edits always come after that one.
+CARD_SHOWN = "voice_doctor.fix_card_shown"
+SHOWN_WAIT_S = 10.0
 BUSY_NOTE = "Another fix of this case is running: wait for it to end, then press Confirm again."
 CHANGED_NOTE = "Teams or 8x8 changed since the plan was drawn: this is the new plan. Nothing was changed yet."
 
@@ -165,8 +169,10 @@ class ChatFixes:
             where = (_reference(context), context.activity.reply_to_id)
         else:  # a client that does not say which message was clicked: the plan card as posted
             where = (fix.where.get("reference") or _reference(context), fix.where.get("activityId"))
+        shown = asyncio.Event()  # the turn sets it once the "Fixing…" card is shown (CARD_SHOWN)
+        context.turn_state[CARD_SHOWN] = shown
         task = asyncio.create_task(
-            self._run(context.adapter, where, case, fix, ctx, claim), name=f"fix {fix.id}"
+            self._run(context.adapter, where, case, fix, ctx, claim, shown), name=f"fix {fix.id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -196,8 +202,12 @@ class ChatFixes:
 
     # --- the run, in the background --------------------------------------------------------------
 
-    async def _run(self, adapter: BotAdapter, where, case: CaseRecord, fix: Fix, ctx, claim: str) -> None:
+    async def _run(
+        self, adapter: BotAdapter, where, case: CaseRecord, fix: Fix, ctx, claim: str, shown: asyncio.Event
+    ) -> None:
         services = self.services
+        with contextlib.suppress(TimeoutError):  # the run's edits must come after the turn's own
+            await asyncio.wait_for(shown.wait(), SHOWN_WAIT_S)
         request = request_from_json(fix.request)
         shown = fix
 
