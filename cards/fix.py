@@ -162,7 +162,7 @@ def _outcome_words(fix: Fix, ctx: CardContext) -> tuple[str, str | None, str]:
         return (
             "Done, but not fixed yet",
             "Every step succeeded, but checking again does not show Teams holding 8x8's number yet. "
-            "Press Re-check in a few minutes.",
+            "Press Check again in a few minutes.",
             "attention",
         )
     if status == "cancelled":
@@ -323,8 +323,8 @@ def _actions(fix: Fix, ctx: CardContext) -> list[Any]:
         ]
     if fix.status == "running":
         return []
-    recheck = without_none({"caseId": ctx.case_id, "problem": fix.problem, "userId": fix.subject.get("id")})
-    return [ExecuteAction(title="Show the diagnosis", verb="recheck", data=recheck, associated_inputs="none")]
+    # a new diagnosis as a new message: this card stays, as the record of the fix
+    return [ExecuteAction(title="Check again", verb="fixCheck", data=data, associated_inputs="none")]
 
 
 def _fallback(fix: Fix) -> str:

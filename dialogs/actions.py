@@ -19,7 +19,7 @@ from botbuilder.schema.teams import (
 )
 
 from bot.case_service import CaseRecord, request_from_json
-from bot.cases.fixes import latest_fix
+from bot.cases.fixes import fix_of, latest_fix
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.model import CALL_PROBLEMS, PROBLEMS
@@ -27,11 +27,19 @@ from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMET
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
-from cards.fix import fix_words
+from cards.fix import fix_card, fix_words
 from cards.words import problem_label
 from dialogs import fix as fix_dialog
 from dialogs.intents import problem_named
-from dialogs.services import caller_id, caller_name, conversation_kind, reader_time_zone, send_card, tenant_of
+from dialogs.services import (
+    caller_id,
+    caller_name,
+    conversation_kind,
+    reader_time_zone,
+    send_card,
+    send_typing,
+    tenant_of,
+)
 
 if TYPE_CHECKING:
     from bot.teams_bot import VoiceDoctorBot
@@ -81,7 +89,7 @@ async def execute(
     return card, True
 
 
-FIX_VERBS = frozenset({"fix", "fixConfirm", "fixCancel"})
+FIX_VERBS = frozenset({"fix", "fixConfirm", "fixCancel", "fixCheck"})
 
 
 async def _fix_action(
@@ -99,6 +107,8 @@ async def _fix_action(
             return _gone(), False
         if verb == "fixConfirm":
             return await bot.fixes.confirm(context, case, data.get("fixId"))
+        if verb == "fixCheck":
+            return await _fix_check(bot, context, case, data.get("fixId"))
         return await bot.fixes.cancel(context, case, data.get("fixId"))
     except fix_dialog.FixRefused as refused:
         return refused.card, False
@@ -126,6 +136,20 @@ async def _fix_it(
     ):
         return bot.presenter.helpdesk_card(context, case)
     return await bot.presenter.case_card(context, case)
+
+
+async def _fix_check(
+    bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord, fix_id: Any
+) -> tuple[dict, bool]:
+    """Check again after a fix: the new diagnosis as a new message; the fix's card stays as it is."""
+    if not await _may_see(bot, context, case):
+        return await bot.presenter.refusal(context, case.diagnosis.problem), False
+    fix = fix_of(case.case, fix_id)
+    if fix is None:
+        return _gone(), False
+    await send_typing(context)
+    await send_card(context, await bot.presenter.recheck(context, case))
+    return fix_card(fix, bot.services.card_context(context, case_id=case.id)), False
 
 
 def fix_request(case: CaseRecord | None, data: dict[str, Any]) -> DiagnosisRequest | None:

@@ -146,9 +146,12 @@ async def test_fix_it_confirm_fixes_adele_and_proves_it(connector):
         assert "operation" in words(final) and "Confirmed by" in words(final)
         assert any("Fixing" in words(u) and "✓" in words(u) for u in updates), "no card per step"
 
-        await app.post(activity(connector.url, text="check calls for adele@contoso.example"))
-        await app.settle()
-        assert "Teams has a different number" not in words(connector.cards()[-1])
+        seen = len(connector.received)
+        status, body = await app.post(execute(connector.url, "fixCheck", action_data(final, "fixCheck")))
+        assert "Fixed and verified" in words(card_of(body))  # the fix's card stays
+        checked = [r for r in connector.received[seen:] if r.method in ("send", "reply")]
+        assert checked and "Adele Vance" in json.dumps(checked[-1].body)
+        assert "Teams has a different number" not in json.dumps(checked[-1].body)
 
         await app.post(activity(connector.url, text="cases"))
         await app.settle()

@@ -196,7 +196,7 @@ async def test_the_fix_card_in_every_state(clock, status, words):
     if status == "proposed":
         assert "Meanwhile" in texts and "calls from and to them fail meanwhile" in texts
     if status not in ("proposed", "running"):
-        assert action_data(card, "recheck") is not None  # Show the diagnosis
+        assert action_data(card, "fixCheck") == {"caseId": case.id, "fixId": fix.id}
     assert fix_words(kept)
 
 
