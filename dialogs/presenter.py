@@ -15,6 +15,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 from botbuilder.schema.teams import ChannelInfo, TeamsChannelData
 
 from bot.case_service import CaseRecord, request_from_json
+from bot.cases.fixes import after_fix_period
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import Diagnosis
 from cards.conversation import notice_card
@@ -190,6 +191,9 @@ class Presenter:
         request.time_zone = (
             reader_time_zone(context.activity) or request.time_zone
         )  # "today" is the clicker's
+        request.since = (
+            after_fix_period(case.case, self.services.clock()) or request.since
+        )  # a fix: calls since
         diagnosis = await self.services.engine.diagnose(request)
         await self.services.cases.record_check(case, diagnosis)
         if context.activity.conversation and any(

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from bot.cases.model import history_entry, iso_us
-from bot.diagnosis.model import parse_iso
+from bot.diagnosis.model import DEFAULT_PERIOD, parse_iso
 
 if TYPE_CHECKING:
     from bot.cases.model import Case
@@ -337,3 +337,14 @@ def outcome_status(outcome: FixOutcome) -> FixStatus:
     if outcome.activating:
         return "activating"
     return "unverified"
+
+
+def after_fix_period(case: Case, now: datetime) -> timedelta | None:
+    """The call-log period a re-check of a case reads after its fix changed Teams: only the calls since
+    the fix was confirmed (a minute at least) — the failures before it were the old numbers' — or None
+    (no such fix, or one older than the default period, which then holds only calls after it anyway)."""
+    fix = latest_fix(case)
+    if fix is None or fix.confirmed_at is None or fix.status not in ("fixed", "activating", "unverified"):
+        return None
+    period = max(timedelta(minutes=1), now - fix.confirmed_at + timedelta(minutes=1))
+    return period if period < DEFAULT_PERIOD else None

@@ -152,6 +152,7 @@ async def test_fix_it_confirm_fixes_adele_and_proves_it(connector):
         checked = [r for r in connector.received[seen:] if r.method in ("send", "reply")]
         assert checked and "Adele Vance" in json.dumps(checked[-1].body)
         assert "Teams has a different number" not in json.dumps(checked[-1].body)
+        assert "out of sync" not in json.dumps(checked[-1].body)  # the calls before the fix do not count
 
         await app.post(activity(connector.url, text="cases"))
         await app.settle()
@@ -367,6 +368,8 @@ async def test_accepted_but_activating_is_rechecked_by_the_case_follow_up(connec
         assert len(await app.app[SERVICES].scheduler.run_due_once()) == 1
         notices = [r for r in connector.received[seen:] if r.method in ("send", "reply")]
         assert notices and "Checked again" in json.dumps(notices[-1].body)
+        assert "Microsoft was still activating the number change Voice Doctor made" in json.dumps(notices[-1].body)
+        assert "now work" in json.dumps(notices[-1].body)
 
 
 async def test_fix_it_on_a_digest_row_sends_the_plan(connector):
