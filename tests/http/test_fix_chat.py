@@ -234,26 +234,32 @@ async def test_forged_card_data_changes_nothing(connector):
         diagnosis = await diagnose_adele(app, connector)
         plan, _ = await plan_card(app, connector, diagnosis)
         confirm = action_data(plan, "fixConfirm")
-        for forged in (
+        writer = app.app[SERVICES].bot.services.fixer.writer
+        gone = (
             {**confirm, "fixId": "not-a-fix"},
             {"caseId": "nosuchcase00", "fixId": confirm["fixId"]},
-            {
-                **confirm,
-                "fingerprint": "x",
-                "telephoneNumber": "+14255550199",
-                "steps": [{"action": "assignNumber"}],
-            },
-        ):
+            {"caseId": ["x"], "fixId": {"a": 1}},
+        )
+        for forged in gone:
             status, body = await app.post(execute(connector.url, "fixConfirm", forged))
-            if forged.get("steps"):  # extra keys are ignored: the kept plan runs, as confirmed
-                await app.app[SERVICES].fixes.settle()
-                case = await app.app[SERVICES].bot.services.cases.get(confirm["caseId"])
-                fix = fixes_of(case.case)[-1]
-                assert {s["telephoneNumber"] for s in fix.plan} == {"+14255550120", "+14255550102"}
-            else:
-                assert "That fix is gone" in words(card_of(body)) or "That case is gone" in words(
-                    card_of(body)
-                )
+            assert status == 200 and "is gone" in words(card_of(body))
+        other_tenant = execute(
+            connector.url, "fixConfirm", confirm, tenant="11111111-2222-3333-4444-555555555555"
+        )
+        status, body = await app.post(other_tenant)  # another tenant's case is never theirs to confirm
+        assert "That case is gone" in words(card_of(body))
+        assert writer.writes == []
+
+        # extra keys are ignored: the plan the case keeps runs, re-read from Teams and 8x8
+        forged = {
+            **confirm,
+            "fingerprint": "x",
+            "telephoneNumber": "+14255550199",
+            "steps": [{"action": "assignNumber"}],
+        }
+        await app.post(execute(connector.url, "fixConfirm", forged))
+        await app.app[SERVICES].fixes.settle()
+        assert {number for _, number in writer.writes} == {"+14255550120", "+14255550102"}
 
 
 @pytest.mark.postgres
@@ -368,7 +374,9 @@ async def test_accepted_but_activating_is_rechecked_by_the_case_follow_up(connec
         assert len(await app.app[SERVICES].scheduler.run_due_once()) == 1
         notices = [r for r in connector.received[seen:] if r.method in ("send", "reply")]
         assert notices and "Checked again" in json.dumps(notices[-1].body)
-        assert "Microsoft was still activating the number change Voice Doctor made" in json.dumps(notices[-1].body)
+        assert "Microsoft was still activating the number change Voice Doctor made" in json.dumps(
+            notices[-1].body
+        )
         assert "now work" in json.dumps(notices[-1].body)
 
 
