@@ -152,10 +152,10 @@ def _outcome_words(fix: Fix, ctx: CardContext) -> tuple[str, str | None, str]:
     if status == "failed":
         failed = fix.failed_step() or {}
         index = next((i for i, s in enumerate(fix.steps, 1) if s is failed or s == failed), len(fix.steps))
-        reason = failed.get("statusDetail") or "Microsoft gave no reason"
+        reason = failed.get("statusDetail") or "Microsoft gave none."
         return (
-            f"Step {index} failed: {reason}",
-            "Nothing further was tried. The steps above say what is now true in Teams.",
+            f"Step {index} of {len(fix.plan)} failed",
+            f"Reason: {reason.rstrip('.')}. Nothing further was tried: the steps below say what is now true in Teams.",
             "attention",
         )
     if status == "unverified":
@@ -237,6 +237,10 @@ def _step_row(n: int, step: dict[str, Any], result: dict[str, Any] | None, fix: 
 
 def _operation_words(result: dict[str, Any]) -> str:
     status = result.get("status")
+    if status == "failed":  # its reason is on top of the card
+        return " · ".join(
+            x for x in ("Failed", result.get("operationId") and f"operation {result['operationId']}") if x
+        )
     words = {
         "succeeded": "Done",
         "failed": "Failed",

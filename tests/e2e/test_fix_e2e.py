@@ -90,3 +90,17 @@ def test_an_ordinary_user_pressing_fix_it_changes_nothing(browser, adele_stack):
         send(page, "my calls don't ring")
         again = wait_for_new_card_with(page, "What happens next", before)
         assert "Your phone number in Teams does not match" in again.inner_text()  # still as it was
+
+
+def test_a_fix_microsoft_refuses_says_its_reason(page):
+    wait_for_card_with(page, "I find out why calls")
+    send(page, "check calls for leeg@contoso.example")
+    diagnosis = wait_for_card_with(page, "Lee Gu")
+    diagnosis.get_by_role("button", name="Fix it").click()
+    plan = wait_for_card_with(page, "Confirm 1 change to Teams")
+    assert "Give Lee Gu +1 425-555-0106" in plan.inner_text()
+    plan.get_by_role("button", name="Confirm").click()
+    failed = wait_for_card_with(page, "Step 1 of 1 failed", timeout=60_000)
+    text = failed.inner_text()
+    assert "usage location" in text and "Nothing further was tried" in text
+    screenshot_whole(page, failed, "fix-step-failed")

@@ -334,7 +334,8 @@ async def test_a_failed_step_says_microsofts_reason_and_stops(connector):
         await app.app[SERVICES].fixes.settle()
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
         text = words(final)
-        assert "Step 1 failed: The telephone number +14255550106 cannot be assigned" in text
+        assert "Step 1 of 1 failed" in text
+        assert "Reason: The telephone number +14255550106 cannot be assigned" in text
         assert "usage location" in text and "Nothing further was tried" in text
         case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
         assert case.history[-1]["event"] == "fix" and case.history[-1]["outcome"] == "failed"
@@ -494,7 +495,8 @@ async def test_a_run_that_breaks_on_our_side_ends_on_the_card_and_in_the_case(co
         await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
-        assert "Step 2 failed: Voice Doctor stopped on an error of its own (RuntimeError)" in words(final)
+        assert "Step 2 of 2 failed" in words(final)
+        assert "Reason: Voice Doctor stopped on an error of its own (RuntimeError)" in words(final)
         case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
         [fix] = fixes_of(case.case)
         assert fix.status == "failed" and fix.lease_owner is None

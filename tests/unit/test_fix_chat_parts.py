@@ -158,7 +158,7 @@ def _valid(card: dict) -> str:
         ("running", "Fixing…"),
         ("fixed", "Fixed and verified"),
         ("activating", "Accepted, activating — I'll re-check at"),
-        ("failed", "Step 2 failed: The number is already assigned."),
+        ("failed", "Reason: The number is already assigned. Nothing further was tried"),
         ("unverified", "Done, but not fixed yet"),
         ("cancelled", "Cancelled by Megan Bowen"),
         ("changed", "Teams or 8x8 changed since this plan"),
