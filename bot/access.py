@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from bot.diagnosis.errors import SourceError
-from bot.diagnosis.evidence import HelpdeskStatus, MicrosoftSource
+from bot.diagnosis.evidence import NUMBER_ROLES_WORDS, HelpdeskStatus, MicrosoftSource
 
 log = logging.getLogger("voice_doctor.access")
 
@@ -72,7 +72,7 @@ class Access:
             return "Fixes are for the helpdesk's Teams admins: ask your helpdesk to fix this."
         if not status.may_manage_numbers:
             return (
-                "Only a Global, Teams, Teams Communications or Teams Telephony Administrator may change "
-                "Teams numbers, and you hold none of these roles: ask one of them to confirm the fix."
+                f"Only {NUMBER_ROLES_WORDS} may change Teams numbers, and you hold none of these roles: "
+                "ask one of them to confirm the fix."
             )
         return None

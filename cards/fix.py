@@ -15,6 +15,7 @@ from typing import Any
 from microsoft_teams.cards.core import CardElement, Column, ColumnSet, Container, ExecuteAction
 
 from bot.cases.fixes import Fix
+from bot.diagnosis.evidence import NUMBER_ROLES_WORDS
 from cards.context import CardContext
 from cards.elements import banner, card, facts, heading, readable_number, text, to_dict, without_none
 from cards.time import absolute, when
@@ -22,10 +23,7 @@ from cards.words import problem_label
 
 __all__ = ["ROLES_SENTENCE", "fix_card", "fix_words", "step_words"]
 
-ROLES_SENTENCE = (
-    "Only a helpdesk member who is a Global, Teams, Teams Communications or Teams Telephony "
-    "Administrator can confirm."
-)
+ROLES_SENTENCE = f"Only a helpdesk member who is {NUMBER_ROLES_WORDS} can confirm."
 _ICONS = {"succeeded": ("✓", "Good"), "failed": ("✗", "Attention"), "skipped": ("–", "Default")}
 _WAITING = ("○", "Default")
 _WORKING = ("⏳", "Default")

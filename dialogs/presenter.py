@@ -17,6 +17,7 @@ from botbuilder.schema.teams import ChannelInfo, TeamsChannelData
 from bot.case_service import CaseRecord, request_from_json
 from bot.cases.fixes import after_fix_period
 from bot.diagnosis.engine import DiagnosisRequest
+from bot.diagnosis.evidence import NUMBER_ROLES_WORDS
 from bot.diagnosis.model import Diagnosis
 from cards.conversation import notice_card
 from cards.diagnosis import diagnosis_card, helpdesk_report_card, self_report_card
@@ -113,9 +114,7 @@ class Presenter:
         if off:
             return {"fix_note": f"Fix it is off: {off}"}
         if kind == "personal" and not status.may_manage_numbers:
-            return {
-                "fix_note": "Fix it needs a Global, Teams, Teams Communications or Teams Telephony Administrator."
-            }
+            return {"fix_note": f"Fix it needs {NUMBER_ROLES_WORDS}."}
         return {"can_fix": True}
 
     # --- self-reports ------------------------------------------------------------------------------

@@ -268,6 +268,8 @@ NUMBER_MANAGING_ROLES: dict[str, str] = {
     "baf37b3a-610e-45da-9e62-d9d1e5e8914b": "Teams Communications Administrator",
     "aa38014f-0993-46e9-9b45-30501a20909d": "Teams Telephony Administrator",
 }
+# The same roles in words: "a Global, Teams, Teams Communications or Teams Telephony Administrator".
+NUMBER_ROLES_WORDS = "a Global, Teams, Teams Communications or Teams Telephony Administrator"
 
 
 @dataclass(frozen=True)
