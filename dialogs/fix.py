@@ -37,7 +37,7 @@ from bot.cases.fixes import Fix, fix_of
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.model import Diagnosis
-from bot.diagnosis.repair import FixOutcome, OperationResult, StepResult
+from bot.diagnosis.repair import FixOutcome, Holder, OperationResult, RepairPlan, RepairStep, StepResult
 from bot.scheduler import default_owner
 from cards.conversation import notice_card
 from cards.fix import fix_card
@@ -268,8 +268,6 @@ class ChatFixes:
 
 def _broken(fix: Fix, error: Exception) -> FixOutcome:
     """What a run that stopped on an error of ours leaves: the steps it reported, the next one failed."""
-    from bot.diagnosis.repair import Holder, RepairPlan, RepairStep
-
     steps = []
     for raw in fix.plan:
         holder = raw.get("holder") or {}

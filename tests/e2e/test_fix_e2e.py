@@ -14,7 +14,14 @@ from collections.abc import Iterator
 import pytest
 
 from tests.e2e.conftest import ROOT, Stack, client_page
-from tests.e2e.playground import CARD, open_chat, send, wait_for_card_with, wait_for_new_card_with
+from tests.e2e.playground import (
+    CARD,
+    open_chat,
+    post_mentioning_bot,
+    send,
+    wait_for_card_with,
+    wait_for_new_card_with,
+)
 from tests.e2e.test_calls_e2e import screenshot_whole
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +34,19 @@ def adele_stack(e2e_ready, tmp_path_factory) -> Iterator[Stack]:
     running = Stack(
         tmp_path_factory.mktemp("e2e-fix-adele"),
         config=ROOT / "tests" / "e2e" / "adele.m365agentsplayground.yml",
+        env={"HELPDESK_CHANNEL_ID": "19:helpdesk-calls@thread.tacv2"},
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def grady_stack(e2e_ready, tmp_path_factory) -> Iterator[Stack]:
+    running = Stack(
+        tmp_path_factory.mktemp("e2e-fix-grady"),
+        config=ROOT / "tests" / "e2e" / "grady.m365agentsplayground.yml",
         env={"HELPDESK_CHANNEL_ID": "19:helpdesk-calls@thread.tacv2"},
     )
     try:
@@ -104,3 +124,24 @@ def test_a_fix_microsoft_refuses_says_its_reason(page):
     text = failed.inner_text()
     assert "usage location" in text and "Nothing further was tried" in text
     screenshot_whole(page, failed, "fix-step-failed")
+
+
+def test_helpdesk_without_a_number_role_is_told_why_and_changes_nothing(browser, grady_stack):
+    with client_page(browser, grady_stack.url, "fix-grady-final") as page:
+        wait_for_card_with(page, "I find out why calls")
+        send(page, "check calls for adele@contoso.example")
+        mine = wait_for_card_with(page, MISMATCH)
+        assert "Fix it needs a Global, Teams, Teams Communications or Teams Telephony Administrator" in (
+            mine.inner_text()
+        )
+        assert mine.get_by_role("button", name="Fix it").count() == 0
+
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        open_chat(page, "Calls")  # in a channel the card is for everyone: Fix it shows, the press is checked
+        post_mentioning_bot(page, "check calls for adele@contoso.example")
+        shared = wait_for_card_with(page, MISMATCH)
+        shared.get_by_role("button", name="Fix it").click()
+        refusal = wait_for_card_with(page, "I changed nothing")
+        assert "you hold none of these roles" in refusal.inner_text()
+        screenshot_whole(page, refusal, "fix-refused-helpdesk-without-role")
+        assert page.locator(CARD, has_text="Confirm 2 changes").count() == 0
