@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from bot.cli.diagnose import _adder, _fail, _quiet_logging, _utf8, _width
@@ -110,9 +111,7 @@ async def _fix(settings: Settings, request: DiagnosisRequest, *, yes: bool, out:
         _, plan = await fixer.propose(request)
         reason = await fixer.availability() if plan.refused is None else None
         if reason is not None:
-            plan = RepairPlan(
-                plan.problem, plan.cause, plan.subject, plan.steps, reason, plan.meanwhile, plan.left_without
-            )
+            plan = replace(plan, refused=reason)
         if out is not None:
             out.write(describe(plan))
             out.flush()

@@ -229,6 +229,25 @@ class Fixer:
         await self._verify(request, outcome, self._monotonic() - started)
         return outcome
 
+    async def recheck(self, request: DiagnosisRequest, outcome: FixOutcome) -> FixOutcome:
+        """A follow-up of a fix that was still running or activating: each step Microsoft was still
+        running is asked about again (`NumberWriter.operation`), nothing is written, and the
+        verification runs again. The steps not run because an earlier one had not ended stay unrun."""
+        steps: list[StepResult] = []
+        for result in outcome.steps:
+            operation = result.operation
+            if operation.status in ("running", "notStarted") and operation.operation_id and self.writer:
+                try:
+                    operation = await self.writer.operation(operation.operation_id)
+                except SourceError as error:
+                    log.info("operation re-check failed", extra={"error_type": type(error).__name__})
+            steps.append(StepResult(result.step, operation))
+        again = FixOutcome(plan=outcome.plan, executed=outcome.executed, steps=steps)
+        if len(steps) < len(outcome.plan.steps) and all(r.operation.status == "succeeded" for r in steps):
+            return again  # it stopped at a step still running: the rest is for a new confirmation
+        await self._verify(request, again, 0.0)
+        return again
+
     async def _write(self, step: RepairStep) -> OperationResult:
         if self.writer is None:  # availability() said so before any step: never reached
             return OperationResult(None, "failed", NO_WRITER)

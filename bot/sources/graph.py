@@ -65,7 +65,7 @@ from bot.sources.graph_odata import (
 )
 from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
 from bot.sources.graph_shapes import directory_user, domain, number_assignment, voice_config
-from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, RetryWait
+from bot.sources.http import RETRYABLE_STATUSES, HttpClient, HttpResponse, RetryPolicy, RetryWait
 from bot.sources.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -494,10 +494,18 @@ class GraphSource:
         """The app's tokens (the number writes read the granted permissions from them)."""
         return self._tokens
 
-    async def respond(self, method: str, url: URL, thing: str, *, json_body: Any = None) -> HttpResponse:
+    async def respond(
+        self,
+        method: str,
+        url: URL,
+        thing: str,
+        *,
+        json_body: Any = None,
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
+    ) -> HttpResponse:
         """One Graph request, its answer as it came (any status): for callers that read statuses
         themselves (the number writes and their operations)."""
-        return await self._respond(method, url, thing, json_body=json_body)
+        return await self._respond(method, url, thing, json_body=json_body, retry_statuses=retry_statuses)
 
     async def _get(
         self,
@@ -589,6 +597,7 @@ class GraphSource:
         json_body: Any = None,
         policy: RetryPolicy | None = None,
         retry_wait: RetryWait | None = None,
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
     ) -> HttpResponse:
         """One Graph request with a bearer token; a 401 gets one retry with a fresh token."""
         response: HttpResponse | None = None
@@ -603,6 +612,7 @@ class GraphSource:
                     what=f"reading {thing} from Microsoft Graph",
                     policy=policy,
                     retry_wait=retry_wait,
+                    retry_statuses=retry_statuses,
                 )
             except SourceUnavailable as error:
                 error.source = error.source or "graph"

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 NUMBERS_WRITE = "TeamsTelephoneNumber.ReadWrite.All"
 OPERATIONS = "admin/teams/telephoneNumberManagement/operations"
+WRITE_RETRIES = frozenset({429})
 STATUSES: tuple[OperationStatus, ...] = ("notStarted", "running", "succeeded", "failed", "skipped")
 _NATIONAL = {cloud: hosts for cloud, hosts in GRAPH_CLOUDS.items() if cloud != "public"}
 _NATIONAL_HOSTS = {URL(host).host for hosts in _NATIONAL.values() for host in hosts}
@@ -170,9 +171,20 @@ class GraphNumberWriter:
         if refusal is not None:  # the Fixer asks first; this is the last line of defence
             raise PermissionMissing(refusal, permission=NUMBERS_WRITE, source="graph")
         url = graph_url(self._settings.graph_endpoint, f"{NUMBER_ASSIGNMENTS}/{action}")
-        response = await self._graph.respond("POST", url, f"the number change ({action})", json_body=body)
+        # Only a 429 is retried: Microsoft did not act on it. A 5xx may have been acted on, so it is
+        # not sent again but reported (the plan stops; the diagnosis after it says what is true).
+        response = await self._graph.respond(
+            "POST", url, f"the number change ({action})", json_body=body, retry_statuses=WRITE_RETRIES
+        )
         if response.status == 403:
             raise PermissionMissing(not_granted(), permission=NUMBERS_WRITE, source="graph")
+        if response.status >= 500:
+            return OperationResult(
+                None,
+                "failed",
+                f"Microsoft Graph answered {action} with HTTP {response.status}: whether it took effect is "
+                "unknown, so it was not sent again.",
+            )
         if response.status != 202:
             return OperationResult(None, "failed", _error_words(response, action))
         location = response.headers.get("Location")
@@ -214,8 +226,12 @@ class GraphNumberWriter:
         Graph does not know it yet (404 right after the 202) or answers with no status."""
         if response.status == 404:
             return None
-        if response.status == 403:
-            raise PermissionMissing(not_granted(), permission=NUMBERS_WRITE, source="graph")
+        if response.status == 403:  # the change was accepted already: a failure to follow it, not a refusal
+            raise SourceUnavailable(
+                "Microsoft Graph accepted the number change but refused to say how it went (HTTP 403): "
+                f"grant {NUMBERS_WRITE} (or TeamsTelephoneNumber.Read.All) and give admin consent.",
+                source="graph",
+            )
         if response.status != 200:
             raise SourceUnavailable(
                 f"Microsoft Graph could not say how the number change went (HTTP {response.status}).",

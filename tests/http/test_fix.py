@@ -383,3 +383,75 @@ async def test_activating_then_activated_on_a_later_read(fake, eightbyeight, htt
 
     assert outcome.activating and not outcome.verified
     assert [(a.telephone_number, a.activation_state) for a in later] == [(ADELE_8X8, "activated")]
+
+
+async def test_a_follow_up_re_checks_an_activating_fix_without_writing(fake, eightbyeight, http, clock):
+    fake.tenant.pending_reads = 1  # Dara's new number is read once in the run: pending, then activated
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+    writes = len(fake.graph_requests(WRITES))
+
+    again = await fixer.recheck(ADELE_REQUEST, outcome)
+
+    assert outcome.activating and again.verified and not again.activating, (again.after or {}).get("cause")
+    assert len(fake.graph_requests(WRITES)) == writes
+
+
+async def test_a_follow_up_of_a_step_still_running_asks_microsoft_again(fake, eightbyeight, http, clock):
+    fake.tenant.operation_polls = -1
+    fixer = fixer_for(fake, eightbyeight, http, clock, bound=10.0)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+    fake.operations[outcome.steps[0].operation.operation_id]["polls_left"] = 0
+
+    again = await fixer.recheck(ADELE_REQUEST, outcome)
+
+    assert [r.operation.status for r in again.steps] == ["succeeded"]
+    assert not again.verified and len(fake.graph_requests(WRITES)) == 1  # the rest needs a new confirmation
+
+
+async def test_a_throttled_write_is_sent_again_after_retry_after(fake, eightbyeight, http, clock):
+    fake.fail(r"unassignNumber$", 429, retry_after="4", method="POST", times=1)
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    assert outcome.verified and 4.0 in clock.sleeps
+
+
+async def test_a_write_answered_5xx_is_not_sent_twice(fake, eightbyeight, http, clock):
+    fake.fail(r"unassignNumber$", 503, method="POST", times=1)
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    assert [r.operation.status for r in outcome.steps] == ["failed"]
+    assert "HTTP 503" in (outcome.steps[0].operation.status_detail or "") and not outcome.verified
+    assert len(fake.graph_requests(WRITES)) == 1
+
+
+async def test_cli_in_a_national_cloud_exits_3_and_sends_no_write(fake, eightbyeight, tmp_path):
+    env = {**fake.env(FIXES="on", GRAPH_CLOUD="usgov"), **eightbyeight.env()}
+
+    code, out, err = await run_bot("fix", "--user", ADELE.upn, "--yes", env=env, cwd=tmp_path, timeout=90)
+
+    assert code == 3, err
+    assert "GRAPH_CLOUD=usgov" in out and "global service" in out
+    assert fake.graph_requests(WRITES) == []
+
+
+async def test_an_operation_that_cannot_be_followed_is_a_failed_step_not_a_refusal(
+    fake, eightbyeight, http, clock
+):
+    fake.fail(r"operations\(", 403, method="GET", times=1)
+    fixer = fixer_for(fake, eightbyeight, http, clock)
+    _, plan = await fixer.propose(ADELE_REQUEST)
+
+    outcome = await fixer.run(ADELE_REQUEST, plan.fingerprint)
+
+    assert outcome.refused is None and outcome.executed
+    assert [r.operation.status for r in outcome.steps] == ["failed"]
+    assert "accepted the number change" in (outcome.steps[0].operation.status_detail or "")
