@@ -112,7 +112,7 @@ class Presenter:
             return {}
         off = fixes_unavailable(self.services)
         if off:
-            return {"fix_note": f"Fix it is off: {off}"}
+            return {"fix_note": off}  # "Fixes are off: set FIXES=on …", "… national cloud …"
         if kind == "personal" and not status.may_manage_numbers:
             return {"fix_note": f"Fix it needs {NUMBER_ROLES_WORDS}."}
         return {"can_fix": True}

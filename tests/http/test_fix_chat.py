@@ -411,7 +411,7 @@ async def test_with_fixes_off_the_helpdesk_is_told_why_and_nothing_is_offered(co
     async with running_app(settings, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector)
         assert action_data(diagnosis, "fix") is None
-        assert "Fix it is off: Fixes are off: set FIXES=on" in words(diagnosis)
+        assert "Fixes are off: set FIXES=on" in words(diagnosis)
         status, body = await app.post(
             execute(connector.url, "fix", {"problem": "inbound-calls", "userId": ADELE_ID})
         )
