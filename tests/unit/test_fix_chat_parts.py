@@ -244,3 +244,26 @@ def test_the_cases_list_tells_of_the_newest_fix(clock):
     assert "Fix: fixed and verified, confirmed by Megan Bowen" in _valid(
         cases_card([row], CardContext(now=clock.now))
     )
+
+
+def test_the_plan_names_who_is_left_without_a_number(clock):
+    from bot.diagnosis.repair import Holder, RepairPlan, RepairStep
+
+    adele = Holder(ADELE, "Adele Vance", "adele@contoso.example")
+    line = Holder("ra-1", "Main line", "mainline@contoso.example", resource_account=True)
+    plan = RepairPlan(
+        "inbound-calls",
+        "number-mismatch",
+        adele,
+        steps=(
+            RepairStep("unassignNumber", "+14255550102", line, "The main line holds Adele's 8x8 number."),
+            RepairStep("assignNumber", "+14255550102", adele, "8x8 sends Adele's calls to it."),
+        ),
+        meanwhile=("Calls to +1 425-555-0102 fail for a minute or two.",),
+        left_without=("Main line (a resource account): 8x8 has no number for it.",),
+    )
+    fix = proposal(plan, {}, now=clock.now, asked_by="Megan Bowen", asked_by_id=MEGAN)
+    texts = _valid(fix_card(fix, CardContext(now=clock.now)))
+    assert "Take +1 425-555-0102 from Main line" in texts and "Give Adele Vance +1 425-555-0102" in texts
+    assert "Left without a number" in texts and "Main line (a resource account)" in texts
+    assert texts.index("What I will do") < texts.index("Meanwhile") < texts.index("Left without a number")
