@@ -76,16 +76,22 @@ def _kicker(fix: Fix) -> CardElement:
     )
 
 
-def _result_sentence(fix: Fix) -> str:
-    """What Teams holds once the plan has run: the numbers 8x8 gives, for each person given one."""
+def _given(fix: Fix) -> tuple[int, str]:
+    """How many numbers the plan gives, and '+1 425-555-0102 for Adele Vance; …' (what Teams then holds)."""
     gives = [s for s in fix.plan if s.get("action") == "assignNumber"]
-    if not gives:
-        return "Afterwards Teams holds the number 8x8 has for them."
     held = "; ".join(
         f"{readable_number(s.get('telephoneNumber'))} for {(s.get('holder') or {}).get('displayName') or 'them'}"
         for s in gives
     )
-    return f"Afterwards Teams holds {held}, as 8x8 does: calls to {'it' if len(gives) == 1 else 'them'} reach Teams again."
+    return len(gives), held
+
+
+def _result_sentence(fix: Fix) -> str:
+    """What Teams holds once the plan has run: the numbers 8x8 gives, for each person given one."""
+    count, held = _given(fix)
+    if not count:
+        return "Afterwards Teams holds the number 8x8 has for them."
+    return f"Afterwards Teams holds {held}, as 8x8 does: calls to {'it' if count == 1 else 'them'} reach Teams again."
 
 
 def _plan_banner(fix: Fix, ctx: CardContext, note: str | None) -> Container:
@@ -182,11 +188,7 @@ def _outcome_words(fix: Fix, ctx: CardContext) -> tuple[str, str | None, str]:
 
 
 def _proof(fix: Fix) -> str:
-    gives = [s for s in fix.plan if s.get("action") == "assignNumber"]
-    held = "; ".join(
-        f"{readable_number(s.get('telephoneNumber'))} for {(s.get('holder') or {}).get('displayName') or 'them'}"
-        for s in gives
-    )
+    _, held = _given(fix)
     return (
         f"Checked again just after: Teams holds {held}, as 8x8 does." if held else "Checked again just after."
     )
