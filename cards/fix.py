@@ -179,9 +179,10 @@ def _outcome_words(fix: Fix, ctx: CardContext) -> tuple[str, str | None, str]:
             "warning",
         )
     if status == "refused":
+        why = (fix.refused or "there was nothing I may change").rstrip(".")
         return (
             "Nothing to fix now",
-            "Checked again just before running, there was nothing I may change.",
+            f"Checked again just before running: {why}. Nothing was changed.",
             "default",
         )
     return "Fixing…", None, "emphasis"

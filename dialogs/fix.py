@@ -33,7 +33,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.case_service import CaseRecord, request_from_json
-from bot.cases.fixes import Fix, fix_of
+from bot.cases.fixes import Fix, after_fix_period, fix_of
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.model import Diagnosis
@@ -103,6 +103,8 @@ async def offer_fix(
         await send_card(context, refused)
         return None
     await send_typing(context)
+    if case is not None:  # after a fix of this case, only the calls since it count
+        request.since = after_fix_period(case.case, services.clock()) or request.since
     try:
         diagnosis, plan = await services.fixer.propose(request)
     except (InputError, SourceError) as error:
@@ -209,6 +211,8 @@ class ChatFixes:
         with contextlib.suppress(TimeoutError):  # the run's edits must come after the turn's own
             await asyncio.wait_for(shown.wait(), SHOWN_WAIT_S)
         request = request_from_json(fix.request)
+        # as when it was proposed: after an earlier fix of this case, only the calls since it count
+        request.since = after_fix_period(case.case, services.clock()) or request.since
         shown = fix
 
         async def show(current: Fix, note: str | None = None) -> None:

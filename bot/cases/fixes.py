@@ -40,6 +40,7 @@ FixStatus = Literal[
 FINISHED: frozenset[str] = frozenset(
     {"fixed", "activating", "unverified", "failed", "changed", "cancelled", "refused"}
 )
+CHANGED_TEAMS = frozenset({"fixed", "activating", "unverified"})  # ran every step: Teams now differs
 KEPT_FIXES = 20  # the newest fixes a case keeps (each holds its plan and operations)
 LEASE = timedelta(minutes=15)  # a run holds its claim this long; a dead instance's claim then expires
 
@@ -75,6 +76,7 @@ class Fix:
     after: dict[str, Any] | None = None  # {"cause", "title"} of the diagnosis after the steps
     recheck_at: datetime | None = None  # activating: when the case's follow-up looks again
     replaced_by: str | None = None  # changed: the fix holding the new plan
+    refused: str | None = None  # refused: why there was nothing to run when it was re-read
     lease_owner: str | None = None
     lease_until: datetime | None = None
     where: dict[str, Any] | None = None  # the plan card: {"reference": {...}, "activityId": ...}
@@ -115,6 +117,7 @@ class Fix:
             "after": self.after,
             "recheckAt": iso_us(self.recheck_at),
             "replacedBy": self.replaced_by,
+            "refused": self.refused,
             "leaseOwner": self.lease_owner,
             "leaseUntil": iso_us(self.lease_until),
             "where": self.where,
@@ -147,6 +150,7 @@ class Fix:
             after=data.get("after") if isinstance(data.get("after"), dict) else None,
             recheck_at=parse_iso(data.get("recheckAt")),
             replaced_by=data.get("replacedBy"),
+            refused=data.get("refused"),
             lease_owner=data.get("leaseOwner"),
             lease_until=parse_iso(data.get("leaseUntil")),
             where=data.get("where") if isinstance(data.get("where"), dict) else None,
@@ -298,6 +302,7 @@ def fix_finished(
         after={"cause": after.get("cause"), "title": after.get("title")} if after else None,
         recheck_at=recheck_at,
         replaced_by=replaced_by,
+        refused=outcome.refused if status == "refused" else None,
         finished_at=now,
         lease_owner=None,
         lease_until=None,
@@ -343,8 +348,9 @@ def after_fix_period(case: Case, now: datetime) -> timedelta | None:
     """The call-log period a re-check of a case reads after its fix changed Teams: only the calls since
     the fix was confirmed (a minute at least) — the failures before it were the old numbers' — or None
     (no such fix, or one older than the default period, which then holds only calls after it anyway)."""
-    fix = latest_fix(case)
-    if fix is None or fix.confirmed_at is None or fix.status not in ("fixed", "activating", "unverified"):
+    changed = [f for f in fixes_of(case) if f.status in CHANGED_TEAMS and f.confirmed_at is not None]
+    if not changed:
         return None
-    period = max(timedelta(minutes=1), now - fix.confirmed_at + timedelta(minutes=1))
+    fix = changed[-1]
+    period = max(timedelta(minutes=1), now - fix.confirmed_at + timedelta(minutes=1))  # type: ignore[operator]
     return period if period < DEFAULT_PERIOD else None

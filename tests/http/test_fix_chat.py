@@ -501,3 +501,19 @@ async def test_a_run_that_breaks_on_our_side_ends_on_the_card_and_in_the_case(co
         [fix] = fixes_of(case.case)
         assert fix.status == "failed" and fix.lease_owner is None
         assert [s["status"] for s in fix.steps] == ["succeeded", "failed"]
+
+
+async def test_a_second_plan_confirmed_after_the_first_fixed_it_runs_nothing(connector):
+    async with running_app(DEMO, sources=demo_sources()) as app:
+        diagnosis = await diagnose_adele(app, connector)
+        first, _ = await plan_card(app, connector, diagnosis)
+        second, _ = await plan_card(app, connector, diagnosis)
+        await app.post(execute(connector.url, "fixConfirm", action_data(first, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        writer = app.app[SERVICES].bot.services.fixer.writer
+        done = len(writer.writes)
+        await app.post(execute(connector.url, "fixConfirm", action_data(second, "fixConfirm")))
+        await app.app[SERVICES].fixes.settle()
+        assert len(writer.writes) == done
+        final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
+        assert "Nothing to fix now" in words(final) and "Nothing was changed" in words(final)
