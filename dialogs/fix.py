@@ -91,11 +91,14 @@ async def offer_fix(
     request: DiagnosisRequest,
     *,
     case: CaseRecord | None = None,
+    diagnosis: Diagnosis | None = None,
 ) -> Fix | None:
     """Diagnose, then send the plan card with Confirm / Cancel — or say in words why not.
 
     Serves the Fix it buttons and typed requests ("fix it", "can you fix adele?"). The fix is kept
-    with `case` (a new case when None). Returns the fix proposed, None when there is nothing to confirm.
+    with `case` (a new case when None). A `diagnosis` just made for `request` (a typed "fix it"
+    after its own diagnosis) is planned without diagnosing again. Returns the fix proposed, None
+    when there is nothing to confirm.
     """
     demo = services.data_source == "demo"
     refused = await refusal(services, context)
@@ -106,7 +109,10 @@ async def offer_fix(
     if case is not None:  # after a fix of this case, only the calls since it count
         request.since = after_fix_period(case.case, services.clock()) or request.since
     try:
-        diagnosis, plan = await services.fixer.propose(request)
+        if diagnosis is None:
+            diagnosis, plan = await services.fixer.propose(request)
+        else:
+            plan = await services.fixer.plan_for(diagnosis)
     except (InputError, SourceError) as error:
         await send_card(context, notice_card("I can't fix that", str(error), style="warning", demo=demo))
         return None
