@@ -256,6 +256,8 @@ class Evidence:
     calls_read: int = 0  # call-log rows read (the whole tenant's, in the span searched)
     search_complete: bool = True  # False: the time budget or a fault stopped the search early
     ended_calls: list[FailedCall] = field(default_factory=list)  # busy, declined, hung up: shown, not counted
+    # 8x8's audit records on the person's number: {status changed|unchanged|unknown, at, from, to, detail}
+    eightbyeight_number_change: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -279,6 +281,7 @@ class Evidence:
             "callsRead": self.calls_read,
             "searchComplete": self.search_complete,
             "endedCalls": [c.to_json() for c in self.ended_calls],
+            "eightByEightNumberChange": self.eightbyeight_number_change,
         }
 
     @classmethod
@@ -311,6 +314,9 @@ class Evidence:
             calls_read=_int(data.get("callsRead")) or 0,
             search_complete=data.get("searchComplete") is not False,
             ended_calls=_calls_from_json(data.get("endedCalls")),
+            eightbyeight_number_change=data.get("eightByEightNumberChange")
+            if isinstance(data.get("eightByEightNumberChange"), dict)
+            else None,
         )
 
 
