@@ -296,11 +296,26 @@ class NumberOwners:
         return tuple(u for u in self.teams if u.id.lower() not in owners)
 
 
+# Microsoft's roles that may manage Teams phone numbers (Entra roleTemplateId -> name; FACTS.md,
+# "Changing Teams numbers"). Fixes write with the bot's own permission, so only people holding one
+# of these may confirm one.
+NUMBER_MANAGING_ROLES: dict[str, str] = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+    "baf37b3a-610e-45da-9e62-d9d1e5e8914b": "Teams Communications Administrator",
+    "aa38014f-0993-46e9-9b45-30501a20909d": "Teams Telephony Administrator",
+}
+# The same roles in words: "a Global, Teams, Teams Communications or Teams Telephony Administrator".
+NUMBER_ROLES_WORDS = "a Global, Teams, Teams Communications or Teams Telephony Administrator"
+
+
 @dataclass(frozen=True)
 class HelpdeskStatus:
     is_helpdesk: bool
     reason: str = ""  # "member of the helpdesk group", "Teams Administrator", ...
     checked: bool = True  # False: the source could not answer (then is_helpdesk is False: fail closed)
+    # holds one of NUMBER_MANAGING_ROLES (read with the same call); False when unknown: fail closed
+    may_manage_numbers: bool = False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.diagnosis.evidence import (
     MCOEV_SERVICE_PLAN_ID,
+    NUMBER_MANAGING_ROLES,
     CallPage,
     CallQuery,
     CallRecord,
@@ -340,8 +341,9 @@ class DemoMicrosoft:
 
     async def helpdesk_status(self, user_id: str) -> HelpdeskStatus:
         raw = self._raw(user_id)
-        if raw and raw.get("helpdesk"):
-            return HelpdeskStatus(True, raw["helpdesk"])
+        if raw and raw.get("helpdesk"):  # a Teams admin role's name, or "member of the helpdesk group"
+            manages = raw["helpdesk"] in NUMBER_MANAGING_ROLES.values()
+            return HelpdeskStatus(True, raw["helpdesk"], may_manage_numbers=manages)
         return HelpdeskStatus(False, "")
 
 
