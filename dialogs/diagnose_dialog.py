@@ -33,6 +33,7 @@ from cards.conversation import (
     choose_user_card,
     notice_card,
 )
+from dialogs.fix import offer_fix
 from dialogs.intents import could_be_a_person
 from dialogs.presenter import Presenter
 from dialogs.services import ConversationServices, caller_id, card_message, reader_time_zone, send_card
@@ -196,8 +197,11 @@ class DiagnoseDialog(ComponentDialog):
                 progress_id=progress_id,
                 self_report=bool(options.get("selfReport")),
             )
-            if options.get("fix"):
-                await fix_in_words(context, diagnosis, fixer_reason(self.services))
+            if options.get("fix"):  # "fix it", "can you fix adele?": the repair flow, else in words
+                if self.services.fixer is not None and fixer_reason(self.services) is None:
+                    await offer_fix(self.services, context, request, case=case, diagnosis=diagnosis)
+                else:
+                    await fix_in_words(context, diagnosis, fixer_reason(self.services))
             return await step.end_dialog({CASE: conversation_case(diagnosis, request, case.id).to_json()})
         step.values["asked"] = question
         await self.presenter.show_interim(context, diagnosis, progress_id)
