@@ -62,7 +62,7 @@ def test_a_conversation_in_everyday_words(page):
     assert "yesterday afternoon" in page.get_by_text("Checking the calls since").last.inner_text()
     shot(page, card, "language-6-a-time-in-words")
 
-    card = said(page, "can you fix adele?", "To fix Adele Vance's calls")
+    card = said(page, "can you fix adele?", "Confirm")  # the repair flow's plan card
     shot(page, card, "language-7-fix-adele")
 
     card = said(page, "is anyone in the Leeds office affected?", "Everyone in Leeds checked", timeout=60_000)
