@@ -28,6 +28,7 @@ from bot.diagnosis.evidence import (
     CallQuery,
     DirectoryUser,
     EightByEightSource,
+    EightByEightUser,
     MicrosoftSource,
     NumberOwners,
     PortalSource,
@@ -38,6 +39,7 @@ from bot.diagnosis.phone import first_e164, to_e164
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
 from bot.diagnosis.rules import inbound_calls, outbound_calls, sync_error
+from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.common import Answer, join_names, sentence
 from bot.diagnosis.times import as_utc, zone_named
 
@@ -167,14 +169,17 @@ class Engine:
         await emit(inbound_calls.build_checks(1, facts))
 
         await self._inbound_round_two(facts, query)
-        await emit(inbound_calls.build_checks(2, facts))
+        await emit(inbound_calls.build_checks(2, facts) + _resource_account_rechecked(facts))
 
-        facts.calls = await self._user_calls("inbound", facts.numbers, facts.user_id, period)
+        facts.calls, (facts.holders, facts.holder_numbers) = await asyncio.gather(
+            self._user_calls("inbound", facts.numbers, facts.user_id, period), self._holders(facts)
+        )
         searched = facts.calls.value
         if searched is not None and searched.window_start is not None:
             facts.window = (as_utc(searched.window_start), as_utc(searched.window_end or period[1]))
         checks = inbound_calls.build_checks(3, facts)
-        await emit(checks)
+        owner = inbound_calls.BUILDERS["number-owner"](facts)
+        await emit(checks + ([owner] if owner is not None else []))
         return inbound_calls.assemble(facts, emit.ordered(inbound_calls.CHECKS), self.data_source)
 
     async def _user_calls(
@@ -218,7 +223,7 @@ class Engine:
                 self._ask(ms, self.microsoft.number_assignments(user.id)),
                 self._ask(ms, self.microsoft.voice_config(user.id)),
             )
-        await emit(outbound_calls.build_checks(2, facts))
+        await emit(outbound_calls.build_checks(2, facts) + _resource_account_rechecked(facts))
         if user is None:
             facts.calls = Answer.not_asked("Microsoft's call log was not searched: the user is not known.")
         else:
@@ -259,6 +264,34 @@ class Engine:
         if e164 is None:
             return None
         return await self._ask(self._label(self.microsoft), self._lookup.owners(e164))
+
+    async def _holders(
+        self, facts: inbound_calls.InboundFacts
+    ) -> tuple[Answer[tuple[DirectoryUser, ...]] | None, dict[str, str | None]]:
+        """Whom else Teams gives the user's 8x8 number to, and their own 8x8 numbers (however the
+        user was named: by a name too, not only by that number). One Graph request (none when the
+        user was named by that very number), and one 8x8 request per holder."""
+        number, user = facts.eightbyeight_number, facts.found_user
+        if number is None or user is None:
+            return None, {}
+        named = facts.number_owners
+        if named is not None and named.ok and named.value is not None and named.value.number == number:
+            teams = named.value.teams
+        else:
+            answer = await self._ask(self._label(self.microsoft), self.microsoft.number_holders(number))
+            if not answer.ok:
+                return Answer(error=answer.error), {}
+            teams = tuple(h.user for h in answer.value or () if h.where == "teams")
+        others = tuple(u for u in teams if u.id.lower() != user.id.lower())
+        eight = self._label(self.eightbyeight)
+        found = await asyncio.gather(
+            *(
+                self._ask(eight, self.eightbyeight.find_user(u.user_principal_name, u.mail))
+                for u in others[:3]
+            )
+        )
+        numbers = {u.id.lower(): _first_number(a.value) for u, a in zip(others, found, strict=False) if a.ok}
+        return Answer(others), numbers
 
     async def _inbound_round_two(self, facts: inbound_calls.InboundFacts, query: str | None) -> None:
         """Numbers, voice settings, the 8x8 account, the first sync and the call data: all at once."""
@@ -459,6 +492,20 @@ def _told_number(raw: str | None) -> str | None:
 def _same_person(user: DirectoryUser, query: str) -> bool:
     q = query.strip().lower()
     return q in (user.user_principal_name.lower(), (user.mail or "").lower(), user.id.lower())
+
+
+def _resource_account_rechecked(facts: Any) -> list[Check]:
+    """The account check again once the Teams settings show a resource account (its sign-in is
+    disabled by design: that is no warning), which the directory alone may not have shown."""
+    return [user_rules.user_check(facts)] if facts.resource_account else []
+
+
+def _first_number(account: EightByEightUser | None) -> str | None:
+    if account is None:
+        return None
+    return next(
+        (n for n in (to_e164(x or "") for x in (account.primary_number, *account.numbers)) if n), None
+    )
 
 
 def _why_8x8_not_asked(facts: inbound_calls.InboundFacts) -> str:

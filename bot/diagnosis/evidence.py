@@ -23,6 +23,13 @@ from bot.diagnosis.catalogue import Direction, direction_of
 
 # Licences, as Graph's `assignedPlans` name them: by service plan id.
 MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
+# The Teams Phone Resource Account licence (PHONESYSTEM_VIRTUALUSER): what auto attendants' and call
+# queues' resource accounts hold instead of Teams Phone. Either counts as the phone licence.
+MCOEV_VIRTUALUSER_SERVICE_PLAN_ID = "f47330e9-c134-43b3-9993-e7f004506889"
+# How Teams marks a resource account: `teamsUserConfiguration.accountType`, and the
+# `assignmentStatus` of the number assignment that gives it its number.
+RESOURCE_ACCOUNT_TYPE = "resourceAccount"
+VOICE_APPLICATION_ASSIGNED = "voiceApplicationAssigned"
 # Microsoft Calling Plans (service plans MCOPSTN*). Communications Credits (MCOPSTNC) is not one.
 CALLING_PLAN_IDS: dict[str, str] = {
     "4ed3ff63-69d7-4fb7-b984-5aec7f605ca8": "MCOPSTN1",
@@ -48,6 +55,16 @@ class DirectoryUser:
     business_phones: tuple[str, ...] = ()
     # Enabled Microsoft Calling Plans (service plans MCOPSTN*), by name: 8x8 does not sync such users.
     calling_plans: tuple[str, ...] = ()
+    # The Teams Phone Resource Account licence (MCOEV_VIRTUALUSER) enabled: only resource accounts
+    # (auto attendants, call queues) hold it. `phone_plan_since` is then its date when MCOEV is absent.
+    resource_account_plan: bool = False
+    # The source knows this is a resource account (else the rules learn it from the Teams settings).
+    resource_account: bool = False
+
+    @property
+    def phone_licensed(self) -> bool:
+        """Teams Phone (MCOEV) or the Teams Phone Resource Account licence: either lets Teams take calls."""
+        return self.phone_plan_enabled or self.resource_account_plan
 
 
 @dataclass(frozen=True)

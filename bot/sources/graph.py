@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,7 @@ from yarl import URL
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceError, SourceUnavailable
 from bot.diagnosis.evidence import (
+    VOICE_APPLICATION_ASSIGNED,
     CallPage,
     CallQuery,
     CallSearch,
@@ -213,9 +214,16 @@ class GraphSource:
         (the tenant's phone fields are read in bulk, so only then)."""
         assignments = await self._assignments(f"telephoneNumber eq {odata_string(number)}")
         holders: list[NumberHolder] = []
+        voice_apps = {
+            (a.assignment_target_id or "").lower()
+            for a in assignments
+            if a.assignment_status == VOICE_APPLICATION_ASSIGNED
+        }
         for target in dict.fromkeys(a.assignment_target_id for a in assignments if a.assignment_target_id):
             user = await self.get_user(target)
             if user is not None:
+                if target.lower() in voice_apps:  # an auto attendant's or call queue's resource account
+                    user = replace(user, resource_account=True)
                 holders.append(NumberHolder(number, user, "teams"))
         if holders:
             return holders

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
-from bot.diagnosis.evidence import CallSearch, DirectoryUser, NumberAssignment, VoiceConfig
+from bot.diagnosis.evidence import (
+    RESOURCE_ACCOUNT_TYPE,
+    VOICE_APPLICATION_ASSIGNED,
+    CallSearch,
+    DirectoryUser,
+    NumberAssignment,
+    VoiceConfig,
+)
 from bot.diagnosis.model import DEFAULT_PERIOD, Check
 from bot.diagnosis.phone import to_e164
 from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
@@ -25,6 +32,7 @@ from bot.diagnosis.rules.common import (
     sentence,
     unknown,
 )
+from bot.diagnosis.rules.number_owner import RESOURCE_ACCOUNT_WORDS
 from bot.diagnosis.times import format_utc
 
 # Words that keep their capital inside a sentence (the start of a source's message).
@@ -64,6 +72,27 @@ class UserFacts:
     @property
     def found_user(self) -> DirectoryUser | None:
         return self.user.value if self.user.ok else None
+
+    @property
+    def resource_account(self) -> bool:
+        """The subject is a resource account (an auto attendant's or call queue's): its Teams Phone
+        Resource Account licence, Teams' `accountType`, or a number Teams gives it as a voice
+        application's (FACTS.md, "Resource accounts"). Sign-in disabled is then its normal state."""
+        user = self.found_user
+        if user is None:
+            return False
+        if user.resource_account or user.resource_account_plan:
+            return True
+        if self.voice.ok and self.voice.value is not None:
+            if self.voice.value.account_type == RESOURCE_ACCOUNT_TYPE:
+                return True
+        assignments = self.assignments.value if self.assignments.ok else None
+        return any(a.assignment_status == VOICE_APPLICATION_ASSIGNED for a in assignments or ())
+
+    @property
+    def subject_kind(self) -> str:
+        """The subject's `kind` in the JSON: "resourceAccount" or "user"."""
+        return "resourceAccount" if self.resource_account else "user"
 
     @property
     def user_missing(self) -> bool:
@@ -175,6 +204,11 @@ def user_check(facts: UserFacts) -> Check:
             "user-found", title, "fail", f"No user matches {facts.query} in Microsoft 365.", "graph", link
         )
     detail = f"{user.display_name} ({user.user_principal_name}), object id {user.id}."
+    if facts.resource_account:
+        detail = f"{user.display_name} ({user.user_principal_name}), an {RESOURCE_ACCOUNT_WORDS}, object id {user.id}."
+        if not user.account_enabled:
+            detail += " Sign-in is disabled, as it should be for a resource account."
+        return Check("user-found", title, "pass", detail, "graph", link)
     if not user.account_enabled:
         return Check(
             "user-found", title, "warn", f"{detail} The account is disabled (sign-in blocked).", "graph", link
@@ -187,9 +221,29 @@ def license_check(facts: UserFacts) -> Check:
     user = facts.found_user
     if user is None:
         return unknown("phone-license", title, "graph", facts.not_checked(), link)
+    since = f" since {format_utc(user.phone_plan_since)}" if user.phone_plan_since else ""
     if user.phone_plan_enabled:
-        since = f" since {format_utc(user.phone_plan_since)}" if user.phone_plan_since else ""
         return Check("phone-license", title, "pass", f"Teams Phone (MCOEV) is enabled{since}.", "graph", link)
+    if user.resource_account_plan:
+        return Check(
+            "phone-license",
+            title,
+            "pass",
+            f"The Teams Phone Resource Account licence (MCOEV_VIRTUALUSER) is enabled{since}: the "
+            "licence of an auto attendant's or call queue's resource account.",
+            "graph",
+            link,
+        )
+    if facts.resource_account:
+        return Check(
+            "phone-license",
+            title,
+            "fail",
+            f"{user.display_name} is a resource account with neither the Teams Phone Resource Account "
+            "licence (MCOEV_VIRTUALUSER) nor Teams Phone (MCOEV): Teams cannot take its calls.",
+            "graph",
+            link,
+        )
     return Check(
         "phone-license",
         title,

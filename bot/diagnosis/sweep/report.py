@@ -72,6 +72,7 @@ class SweepSubject:
     alternatives: list[str] = field(default_factory=list)
     conflicts_with: list[dict[str, str | None]] = field(default_factory=list)
     activation_state: str | None = None
+    kind: str = "user"  # "resourceAccount": an auto attendant's or call queue's (the main line)
 
     @property
     def name(self) -> str:
@@ -87,6 +88,7 @@ class SweepSubject:
             "lastFailedAt": iso(self.last_failed_at),
             "confidence": self.confidence,
             "alternatives": list(self.alternatives),
+            "kind": self.kind,
         }
         if self.conflicts_with:
             out["conflictsWith"] = [dict(c) for c in self.conflicts_with]
