@@ -495,9 +495,12 @@ def _same_person(user: DirectoryUser, query: str) -> bool:
 
 
 def _resource_account_rechecked(facts: Any) -> list[Check]:
-    """The account check again once the Teams settings show a resource account (its sign-in is
-    disabled by design: that is no warning), which the directory alone may not have shown."""
-    return [user_rules.user_check(facts)] if facts.resource_account else []
+    """The account and licence checks again once the Teams settings show a resource account (its
+    sign-in is disabled by design: no warning; its licence may be the resource account's), which
+    the directory alone may not have shown."""
+    if not facts.resource_account:
+        return []
+    return [user_rules.user_check(facts), user_rules.license_check(facts)]
 
 
 def _first_number(account: EightByEightUser | None) -> str | None:
