@@ -470,7 +470,9 @@ class DemoTenant:
 
 def demo_users(problem: str | None = None) -> list[dict[str, str]]:
     """One row per demo user and call problem: who, the problem, the cause the demo shows, what it
-    shows (for docs and tests). Inbound rows first, in the file's order; `problem` keeps one kind."""
+    shows (for docs and tests). Inbound rows first, in the file's order; `problem` keeps one kind.
+    `sweep` is the cause the sweep lists them under: the same, but where only the whole tenant shows
+    more (the main line's number is another's in Teams: `number-conflict`)."""
     data = demo_data()
     people = [(u["userPrincipalName"], u["displayName"], u["demo"]) for u in data["users"]]
     people += [(u["userName"], u["userName"], u["demo"]) for u in data.get("eightbyeightOnlyUsers", [])]
@@ -480,6 +482,7 @@ def demo_users(problem: str | None = None) -> list[dict[str, str]]:
             "name": name,
             "problem": "inbound-calls",
             "cause": demo["cause"],
+            "sweep": demo.get("sweep", demo["cause"]),
             "shows": demo["shows"],
         }
         for user, name, demo in people
@@ -490,6 +493,7 @@ def demo_users(problem: str | None = None) -> list[dict[str, str]]:
             "name": name,
             "problem": "outbound-calls",
             "cause": demo["outbound"]["cause"],
+            "sweep": demo["outbound"].get("sweep", demo["outbound"]["cause"]),
             "shows": demo["outbound"]["shows"],
         }
         for user, name, demo in people

@@ -36,7 +36,7 @@ def test_check_everyone_then_diagnose_one_of_them_and_the_watch_in_the_calls_cha
         send(page, "check everyone")
         digest = wait_for_card_with(page, "people affected", timeout=60_000)
         text = digest.inner_text()
-        assert "17 people affected" in text and "By cause" in text and "Most affected" in text
+        assert "19 people affected" in text and "By cause" in text and "Most affected" in text
         assert "Teams has a different number for this user than 8x8" in text
         assert "Adele Vance" in text and "Demo data" in text
         assert page.locator(CARD, has_text="Checking everyone").count() == 0  # replaced in place
