@@ -60,10 +60,12 @@ from cards.words import (
     cause_label,
     confidence_words,
     decided_by,
+    holder_words,
     plain_next,
     plain_summary,
     problem_label,
     severity,
+    subject_kind_words,
     support_words,
 )
 
@@ -289,9 +291,10 @@ def _key_facts(d: Diagnosis, ctx: CardContext) -> list[tuple[str, str | None]]:
     if d.recheck_at:  # a "wait" answer: when the wait ends is the first thing to know
         rows.append(("Wait until", when(d.recheck_at, now, zone)))
     if s:
-        who = " · ".join(x for x in (s.display_name, s.user_principal_name) if x)
+        who = " · ".join(x for x in (s.display_name, s.user_principal_name, subject_kind_words(s.kind)) if x)
         rows.append(("User", who or s.id))
         rows.append(("8x8 number", readable_number(s.eightbyeight_number)))
+        rows.append(("In Teams held by", holder_words(e.number_held_by)))
         teams = readable_number(s.teams_number)
         if teams and s.eightbyeight_number and s.teams_number != s.eightbyeight_number:
             teams = f"{teams} (differs from 8x8)"

@@ -24,7 +24,7 @@ from bot.diagnosis.times import human_duration
 from cards.context import CardContext
 from cards.elements import banner, card, facts, fitted, heading, text, to_dict, without_none
 from cards.time import absolute, when
-from cards.words import problem_label
+from cards.words import problem_label, subject_kind_words
 
 __all__ = ["Recovered", "digest_card", "sweep_progress_card"]
 
@@ -217,7 +217,7 @@ def _person(problem: str, title: str, s: SweepSubject) -> ColumnSet:
                 items=[
                     text(s.name, weight="Bolder"),
                     text(
-                        " · ".join(x for x in (_address(s), numbers) if x),
+                        " · ".join(x for x in (_address(s), subject_kind_words(s.kind), numbers) if x),
                         subtle=True,
                         spacing="None",
                     ),
