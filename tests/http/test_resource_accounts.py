@@ -32,7 +32,7 @@ from tests.fakes.graph_fixtures import (
     resource_account,
     user_configuration,
 )
-from tests.fakes.graph_server import FakeTenant
+from tests.fakes.graph_server import CallList, FakeTenant, call_row
 from tests.http.graph_helpers import live_engine
 
 FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
@@ -199,6 +199,34 @@ async def test_a_resource_account_with_neither_licence_has_no_phone_license(tena
     assert [a.id for a in diagnosis.actions][-1] == "free-number"  # the licence first, then the number
     found = diagnosis.check("user-found")
     assert found is not None and found.status == "pass"  # still recognised by its Teams settings
+
+
+async def test_not_signed_in_is_never_a_resource_accounts_cause(tenant, engine, clock):
+    # Calls to the support queue that Microsoft found and ended with 480 / 10037 (no callee endpoints)
+    rows = [
+        call_row(
+            clock.now - timedelta(hours=hours),
+            callee=QUEUE.number or "",
+            sip_code=480,
+            sub_code=10037,
+            phrase="Temporarily Unavailable",
+            user_id=QUEUE.id,
+            user_principal_name=QUEUE.upn,
+            user_display_name=QUEUE.name,
+        )
+        for hours in (1, 2, 3)
+    ]
+    tenant.calls = [CallList(rows)]
+
+    diagnosis = await engine.diagnose(DiagnosisRequest(user=QUEUE.upn))
+
+    assert diagnosis.cause == "unrecognised-failure" and "not-signed-in" not in diagnosis.alternatives
+    assert diagnosis.evidence.failed_calls == 3
+    assert {c.cause for c in diagnosis.evidence.calls} == {"unrecognised-failure"}
+    outcome = diagnosis.evidence.calls[0].outcome or ""
+    assert "resource account, which nobody signs in to" in outcome and "480/10037" in outcome
+    steps = " ".join(s for a in diagnosis.actions for s in a.steps)
+    assert "sign in to Teams" not in steps and "SIP 480 / 10037" in steps  # the codes to look up
 
 
 async def test_an_ordinary_disabled_user_still_warns(tenant, engine):

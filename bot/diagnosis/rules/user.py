@@ -62,10 +62,11 @@ class UserFacts:
     def call_log(self) -> CallLog:
         """The user's calls in this problem's direction, as read (read anew once `calls` is set)."""
         cached = self.__dict__.get("_call_log")
-        if cached is None or cached.answer is not self.calls:
+        resource = self.resource_account
+        if cached is None or cached.answer is not self.calls or cached.resource_account != resource:
             period = self.period or (self.now - DEFAULT_PERIOD, self.now)
             seed = (lambda: self.seed_cause or "") if self.seed_cause is not None else None
-            cached = CallLog(self.direction, self.calls, period, seed_cause=seed)
+            cached = CallLog(self.direction, self.calls, period, seed_cause=seed, resource_account=resource)
             self.__dict__["_call_log"] = cached
         return cached
 
