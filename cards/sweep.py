@@ -176,7 +176,15 @@ def _people(report: SweepReport, fit: _Fit) -> list[CardElement]:
     listed = [(f, s) for f in report.findings for s in f.subjects]
     if not listed:
         return []
-    listed.sort(key=lambda fs: (-fs[1].failed_calls, fs[1].name.lower(), fs[0].problem))
+    # Resource accounts first: their number is usually the main line, the tenant's most important.
+    listed.sort(
+        key=lambda fs: (
+            fs[1].kind != "resourceAccount",
+            -fs[1].failed_calls,
+            fs[1].name.lower(),
+            fs[0].problem,
+        )
+    )
     shown = listed[: fit.people]
     rows: list[CardElement] = []
     if shown:
