@@ -278,7 +278,9 @@ class Engine:
         if named is not None and named.ok and named.value is not None and named.value.number == number:
             teams = named.value.teams
         else:
-            answer = await self._ask(self._label(self.microsoft), self.microsoft.number_holders(number))
+            answer = await self._ask(
+                self._label(self.microsoft), self.microsoft.number_holders(number, teams_only=True)
+            )
             if not answer.ok:
                 return Answer(error=answer.error), {}
             teams = tuple(h.user for h in answer.value or () if h.where == "teams")
@@ -384,8 +386,14 @@ class Engine:
         user = answer.value if answer.ok else None
         if user is None:
             return Answer(error=answer.error or "no such user")
+        kind = "resourceAccount" if user.resource_account or user.resource_account_plan else "user"
         return Answer(
-            Subject(id=user.id, user_principal_name=user.user_principal_name, display_name=user.display_name)
+            Subject(
+                id=user.id,
+                user_principal_name=user.user_principal_name,
+                display_name=user.display_name,
+                kind=kind,
+            )
         )
 
     # -- asking sources --------------------------------------------------------------------------

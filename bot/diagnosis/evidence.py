@@ -319,9 +319,10 @@ class MicrosoftSource(Protocol):
         national numbers are read in it."""
         ...
 
-    async def number_holders(self, number: str) -> list[NumberHolder]:
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
         """Who holds `number` (E.164): the users Teams assigns it to (`where` "teams"); only when
-        Teams assigns it to nobody, the users whose phone fields carry it ("phone field")."""
+        Teams assigns it to nobody, the users whose phone fields carry it ("phone field"), unless
+        `teams_only` (whom Teams gives a known person's 8x8 number to: one request, no bulk read)."""
         ...
 
     async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:

@@ -162,7 +162,7 @@ class DemoMicrosoft:
     async def tenant_country(self) -> str | None:
         return self._country()
 
-    async def number_holders(self, number: str) -> list[NumberHolder]:
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
         holders = [
             NumberHolder(number, self._holder(raw, number), where)
             for raw in self._users()
@@ -170,7 +170,7 @@ class DemoMicrosoft:
             if found == number
         ]
         assigned = [h for h in holders if h.where == "teams"]
-        return assigned or holders
+        return assigned or ([] if teams_only else holders)
 
     def _holder(self, raw: dict[str, Any], number: str) -> DirectoryUser:
         """As Graph's source reads a holder: a resource account when Teams gives it the number as a

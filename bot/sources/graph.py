@@ -209,7 +209,7 @@ class GraphSource:
     async def _users_by_number(self, number: str) -> list[DirectoryUser]:
         return [holder.user for holder in await self.number_holders(number)]
 
-    async def number_holders(self, number: str) -> list[NumberHolder]:
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
         """Whom Teams assigns `number` (E.164) to; only when nobody, whose phone fields carry it
         (the tenant's phone fields are read in bulk, so only then)."""
         assignments = await self._assignments(f"telephoneNumber eq {odata_string(number)}")
@@ -225,7 +225,7 @@ class GraphSource:
                 if target.lower() in voice_apps:  # an auto attendant's or call queue's resource account
                     user = replace(user, resource_account=True)
                 holders.append(NumberHolder(number, user, "teams"))
-        if holders:
+        if holders or teams_only:
             return holders
         seen: set[str] = set()
         for holder in await self._phones.holders(await self._country_or_none()):
