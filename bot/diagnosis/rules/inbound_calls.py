@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from bot.diagnosis.catalogue import read_call
 from bot.diagnosis.evidence import CallRecord, DirectoryUser, EightByEightUser, NumberOwners
@@ -28,7 +28,7 @@ from bot.diagnosis.model import (
     Subject,
 )
 from bot.diagnosis.phone import to_e164
-from bot.diagnosis.playbook import load_playbook
+from bot.diagnosis.playbook import Playbook, load_playbook
 from bot.diagnosis.portal_text import PortalEvidence
 from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.call_log import (
@@ -468,9 +468,8 @@ def _number_owner_check(facts: InboundFacts) -> Check | None:
         and named.value is not None
         and (named.value.number == facts.eightbyeight_number)
     )
-    if taken and facts.eightbyeight_number and not named_8x8:
-        user = facts.found_user
-        assert user is not None  # holders are only asked about a user who was found
+    user = facts.found_user
+    if taken and user is not None and facts.eightbyeight_number and not named_8x8:
         return holder_check(facts.eightbyeight_number, user, taken, title, link, facts.resource_account)
     return number_owner_check(named, title, link, how)
 
@@ -606,7 +605,7 @@ FREE_NUMBER = "free-number"
 
 def _free_number_first(
     facts: InboundFacts,
-    playbook: Any,
+    playbook: Playbook,
     cause: str,
     actions: list[Action],
     values: dict[str, str],
