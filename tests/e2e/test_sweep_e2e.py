@@ -59,3 +59,18 @@ def test_check_everyone_then_diagnose_one_of_them_and_the_watch_in_the_calls_cha
         assert "newly affected" in text and "Adele Vance" in text
         screenshot_whole(page, watch, "sweep-watch-calls-channel")
         screenshot(page, "sweep-watch-channel-page")
+
+
+def test_the_main_line_is_diagnosed_as_a_resource_account_naming_who_holds_its_number(
+    browser, watching_stack
+):
+    """The demo's main line, asked for by name: an auto attendant's resource account whose 8x8
+    number Teams gives to the receptionist; the card says so and starts with freeing the number."""
+    with client_page(browser, watching_stack.url, "main-line-final") as page:
+        wait_for_card_with(page, "I find out why calls")
+        send(page, "check calls for Main Line")
+        card = wait_for_card_with(page, "auto attendant / call queue (resource account)", timeout=60_000)
+        text = card.inner_text()
+        assert "Teams has a different number" in text and "Christie Cline" in text
+        assert "First free" in text  # the first step frees the number from her
+        screenshot_whole(page, card, "main-line-diagnosis")

@@ -147,7 +147,7 @@ async def test_a_user_whose_8x8_number_someone_else_holds_is_told_who(engine, ei
     assert check is not None and check.status == "fail"
     assert "Teams gives it to Dara O'Brien (dara.o'brien@contoso.com)" in check.detail
     assert [a.id for a in diagnosis.actions][:2] == ["free-number", "push-number"]
-    assert "Sync Now cannot give it to" in diagnosis.actions[0].warnings[0]
+    assert "Sync Now cannot move it to Adele Vance" in diagnosis.actions[0].warnings[0]
     held = diagnosis.evidence.number_held_by
     assert [(h["displayName"], h["eightByEightNumber"]) for h in held] == [("Dara O'Brien", DARA.number)]
 
