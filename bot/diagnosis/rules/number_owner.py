@@ -65,8 +65,9 @@ def number_owner_check(
             title,
             "fail",
             f"8x8 gives {number} to {eight}, but Teams gives it to {people(others)}: Microsoft's "
-            f"reverse number lookup sends the calls 8x8 delivers for {eight} to {people(others)}. "
-            f"Remove the number from {people(others)} in Teams before assigning it to {eight}.",
+            f"reverse number lookup sends the calls 8x8 delivers for {_short_eight(found)} to "
+            f"{_names(others)}. Remove the number from {_names(others)} in Teams before assigning it "
+            f"to {_short_eight(found)}.",
             "8x8",
             link,
         )
@@ -88,14 +89,14 @@ def holder_check(
     """Teams gives `user`'s 8x8 `number` to `holders`: the calls 8x8 delivers reach them instead."""
     shown = international(number) or number
     subject = _person(user, resource_account)
-    others = people(holders)
+    others, short = people(holders), _names(holders)
     return Check(
         CHECK_ID,
         title,
         "fail",
         f"8x8 gives {shown} to {subject}, but Teams gives it to {others}: Microsoft's reverse number "
-        f"lookup sends the calls 8x8 delivers for {user.display_name} to {others}. Remove the number "
-        f"from {others} in Teams before it can be {user.display_name}'s: Sync Now cannot move it while "
+        f"lookup sends the calls 8x8 delivers for {user.display_name} to {short}. Remove the number "
+        f"from {short} in Teams before it can be {user.display_name}'s: Sync Now cannot move it while "
         "it is held.",
         "graph",
         link,
@@ -128,6 +129,17 @@ def _person(user: DirectoryUser, resource_account: bool) -> str:
     if resource_account:
         return f"{user.display_name} ({user.user_principal_name}, {RESOURCE_ACCOUNT_WORDS})"
     return f"{user.display_name} ({user.user_principal_name})"
+
+
+def _names(users: tuple[DirectoryUser, ...]) -> str:
+    """Display names alone: for a second mention in the same sentence."""
+    return join_names([u.display_name for u in users], limit=3)
+
+
+def _short_eight(found: NumberOwners) -> str:
+    if found.eightbyeight_accounts:
+        return _names(found.eightbyeight_accounts)
+    return join_names([u.user_name for u in found.eightbyeight], limit=3)
 
 
 def _eight_people(found: NumberOwners) -> str:
