@@ -32,7 +32,7 @@ from tests.fakes.graph_fixtures import (
     resource_account,
     user_configuration,
 )
-from tests.fakes.graph_server import CallList, FakeTenant, call_row
+from tests.fakes.graph_server import CallList, FakeTenant, Fault, call_row
 from tests.http.graph_helpers import live_engine
 
 FAST = RetryPolicy(attempts=3, total_seconds=20.0, request_timeout=2.0, base_backoff=0.01)
@@ -150,6 +150,19 @@ async def test_a_user_whose_8x8_number_someone_else_holds_is_told_who(engine, ei
     assert "Sync Now cannot move it to Adele Vance" in diagnosis.actions[0].warnings[0]
     held = diagnosis.evidence.number_held_by
     assert [(h["displayName"], h["eightByEightNumber"]) for h in held] == [("Dara O'Brien", DARA.number)]
+
+
+async def test_whom_teams_gives_the_number_to_unknown_is_an_unknown_check(engine, fake):
+    # the user's own numbers are read; the question of who holds the 8x8 number fails every time
+    fake.faults.append(Fault(r"/numberAssignments$", status=503, times=-1, skip=1))
+
+    diagnosis = await engine.diagnose(DiagnosisRequest(user=MAIN.upn))
+
+    check = diagnosis.check("number-owner")
+    assert check is not None and check.status == "unknown"
+    assert "Whether Teams gives +1 425-555-0100 to someone else could not be checked" in check.detail
+    assert "503" in check.detail
+    assert diagnosis.actions[0].id != "free-number"  # nobody is named without evidence
 
 
 async def test_a_number_a_resource_account_holds_is_named_as_one(engine, eightbyeight):

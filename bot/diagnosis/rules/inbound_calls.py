@@ -27,7 +27,7 @@ from bot.diagnosis.model import (
     FailedCall,
     Subject,
 )
-from bot.diagnosis.phone import to_e164
+from bot.diagnosis.phone import international, to_e164
 from bot.diagnosis.playbook import Playbook, load_playbook
 from bot.diagnosis.portal_text import PortalEvidence
 from bot.diagnosis.rules import user as user_rules
@@ -471,6 +471,17 @@ def _number_owner_check(facts: InboundFacts) -> Check | None:
     user = facts.found_user
     if taken and user is not None and facts.eightbyeight_number and not named_8x8:
         return holder_check(facts.eightbyeight_number, user, taken, title, link, facts.resource_account)
+    holders = facts.holders
+    if named is None and holders is not None and not holders.ok and facts.eightbyeight_number:
+        number = international(facts.eightbyeight_number) or facts.eightbyeight_number
+        return unknown(
+            "number-owner",
+            title,
+            "graph",
+            f"Whether Teams gives {number} to someone else could not be checked: "
+            f"{sentence(holders.error or '')} {how}",
+            link,
+        )
     return number_owner_check(named, title, link, how)
 
 
