@@ -49,7 +49,7 @@ _CAUSES = {
     "unanswered-no-voicemail": "unanswered calls had nowhere to go: voicemail is off by policy",
     "media-failure": "calls were set up but no audio could flow",
     "carrier-side-failure": "8x8's side rejected or failed the calls",
-    "unrecognised-failure": "calls failed with codes Voice Doctor does not know",
+    "unrecognised-failure": "calls failed with codes Voice Doctor cannot explain",
     "pstn-not-allowed": "the user may not call phone numbers",
     "no-voice-route": "no voice route matches the dialled numbers",
     "international-not-allowed": "the user may call domestic numbers only",
