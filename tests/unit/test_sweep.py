@@ -123,6 +123,7 @@ async def test_csv_has_one_row_per_affected_person(demo, clock):
 
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     assert len(rows) == report.affected == 19  # the main line and the receptionist among them
+    assert {r["userPrincipalName"] for r in rows if r["kind"] == "resourceAccount"} == {MAIN_LINE}
     jordan = [r for r in rows if r["userPrincipalName"] == "jordan.reyes@contoso.example"]
     assert len(jordan) == 1 and jordan[0]["id"] == "" and jordan[0]["eightByEightNumber"] == "+14255550108"
     assert (jordan[0]["inboundCause"], jordan[0]["outboundCause"]) == ("user-not-found", "user-not-found")

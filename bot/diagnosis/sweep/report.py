@@ -31,6 +31,7 @@ CSV_COLUMNS = (
     ),
     "conflictsWith",
     "activationState",
+    "kind",  # "user" or "resourceAccount" (an auto attendant's or call queue's: the main line)
 )
 
 
@@ -208,6 +209,7 @@ class SweepReport:
                         "id": s.id or "",
                         "eightByEightNumber": s.eightbyeight_number or row["eightByEightNumber"],
                         "teamsNumber": s.teams_number or row["teamsNumber"],
+                        "kind": s.kind,
                         f"{way}Cause": finding.cause,
                         f"{way}Title": finding.title,
                         f"{way}Confidence": s.confidence,
