@@ -32,7 +32,7 @@ from aiohttp import web
 from yarl import URL
 
 from bench.scan_server import CALL_LOG, ReplayingFakeMicrosoft
-from bot.sources.graph import NUMBER_ASSIGNMENTS, USER_CONFIGURATIONS, USER_SELECT
+from bot.sources.graph import NUMBER_ASSIGNMENTS, SWEEP_USER_SELECT, USER_CONFIGURATIONS
 from bot.sources.graph_calls import call_log_url, sweep_windows
 from bot.sources.graph_odata import graph_url
 from tests.fakes.eightbyeight_server import FakeEightByEight, make_extension, make_user
@@ -129,7 +129,7 @@ async def render(graph: ReplayingFakeMicrosoft, certificates: TestCertificates, 
     headers = {"Authorization": f"Bearer {body['access_token']}", "Accept": "application/json"}
     endpoint = graph.graph_endpoint
     firsts = [
-        graph_url(endpoint, "users", [("$select", USER_SELECT), ("$top", "999")]),
+        graph_url(endpoint, "users", [("$select", SWEEP_USER_SELECT), ("$top", "999")]),
         graph_url(endpoint, NUMBER_ASSIGNMENTS, [("$top", "1000")]),
         graph_url(endpoint, USER_CONFIGURATIONS, [("$top", "999")]),
         *(call_log_url(endpoint, start, end) for start, end in sweep_windows(until - PERIOD, until)),

@@ -253,7 +253,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
         elif kind == "set-helpdesk-channel":
             await card_actions.set_helpdesk_channel(self, context)
         elif kind == "sweep":
-            await self.sweeps.begin(context, intent.since)
+            await self.sweeps.begin(context, intent.since, group=intent.group)
         elif kind in ("diagnose", "self-report", "paste"):
             await send_typing(context)  # at once: the access check and the lookup take round trips
             if await self._keep_private(context):

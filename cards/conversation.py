@@ -76,6 +76,7 @@ _COMMANDS: tuple[tuple[str, str], ...] = (
     ),
     ("check sync", "Why Sync Now fails with 'PSTN Gateway not ready yet'."),
     ("check everyone", "Every user at once: who else is affected, by cause (helpdesk)."),
+    ("check everyone in Sales", "Only a group, department or office: 'the Leeds office', 'all of Finance'."),
     ("cases", "Open cases and their status (helpdesk)."),
     ("set helpdesk channel", "Send self-reports to this channel (helpdesk, in the channel)."),
     ("help", "This list."),

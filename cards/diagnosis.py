@@ -3,6 +3,12 @@
 `diagnosis_card` holds all four parts of issue 6 in ONE card, because a Re-check (Action.Execute)
 replaces one card in place; the other builders reuse its parts. Every function is pure: the clock and
 the conversation come in through `CardContext`.
+
+The first screen answers: who, the cause, the one next step and the main buttons
+(`_diagnosis_actions`), then the key facts. What a reader opens when they want it stays folded
+(Action.ToggleVisibility): the list of checks ("Show the 12 checks") and every procedure longer than
+`FOLD_STEPS_OVER` steps ("Show the 10 steps"); warnings stay in view, before the button that opens
+the steps they warn about. Folded is not left out: every step, note and check is in the card.
 """
 
 from __future__ import annotations
@@ -85,6 +91,9 @@ PENDING_ICON = "⏳"
 
 # Element ids targeted by Action.ToggleVisibility; unique within one card (CALLS_ID: cards/timeline.py).
 SUPPORT_ID = "vd-support-request"
+CHECKS_ID = "vd-checks"
+STEPS_ID = "vd-steps-{}"  # one per folded procedure, by its place among the actions
+FOLD_STEPS_OVER = 3  # a procedure with more steps than this opens on a press
 SUPPORT_TEXT_ID = "supportRequestText"
 TODO = "What to do"
 COPY_FROM_BOX = "Select the text in the box below and copy it."
@@ -111,7 +120,8 @@ FITS: tuple[Fit, ...] = (
     Fit(compact_steps=True, full_fallback=False, calls_shown=3),
     Fit(compact_steps=True, full_fallback=False, calls_shown=0),
     Fit(compact_steps=True, full_fallback=False, calls_shown=0, timeline=3),
-    Fit(compact_steps=True, full_fallback=False, calls_shown=0, timeline=3, clip=200),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=0, timeline=1),
+    Fit(compact_steps=True, full_fallback=False, calls_shown=0, timeline=1, clip=200),
 )
 
 
@@ -127,10 +137,11 @@ def diagnosis_card(d: Diagnosis, ctx: CardContext) -> dict[str, Any]:
     """Result, verification, what to do and (when Microsoft must act) the support request, in one card."""
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [*_result_part(d, ctx), *_calls_part(d, ctx, fit), *_verification_part(d, ctx, fit)]
-        body += [*_todo_part(d, ctx, fit), *_support_part(d, fit)]
+        # the main buttons go with the answer, on the first screen, not after the folded details
+        body = [*_result_part(d, ctx, main=_diagnosis_actions(d, ctx)), *_calls_part(d, ctx, fit)]
+        body += [*_verification_part(d, ctx, fit), *_todo_part(d, ctx, fit), *_support_part(d, fit)]
         body.append(_footer(d, ctx))
-        return card(body, actions=_diagnosis_actions(d, ctx), full_width=True, fallback_text=_fallback(d))
+        return card(body, full_width=True, fallback_text=_fallback(d))
 
     return _fitted(build)
 
@@ -230,10 +241,11 @@ def helpdesk_report_card(
     msteams = TeamsCardProperties(entities=[mention])
 
     def build(fit: Fit) -> AdaptiveCard:
-        body = [Container(items=report), *_result_part(d, ctx), *_calls_part(d, ctx, fit)]
+        # Assign / Resolved / Re-check with the answer, on the first screen, as on the diagnosis card
+        body = [Container(items=report), *_result_part(d, ctx, main=actions), *_calls_part(d, ctx, fit)]
         body += _verification_part(d, ctx, fit)
         body += [*_todo_part(d, ctx, fit), *_support_part(d, fit), _footer(d, ctx)]
-        return card(body, actions=actions, full_width=True, msteams=msteams, fallback_text=_fallback(d))
+        return card(body, full_width=True, msteams=msteams, fallback_text=_fallback(d))
 
     return _fitted(build)
 
@@ -266,7 +278,8 @@ def progress_card(
 # --- part 1: result ----------------------------------------------------------------------------------
 
 
-def _result_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+def _result_part(d: Diagnosis, ctx: CardContext, *, main: list[Any] | None = None) -> list[CardElement]:
+    """Who, the cause, how sure; the one next step and the `main` buttons; then the key facts."""
     kicker = problem_label(d.problem)
     if d.subject and (d.subject.display_name or d.subject.user_principal_name):
         kicker = f"{kicker} · {d.subject.display_name or d.subject.user_principal_name}"
@@ -279,9 +292,30 @@ def _result_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
         style=severity(d.cause),
         demo=_is_demo(d, ctx),
     )
-    parts: list[CardElement | None] = [top, facts(_key_facts(d, ctx), spacing="Medium")]
-    parts += _alternatives(d)
+    parts: list[CardElement | None] = [top, _next_step(d, ctx)]
+    if main:
+        parts.append(ActionSet(actions=main, spacing="Medium"))
+    parts += [facts(_key_facts(d, ctx), spacing="Medium"), *_alternatives(d)]
     return [p for p in parts if p is not None]
+
+
+def _next_step(d: Diagnosis, ctx: CardContext) -> Container | None:
+    """The one thing to do now, in a line: the wait and its end, else the first action's title (its
+    steps are under "What to do"), else the support request to file."""
+    if d.cause in WAIT_CAUSES or d.recheck_at:
+        return _wait_block(d, ctx)
+    first = d.actions[0] if d.actions else None
+    if first is not None and _is_filing(first, d) and d.support_request:
+        line = f"File the {support_words(d.support_request.to)[0]} below."
+    elif first is not None and first.title.casefold() == TODO.casefold() and first.steps:
+        line = readable_numbers(first.steps[0]) + (
+            " The other steps are below." if len(first.steps) > 1 else ""
+        )
+    elif first is not None:
+        line = first.title.rstrip(".") + "." + (" The steps are below." if first.steps else "")
+    else:
+        return None
+    return Container(style="accent", spacing="Medium", items=[text(f"**Next step:** {line}")])
 
 
 def _key_facts(d: Diagnosis, ctx: CardContext) -> list[tuple[str, str | None]]:
@@ -395,7 +429,14 @@ def _verification_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardEle
     parts: list[CardElement] = [heading("How it was checked")]
     if counts:
         parts.append(text(" · ".join(counts), subtle=True, spacing="Small"))
-    parts += [_check_row(c, fit) for c in d.checks]
+    n = len(d.checks)
+    show = ToggleVisibilityAction(
+        title=f"Show the {n} checks" if n > 1 else "Show the check", target_elements=[CHECKS_ID]
+    )
+    parts += [
+        ActionSet(actions=[show], spacing="Small"),
+        Container(id=CHECKS_ID, is_visible=False, items=[_check_row(c, fit) for c in d.checks]),
+    ]
     return parts
 
 
@@ -450,16 +491,16 @@ def _progress_row(check: Check) -> ColumnSet:
 
 
 def _todo_part(d: Diagnosis, ctx: CardContext, fit: Fit) -> list[CardElement]:
+    """Each action: its title and warnings in view, a long procedure's steps folded (the wait, if
+    any, is the next step at the top)."""
     parts: list[CardElement | None] = []
-    if d.cause in WAIT_CAUSES or d.recheck_at:
-        parts.append(_wait_block(d, ctx))
     names = _names_to_act_on(d)
     if names and not d.actions:
         parts.append(names)
     for i, action in enumerate(d.actions):
         first = names if i == 0 else None
         filed_below = support_words(d.support_request.to)[0] if _is_filing(action, d) else None
-        parts += _action_block(action, fit, names=first, filed_below=filed_below)
+        parts += _action_block(action, fit, names=first, filed_below=filed_below, fold_id=STEPS_ID.format(i))
     if not parts:
         return []
     return [heading(TODO), *[p for p in parts if p is not None]]
@@ -481,7 +522,7 @@ def _wait_block(d: Diagnosis, ctx: CardContext) -> Container:
     else:
         ended = f"{relative(d.recheck_at, ctx.now)} ({absolute(d.recheck_at, ctx.now, ctx.time_zone)})"
         line = f"The wait ended {ended}: press Re-check now."
-    return Container(style="warning", spacing="Small", items=[text(line, weight="Bolder")])
+    return Container(style="warning", spacing="Medium", items=[text(f"**Next step:** {line}")])
 
 
 def _names_to_act_on(d: Diagnosis) -> Container | None:
@@ -526,8 +567,12 @@ def _action_block(
     *,
     names: CardElement | None = None,
     filed_below: str | None = None,
+    fold_id: str | None = None,
 ) -> list[CardElement | None]:
-    """Title, warnings BEFORE the steps (read before starting), the names to act on, steps, notes."""
+    """Title, warnings BEFORE the steps (read before starting), the names to act on, steps, notes.
+
+    With `fold_id`, a procedure of more than FOLD_STEPS_OVER steps opens on "Show the N steps" (its
+    notes with it); its links stay beside that button."""
     title = None if action.title.casefold() == TODO.casefold() else action.title  # said by the heading
     parts: list[CardElement | None] = [text(title, weight="Bolder", spacing="Medium") if title else None]
     if action.warnings:
@@ -545,15 +590,23 @@ def _action_block(
         parts.append(
             text(f"How to file it and the filled-in request: {filed_below}, below.", spacing="Small")
         )
-    else:
-        steps = [clip(readable_numbers(step), fit.clip) for step in action.steps]
-        parts += numbered(steps, compact=fit.compact_steps)
-    parts += [
+        return [*parts, *_notes(action, fit)]
+    steps = numbered(
+        [clip(readable_numbers(step), fit.clip) for step in action.steps], compact=fit.compact_steps
+    )
+    links = link_buttons(_link_titles(action.links))
+    if fold_id is None or len(action.steps) <= FOLD_STEPS_OVER:
+        return [*parts, *steps, *_notes(action, fit), links]
+    show = ToggleVisibilityAction(title=f"Show the {len(action.steps)} steps", target_elements=[fold_id])
+    buttons = ActionSet(actions=[show, *(links.actions if links else [])], spacing="Small")
+    folded = Container(id=fold_id, is_visible=False, items=[*steps, *_notes(action, fit)])
+    return [*parts, buttons, folded]
+
+
+def _notes(action: Action, fit: Fit) -> list[CardElement]:
+    return [
         text(clip(readable_numbers(note), fit.clip), subtle=True, spacing="Small") for note in action.notes
     ]
-    if not filed_below:  # the support request part has its own admin center button
-        parts.append(link_buttons(_link_titles(action.links)))
-    return parts
 
 
 def _link_titles(links: list[dict[str, str]]) -> list[tuple[str, str]]:

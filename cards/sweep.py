@@ -49,8 +49,12 @@ class _Fit:
 FITS = (_Fit(25, 40), _Fit(15, 40), _Fit(8, 40), _Fit(4, 20), _Fit(0, 12))
 
 
-def sweep_progress_card(progress: SweepProgress | None, ctx: CardContext) -> dict[str, Any]:
-    """'Checking everyone…' with what has been read so far; sent once, updated in place."""
+def sweep_progress_card(
+    progress: SweepProgress | None, ctx: CardContext, *, group: str | None = None
+) -> dict[str, Any]:
+    """'Checking everyone…' (in `group`, as asked) with what has been read so far; sent once,
+    updated in place."""
+    title = f"Checking everyone in {group}…" if group else "Checking everyone…"
     if progress is None:
         lines = ["Reading the users, the numbers Teams and 8x8 hold, and Microsoft's call log…"]
     else:
@@ -66,13 +70,13 @@ def sweep_progress_card(progress: SweepProgress | None, ctx: CardContext) -> dic
             lines.append(f"Microsoft allows about {progress.pace:.0f} call-log pages a minute.")
     body = [
         banner(
-            [text("Checking everyone…", size="Medium", weight="Bolder"), text(lines[0], subtle=True)],
+            [text(title, size="Medium", weight="Bolder"), text(lines[0], subtle=True)],
             style="emphasis",
             demo=ctx.data_source == "demo",
         ),
         *(text(line, spacing="Small") for line in lines[1:]),
     ]
-    return to_dict(card(body, fallback_text="Checking everyone…"))
+    return to_dict(card(body, fallback_text=title))
 
 
 def digest_card(
@@ -112,18 +116,51 @@ def _header(
             if affected
             else "Nobody affected"
         )
-        kicker = "Everyone checked"
+        kicker = f"Everyone in {report.scope.label} checked" if report.scope else "Everyone checked"
     period = _period_words(report, ctx)
     style = "attention" if affected else "good"
     return banner(
         [
             text(kicker, size="Small", weight="Bolder", subtle=True),
             text(title, size="Large", weight="Bolder", spacing="None"),
+            *_scope_words(report),
             text(period, subtle=True, spacing="Small"),
         ],
         style=style,
         demo=report.data_source == "demo" or ctx.data_source == "demo",
     )
+
+
+def _scope_words(report: SweepReport) -> list[CardElement]:
+    """Which group or place the sweep understood, and how: 'Sales: the Sales department
+    (matched on the users' department) · 6 members, 6 with Teams calling checked'."""
+    scope = report.scope
+    if scope is None:
+        return []
+    how = {
+        "group": "an Entra group, its members and nested groups' members",
+        "department": "matched on the users' department",
+        "officeLocation": "matched on the users' office",
+    }.get(scope.matched_by, "matched on the users' department or office")
+    n, checked = scope.members, report.counted.people
+    line = (
+        f"“{scope.asked}”: {scope.words} ({how}) · {n:,} {'member' if n == 1 else 'members'}, "
+        f"{checked:,} with Teams calling checked"
+    )
+    words = [text(line, spacing="Small")]
+    if scope.note:
+        words.append(text(scope.note, size="Small", subtle=True, spacing="None"))
+    return words
+
+
+def _everyone(report: SweepReport) -> str:
+    return "every member" if report.scope else "every user"
+
+
+def _csv_command(report: SweepReport) -> str:
+    if report.scope is None:
+        return CSV_COMMAND
+    return CSV_COMMAND.replace(" --csv", f" {report.scope.command} --csv")
 
 
 def _period_words(report: SweepReport, ctx: CardContext) -> str:
@@ -168,7 +205,7 @@ def _causes(report: SweepReport, fit: _Fit) -> list[CardElement]:
         )
     more = len(report.findings) - len(shown)
     if more > 0:
-        rows.append(text(f"and {more} more causes: {CSV_COMMAND}", subtle=True, spacing="Small"))
+        rows.append(text(f"and {more} more causes: {_csv_command(report)}", subtle=True, spacing="Small"))
     return rows
 
 
@@ -192,7 +229,7 @@ def _people(report: SweepReport, fit: _Fit) -> list[CardElement]:
         rows += [_person(f.problem, f.title, s) for f, s in shown]
     more = len(listed) - len(shown)
     if more > 0:
-        rows.append(text(f"and {more:,} more: `{CSV_COMMAND}`", spacing="Medium"))
+        rows.append(text(f"and {more:,} more: `{_csv_command(report)}`", spacing="Medium"))
     return rows
 
 
@@ -287,11 +324,18 @@ def _footer(report: SweepReport, ctx: CardContext) -> CardElement | None:
         separator=True,
         spacing="Medium",
         items=[
-            p for p in (pairs, text(f"{source} · every user: {CSV_COMMAND}", size="Small", subtle=True)) if p
+            p
+            for p in (
+                pairs,
+                text(f"{source} · {_everyone(report)}: {_csv_command(report)}", size="Small", subtle=True),
+            )
+            if p
         ],
     )
 
 
 def _fallback(report: SweepReport, *, watch: bool) -> str:
     who = f"{report.affected:,} affected"
-    return f"Voice Doctor watch: {who}" if watch else f"Everyone checked: {who}"
+    if watch:
+        return f"Voice Doctor watch: {who}"
+    return f"Everyone in {report.scope.label} checked: {who}" if report.scope else f"Everyone checked: {who}"

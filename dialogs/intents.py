@@ -30,6 +30,7 @@ class Intent:
     user: str | None = None  # who is affected, as typed ("adele@contoso.com", "+1 425…", "Adele Vance", "me")
     text: str | None = None  # pasted portal text
     since: timedelta | None = None  # the call-log period named ("in the last 48 hours"); None: 7 days
+    group: str | None = None  # a sweep limited to a group or place, as typed ("Sales", "Leeds")
 
 
 _CANCEL = re.compile(r"^(cancel|stop|start over|restart|reset|never ?mind|quit|abort)[.!]*$", re.I)
@@ -44,6 +45,17 @@ _SWEEP = re.compile(
     r"who\s+else\s+is\s+affected)[.!?]*$",
     re.I,
 )
+# "check everyone in Sales", "everyone at the Leeds office", "all of Finance", "the Leeds office":
+# the sweep limited to a group or place (a minimal reading; bot/language reads it more widely)
+_GROUP_SWEEP = re.compile(
+    r"^(?:(?:please\s+)?(?:check|diagnose|test|scan|sweep)\s+)?(?:"
+    r"(?:every(?:one|body)|all(?:\s+(?:users|people))?)\s+(?:in|at|from|of)\s+(?:the\s+)?(?P<a>.+?)"
+    r"|all\s+of\s+(?:the\s+)?(?P<b>.+?)"
+    r"|the\s+(?P<c>.+?\s+office)"
+    r")(?:'s)?(?:\s+calls)?[.!?]*$",
+    re.I,
+)
+_NOT_A_GROUP = frozenset("them us it you users people numbers tenant company".split())
 _CHECK_CALLS = re.compile(
     r"^(check|diagnose|test|troubleshoot)\s+(inbound\s+|incoming\s+)?(calls?|calling|phone|number)"
     r"(\s+(for|of|to)\s+(?P<user>.+?))?[.!?]*$",
@@ -97,6 +109,9 @@ def recognise(text: str) -> Intent:
         return _with_period(recognise(rest), since)
     if _SWEEP.match(line):
         return Intent("sweep")
+    group = _group_sweep(line)
+    if group is not None:
+        return group
 
     command = _CHECK_CALLS.match(line)
     if command:
@@ -118,6 +133,21 @@ def recognise(text: str) -> Intent:
     if _GREETING.match(line):
         return Intent("greeting")
     return Intent("unknown")
+
+
+def _group_sweep(line: str) -> Intent | None:
+    """'check everyone in Sales' -> a sweep of Sales; None when the words after "everyone in" are a
+    sentence ("everyone in sales can't call out" is for the interpretation to read), not a name."""
+    found = _GROUP_SWEEP.match(line)
+    if found is None:
+        return None
+    name = (found.group("a") or found.group("b") or found.group("c")).strip(" \"'“”")
+    if name.lower() in _NOT_A_GROUP:
+        return Intent("sweep")
+    words = name.lower().replace("’", "'").split()
+    if len(words) > 5 or any(w in _NOT_NAME_WORDS for w in words):
+        return None
+    return Intent("sweep", group=name)
 
 
 def _problem_from_words(text: str) -> str:

@@ -5,7 +5,11 @@ Why in the background: a sweep of a large tenant reads the call log for minutes 
 anything else meanwhile. So the turn only checks who asks and sends the progress card; the sweep
 runs as a task of its own, and edits that card through the conversation's reference — as the
 follow-ups do — every few seconds while it reads, and once more with the digest. One sweep runs at
-a time; whoever asks meanwhile is told so and gets the digest where they asked too.
+a time; whoever asks for the same meanwhile is told so and gets the digest where they asked too
+(whoever asks for another group or for everyone is asked to ask again once it is done).
+
+"check everyone in Sales" (`group=`) is the same sweep limited to a group or place: the digest says
+which it understood; a name nobody or several groups have gets one sentence instead of a digest.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.diagnosis.errors import InputError
-from bot.diagnosis.sweep import SweepProgress
+from bot.diagnosis.sweep import ScopeAmbiguous, ScopeNotFound, SweepProgress
 from cards.context import CardContext
 from cards.conversation import notice_card
 from cards.sweep import digest_card, sweep_progress_card
@@ -41,14 +45,15 @@ class ChatSweeps:
         self.app_id = app_id or None
         self._sleep = sleep
         self._task: asyncio.Task[None] | None = None
+        self._group: str | None = None  # the group or place of the sweep under way (None: everyone)
         self._waiting: list[tuple[BotAdapter, dict[str, Any], str | None, CardContext]] = []
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
-    async def begin(self, context: TurnContext, since: timedelta | None) -> None:
-        """Answer 'check everyone': the progress card now, the digest when the sweep is done."""
+    async def begin(self, context: TurnContext, since: timedelta | None, *, group: str | None = None) -> None:
+        """Answer 'check everyone' (in `group`): the progress card now, the digest when the sweep is done."""
         demo = self.services.data_source == "demo"
         if self.services.sweeper is None:
             await send_card(context, notice_card("Not available", "Checking everyone is not set up here."))
@@ -64,21 +69,32 @@ class ChatSweeps:
                 ),
             )
             return
+        if self.running and _same(self._group) != _same(group):
+            await send_card(
+                context,
+                notice_card(
+                    "Already checking " + _whom(self._group),
+                    f"That check is under way. Ask for {_whom(group)} again once its result is shown.",
+                    demo=demo,
+                ),
+            )
+            return
         ctx = self.services.card_context(context, time_zone=reader_time_zone(context.activity))
-        progress_id = await send_card(context, sweep_progress_card(None, ctx))
+        progress_id = await send_card(context, sweep_progress_card(None, ctx, group=group))
         reference = TurnContext.get_conversation_reference(context.activity).serialize()
         self._waiting.append((context.adapter, reference, progress_id, ctx))
         if self.running:
             await send_card(
                 context,
                 notice_card(
-                    "Already checking everyone",
-                    "A check of everyone is under way: its result will replace the card above too.",
+                    "Already checking " + _whom(group),
+                    f"A check of {_whom(group)} is under way: its result will replace the card above too.",
                     demo=demo,
                 ),
             )
             return
-        self._task = asyncio.create_task(self._run(since), name="chat sweep")
+        self._group = group
+        self._task = asyncio.create_task(self._run(since, group), name="chat sweep")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -89,12 +105,16 @@ class ChatSweeps:
 
     # --- the sweep, in the background -------------------------------------------------------------
 
-    async def _run(self, since: timedelta | None) -> None:
+    async def _run(self, since: timedelta | None, group: str | None = None) -> None:
         latest: list[SweepProgress] = []
-        updater = asyncio.create_task(self._keep_updating(latest))
+        updater = asyncio.create_task(self._keep_updating(latest, group))
         failed: dict | None = None
         try:
-            result = await self.services.sweeper.sweep(since, on_progress=latest.append)  # type: ignore[union-attr]
+            result = await self.services.sweeper.sweep(  # type: ignore[union-attr]
+                since, on_progress=latest.append, group=group
+            )
+        except (ScopeNotFound, ScopeAmbiguous) as error:
+            failed = notice_card(f"I can't check everyone in {group}", str(error), style="warning")
         except InputError as error:
             failed = notice_card("I can't check that", str(error), style="warning")
         except Exception as error:
@@ -116,7 +136,7 @@ class ChatSweeps:
         log.info("chat sweep done", extra={"affected": report.affected, "complete": report.complete})
         await self._finish(lambda ctx: digest_card(report, ctx))
 
-    async def _keep_updating(self, latest: list[SweepProgress]) -> None:
+    async def _keep_updating(self, latest: list[SweepProgress], group: str | None = None) -> None:
         shown: SweepProgress | None = None
         while True:
             await self._sleep(PROGRESS_EVERY_S)
@@ -125,7 +145,8 @@ class ChatSweeps:
             shown = latest[-1]
             del latest[:-1]
             for adapter, reference, activity_id, ctx in list(self._waiting):
-                await self._edit(adapter, reference, activity_id, sweep_progress_card(shown, ctx), new=False)
+                card = sweep_progress_card(shown, ctx, group=group)
+                await self._edit(adapter, reference, activity_id, card, new=False)
 
     async def _finish(self, make_card: Callable[[CardContext], dict]) -> None:
         waiting, self._waiting = self._waiting, []
@@ -160,3 +181,11 @@ class ChatSweeps:
             )
         except Exception as error:  # a conversation that is gone must not stop the others
             log.warning("could not show the sweep in a conversation", extra={"error": type(error).__name__})
+
+
+def _same(group: str | None) -> str | None:
+    return " ".join(group.split()).casefold() if group else None
+
+
+def _whom(group: str | None) -> str:
+    return f"everyone in {group}" if group else "everyone"

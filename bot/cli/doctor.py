@@ -133,11 +133,18 @@ async def graph_rows(settings: Settings) -> list[Row]:
                 rows.append(Row(probe.permission, "skip", probe.detail))
             elif probe.denied:
                 fix = f"grant {probe.permission} (application permission) and give admin consent: {consent}"
-                status: Status = "warn" if probe.permission in OPTIONAL_PERMISSIONS else "FAIL"
+                status: Status = (
+                    "warn" if probe.optional or probe.permission in OPTIONAL_PERMISSIONS else "FAIL"
+                )
                 rows.append(Row(probe.permission, status, f"missing: needed to {probe.purpose}.", fix))
             else:
                 rows.append(
-                    Row(probe.permission, "FAIL", probe.detail, "check the detail, then run doctor again")
+                    Row(
+                        probe.permission,
+                        "warn" if probe.optional else "FAIL",
+                        probe.detail,
+                        "check the detail, then run doctor again",
+                    )
                 )
         return rows
     finally:

@@ -1,6 +1,6 @@
 """`python -m bot sweep`: every user of the tenant at once (DESIGN.md, "Command line").
 
-    python -m bot sweep [--since DURATION] [--json] [--csv FILE]
+    python -m bot sweep [--since DURATION] [--group NAME] [--json] [--csv FILE]
 
 Why: an admin of a company with thousands of users wants to know who else is affected — every
 number that differs between 8x8 and Teams, every user whose calls fail now — without asking user
@@ -8,7 +8,9 @@ by user. `--json` prints the sweep object of DESIGN.md; without it, a table for 
 findings, most people first, with the people most affected under each. `--csv FILE` writes one row
 per affected person (all of them, where the table shows the first few). A sweep of a large tenant
 takes minutes (Microsoft allows 200 call-log pages a minute): a progress line on stderr says how
-far it has read.
+far it has read. `--group NAME` limits it to an Entra group of that name, else to the users whose
+department or office it is (`bot.diagnosis.sweep.scope`); a name nobody or several groups have is
+one sentence on stderr, exit 2.
 
 Exit status: 0 the sweep ran (also when a source could not be read: `complete` false and the notes
 say what), 2 bad input or configuration (one sentence on stderr), 1 anything else.
@@ -49,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="how far back to read Microsoft's call log: 24h, 7d, 90m (default 7d, as diagnose; at most 90d)",
     )
+    parser.add_argument(
+        "--group",
+        metavar="NAME",
+        help="only the members of this Entra group (by name or e-mail), else the users whose "
+        "department or office this is: Sales, Leeds",
+    )
     parser.add_argument("--json", action="store_true", help="print the sweep as one JSON object")
     parser.add_argument("--csv", metavar="FILE", help="also write one row per affected user to FILE")
 
@@ -65,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(error), 2)
     progress = ProgressLine(_utf8(sys.stderr))
     try:
-        report = asyncio.run(_sweep(settings, since, progress))
+        report = asyncio.run(_sweep(settings, since, progress, group=args.group))
     except (InputError, ConfigError, LiveUnavailable) as error:
         progress.clear()
         return _fail(str(error), 2)
@@ -88,12 +96,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _sweep(settings: Settings, since: timedelta | None, progress: ProgressLine) -> SweepReport:
+async def _sweep(
+    settings: Settings, since: timedelta | None, progress: ProgressLine, *, group: str | None = None
+) -> SweepReport:
     async with opened_sources(settings) as sources:
         sweeper = Sweeper(
             sources.microsoft, sources.eightbyeight, sources.portal, data_source=sources.data_source
         )
-        return (await sweeper.sweep(since, on_progress=progress.show)).report
+        return (await sweeper.sweep(since, on_progress=progress.show, group=group)).report
 
 
 def write_csv(report: SweepReport, path: Path) -> None:
@@ -166,13 +176,22 @@ def table(report: SweepReport, width: int = 100, csv_path: str | None = None) ->
     start, end = report.period
     c = report.counted
     source = "demo data" if report.data_source == "demo" else "live data"
-    add(f"Sweep of the tenant, {format_utc(start)} to {format_utc(end)} ({source})")
+    whom = f"everyone in {report.scope.words}" if report.scope else "the tenant"
+    add(f"Sweep of {whom}, {format_utc(start)} to {format_utc(end)} ({source})")
+    if report.scope:
+        n = report.scope.members
+        add(f"{n:,} {'member' if n == 1 else 'members'}, {c.people:,} of them with Teams calling checked")
     add(
         f"{c.users:,} users · {c.teams_numbers:,} Teams numbers · {c.eightbyeight_numbers:,} 8x8 numbers"
         f" · {c.call_rows:,} calls read, {c.failed_calls:,} failed"
     )
     if not report.findings:
-        add("Nothing wrong found: every number agrees and no call failed in the period.")
+        if report.scope:
+            add(
+                "Nothing wrong found for them: their numbers agree and none of their calls failed in the period."
+            )
+        else:
+            add("Nothing wrong found: every number agrees and no call failed in the period.")
     else:
         add(f"{report.affected:,} people affected:")
         out.append("")

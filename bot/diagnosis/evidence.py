@@ -60,11 +60,23 @@ class DirectoryUser:
     resource_account_plan: bool = False
     # The source knows this is a resource account (else the rules learn it from the Teams settings).
     resource_account: bool = False
+    department: str | None = None  # Graph `department`, as the directory holds it (a sweep by place)
+    office_location: str | None = None  # Graph `officeLocation` ("Leeds")
 
     @property
     def phone_licensed(self) -> bool:
         """Teams Phone (MCOEV) or the Teams Phone Resource Account licence: either lets Teams take calls."""
         return self.phone_plan_enabled or self.resource_account_plan
+
+
+@dataclass(frozen=True)
+class DirectoryGroup:
+    """An Entra group (Graph `group`), as a sweep limited to a group finds it by name."""
+
+    id: str
+    display_name: str
+    mail: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -354,6 +366,22 @@ class MicrosoftSource(Protocol):
         """Every Direct Routing call of the tenant in [since, until], page by page, newest window
         first: pages are filtered as they come and dropped. `worked_for` (user ids, lower case)
         asks which of those users had a successful call."""
+        ...
+
+
+@runtime_checkable
+class GroupSource(Protocol):
+    """Entra groups, for a sweep limited to one ("everyone in Sales"). A Microsoft source may also
+    be one; without it (or without `GroupMember.Read.All`) a sweep matches departments and offices."""
+
+    async def groups_named(self, name: str) -> list[DirectoryGroup]:
+        """The groups whose display name (or mail) is `name`, compared as the directory compares
+        (case-insensitively). Empty list when none."""
+        ...
+
+    def group_members(self, group_id: str) -> AsyncIterator[str]:
+        """The object ids of the group's users, nested groups' users included
+        (`/groups/{id}/transitiveMembers/microsoft.graph.user`, paged)."""
         ...
 
 

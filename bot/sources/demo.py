@@ -29,6 +29,7 @@ from bot.diagnosis.evidence import (
     CallQuery,
     CallRecord,
     CallSearch,
+    DirectoryGroup,
     DirectoryUser,
     Domain,
     EightByEightSource,
@@ -104,6 +105,8 @@ class DemoMicrosoft:
             business_phones=tuple(raw.get("businessPhones", [])),
             calling_plans=calling_plans(raw.get("assignedPlans")),
             resource_account_plan=virtual is not None,
+            department=raw.get("department"),
+            office_location=raw.get("officeLocation"),
         )
 
     @staticmethod
@@ -332,6 +335,22 @@ class DemoMicrosoft:
     async def users_named(self, display_name: str) -> list[DirectoryUser]:
         wanted = display_name.strip().lower()
         return [self._directory_user(u) for u in self._users() if u["displayName"].lower() == wanted]
+
+    # -- groups (a sweep limited to one) ----------------------------------------------------------
+
+    async def groups_named(self, name: str) -> list[DirectoryGroup]:
+        wanted = name.strip().casefold()
+        return [
+            DirectoryGroup(g["id"], g["displayName"], g.get("mail"), g.get("description"))
+            for g in self._data.get("groups", [])
+            if wanted in (g["displayName"].casefold(), (g.get("mail") or "").casefold(), g["id"].casefold())
+        ]
+
+    async def group_members(self, group_id: str) -> AsyncIterator[str]:
+        for group in self._data.get("groups", []):
+            if group["id"].lower() == group_id.lower():
+                for member in group.get("members", []):
+                    yield member
 
     async def helpdesk_status(self, user_id: str) -> HelpdeskStatus:
         raw = self._raw(user_id)

@@ -39,6 +39,7 @@ from bot.diagnosis.evidence import (
     CallPage,
     CallQuery,
     CallSearch,
+    DirectoryGroup,
     DirectoryUser,
     Domain,
     HelpdeskStatus,
@@ -64,7 +65,13 @@ from bot.sources.graph_odata import (
     segment,
 )
 from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
-from bot.sources.graph_shapes import directory_user, domain, number_assignment, voice_config
+from bot.sources.graph_shapes import (
+    directory_group,
+    directory_user,
+    domain,
+    number_assignment,
+    voice_config,
+)
 from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, RetryWait
 from bot.sources.pacing import Pacer
 
@@ -74,6 +81,8 @@ log = logging.getLogger(__name__)
 SWEEP_RETRY = RetryPolicy(attempts=8, total_seconds=180.0, request_timeout=30.0)
 USER_SELECT = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans,businessPhones"
 PHONES_SELECT = USER_SELECT + ",mobilePhone,usageLocation"
+SWEEP_USER_SELECT = USER_SELECT + ",department,officeLocation"  # a sweep limited to a place
+GROUP_SELECT = "id,displayName,mail,description"
 NAME_SEARCH_LIMIT = 25
 
 # Entra built-in role template ids (learn.microsoft.com: "Microsoft Entra built-in roles").
@@ -94,6 +103,10 @@ DOMAINS_READ = "Domain.Read.All"
 ORGANIZATION_READ = "Organization.Read.All"  # optional: without it national numbers are read as US ones
 OPTIONAL_PERMISSIONS = frozenset({ORGANIZATION_READ})
 GROUPS_READ = "GroupMember.Read.All"
+GROUPS_OPTIONAL_PURPOSE = (
+    "limit a sweep to an Entra group (optional: without it, a group or place is matched on the "
+    "users' department and office only)"
+)
 ROLES_READ = "RoleManagement.Read.Directory"
 
 NUMBER_ASSIGNMENTS = "admin/teams/telephoneNumberManagement/numberAssignments"
@@ -109,6 +122,7 @@ class PermissionProbe:
     ok: bool | None  # None: not probed (not needed with this configuration)
     detail: str = ""
     denied: bool = False  # Graph answered 403: the permission is missing or not consented
+    optional: bool = False  # missing only loses a part (says which in `purpose`): a warning
 
 
 class GraphSource:
@@ -265,7 +279,7 @@ class GraphSource:
     # -- the whole tenant (the sweep) ------------------------------------------------------------
 
     async def all_users(self) -> AsyncIterator[DirectoryUser]:
-        params = [("$select", USER_SELECT), ("$top", "999")]
+        params = [("$select", SWEEP_USER_SELECT), ("$top", "999")]
         async for rows in self._pages("users", params, USER_READ, "the users"):
             for row in rows:
                 yield directory_user(row)
@@ -325,6 +339,44 @@ class GraphSource:
             "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
         )
         return [directory_user(row) for row in rows]
+
+    # -- groups (a sweep limited to one) ----------------------------------------------------------
+
+    async def groups_named(self, name: str) -> list[DirectoryGroup]:
+        """`GET /groups?$filter=displayName eq '…' or mail eq '…'`, or `GET /groups/{id}` for an
+        object id (GroupMember.Read.All)."""
+        if is_guid(name.strip()):
+            body = await self._get(
+                f"groups/{segment(name.strip())}",
+                [("$select", GROUP_SELECT)],
+                GROUPS_READ,
+                "the group",
+                allow_404=True,
+            )
+            return [directory_group(body)] if body and isinstance(body.get("id"), str) else []
+        literal = odata_string(name.strip())
+        rows = await self._collect(
+            "groups",
+            [
+                ("$filter", f"displayName eq {literal} or mail eq {literal}"),
+                ("$select", GROUP_SELECT),
+                ("$top", "100"),
+            ],
+            GROUPS_READ,
+            "the groups",
+            limit=100,
+        )
+        return [directory_group(row) for row in rows if isinstance(row.get("id"), str)]
+
+    async def group_members(self, group_id: str) -> AsyncIterator[str]:
+        """The group's users, nested groups' included, page by page (GroupMember.Read.All)."""
+        path = f"groups/{segment(group_id)}/transitiveMembers/microsoft.graph.user"
+        async for rows in self._pages(
+            path, [("$select", "id"), ("$top", "999")], GROUPS_READ, "the group's members"
+        ):
+            for row in rows:
+                if isinstance(row.get("id"), str):
+                    yield row["id"]
 
     # -- numbers and voice settings --------------------------------------------------------------
 
@@ -453,18 +505,7 @@ class GraphSource:
                 self._calls.first_page_url(now - timedelta(minutes=1), now),
             ),
             (DOMAINS_READ, "read domains and who is on them", _url(endpoint, "domains", select="id")),
-            (
-                GROUPS_READ,
-                "recognise helpdesk group members",
-                _url(
-                    endpoint,
-                    f"groups/{segment(self._settings.helpdesk_group_id)}/members",
-                    top=1,
-                    select="id",
-                )
-                if self._settings.helpdesk_group_id
-                else None,
-            ),
+            self._groups_probe(endpoint),
             (ROLES_READ, "recognise Teams admins by their role", _url(endpoint, "directoryRoles")),
             (
                 ORGANIZATION_READ,
@@ -474,15 +515,28 @@ class GraphSource:
         ]
         return list(await asyncio.gather(*(self._probe(*probe) for probe in probes)))
 
+    def _groups_probe(self, endpoint: str) -> tuple[str, str, URL | None]:
+        """GroupMember.Read.All: needed for HELPDESK_GROUP_ID (its members are read); else optional,
+        for a sweep limited to an Entra group (without it, departments and offices only)."""
+        if self._settings.helpdesk_group_id:
+            path = f"groups/{segment(self._settings.helpdesk_group_id)}/members"
+            return (
+                GROUPS_READ,
+                "recognise helpdesk group members and limit a sweep to an Entra group",
+                _url(endpoint, path, top=1, select="id"),
+            )
+        return (GROUPS_READ, GROUPS_OPTIONAL_PURPOSE, _url(endpoint, "groups", top=1, select="id"))
+
     async def _probe(self, permission: str, purpose: str, url: URL | None) -> PermissionProbe:
+        optional = purpose == GROUPS_OPTIONAL_PURPOSE or permission in OPTIONAL_PERMISSIONS
         if url is None:
             return PermissionProbe(permission, purpose, None, "not needed: HELPDESK_GROUP_ID is not set")
         try:
             body = await self._send("GET", url, permission, purpose, allow_404=permission == GROUPS_READ)
         except PermissionMissing as error:
-            return PermissionProbe(permission, purpose, False, str(error), denied=True)
+            return PermissionProbe(permission, purpose, False, str(error), denied=True, optional=optional)
         except SourceError as error:
-            return PermissionProbe(permission, purpose, False, str(error))
+            return PermissionProbe(permission, purpose, False, str(error), optional=optional)
         if body is None:
             return PermissionProbe(
                 permission, purpose, False, "HELPDESK_GROUP_ID names no group in this tenant."

@@ -14,6 +14,7 @@ from bot.diagnosis.evidence import (
     CALLING_PLAN_IDS,
     MCOEV_SERVICE_PLAN_ID,
     MCOEV_VIRTUALUSER_SERVICE_PLAN_ID,
+    DirectoryGroup,
     DirectoryUser,
     Domain,
     NumberAssignment,
@@ -43,6 +44,22 @@ def directory_user(row: dict[str, Any]) -> DirectoryUser:
         business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
         calling_plans=calling_plans(row.get("assignedPlans")),
         resource_account_plan=virtual is not None,
+        department=_text(row.get("department")),
+        office_location=_text(row.get("officeLocation")),
+    )
+
+
+def _text(value: object) -> str | None:
+    """A directory text field: None when absent, empty or not a string."""
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def directory_group(row: dict[str, Any]) -> DirectoryGroup:
+    return DirectoryGroup(
+        id=str(row.get("id") or ""),
+        display_name=str(row.get("displayName") or ""),
+        mail=_text(row.get("mail")),
+        description=_text(row.get("description")),
     )
 
 

@@ -61,3 +61,32 @@ def wait_for_new_card_with(page, text: str, before: int, timeout: float = 30_000
 
 def card_count(page) -> int:
     return page.locator(CARD).count()
+
+
+def assert_first_screen(page, card, *texts: str, button: str = "Re-check") -> None:
+    """With the card's top at the top of the chat pane, in the 1400×1000 window, each of `texts`
+    and the `button` are seen without scrolling: inside the window, and inside the pane that scrolls
+    the chat (the part of the page a person sees)."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    card.evaluate("element => element.scrollIntoView({block: 'start'})")
+    pane = card.evaluate(
+        """element => {
+            for (let node = element.parentElement; node; node = node.parentElement) {
+                const style = getComputedStyle(node);
+                if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) {
+                    const box = node.getBoundingClientRect();
+                    return {top: box.top, bottom: box.bottom};
+                }
+            }
+            return {top: 0, bottom: window.innerHeight};
+        }"""
+    )
+    bottom = min(pane["bottom"], 1000)
+    targets = [(t, card.get_by_text(t, exact=False).first) for t in texts]
+    targets.append((button, card.get_by_role("button", name=button).first))
+    for what, target in targets:
+        assert target.is_visible(), f"{what!r} is not shown (folded or missing)"
+        box = target.bounding_box()
+        assert box is not None and pane["top"] - 1 <= box["y"] and box["y"] + box["height"] <= bottom + 1, (
+            f"{what!r} is not on the first screen: at y={box and box['y']:.0f}, the pane ends at {bottom:.0f}"
+        )

@@ -7,11 +7,14 @@ Screenshots of each card are kept under artifacts/e2e/.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import ROOT, Stack, client_page, screenshot
 from tests.e2e.playground import (
     CARD,
+    assert_first_screen,
     count_cards_with,
     open_chat,
     post_mentioning_bot,
@@ -19,6 +22,7 @@ from tests.e2e.playground import (
     wait_for_card_with,
     wait_for_new_card_with,
 )
+from tests.e2e.test_calls_e2e import screenshot_whole
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +42,24 @@ def test_inbound_calls_one_line_request(page):
     assert "Solution 1" in text
     assert "Demo data" in text
     screenshot(card, "conversation-inbound-number-mismatch")
+    # the first screen of the 1400×1000 window: who, the cause, the next step and Re-check
+    assert_first_screen(
+        page,
+        card,
+        "Inbound calls · Adele Vance",
+        "Teams has a different number for this user than 8x8",
+        "Next step:",
+    )
+    screenshot(page, "conversation-first-screen-adele")
+    # the checks and the long procedures are folded, and open on a press
+    assert "How it was checked" in text and "RNL at the end" not in text  # the checks folded
+    step = "Log into the 8x8 Admin Console as an admin."
+    assert not card.get_by_text(step).first.is_visible()
+    card.get_by_role("button", name="Show the 12 checks").click()
+    card.get_by_text("RNL at the end of the Reason header line").first.wait_for(state="visible")
+    card.get_by_role("button", name="Show the 10 steps").click()
+    card.get_by_text(step).first.wait_for(state="visible")
+    screenshot_whole(page, card, "conversation-adele-opened")
 
 
 def test_sync_error(page):
@@ -46,6 +68,8 @@ def test_sync_error(page):
     card = wait_for_card_with(page, "voice routing domains")
     assert "cnt0042-1.vt.8x8.example" in card.inner_text()
     screenshot(card, "conversation-sync-error")
+    assert_first_screen(page, card, "Sync error", "Next step:")
+    screenshot(page, "conversation-first-screen-sync")
 
 
 def test_question_then_answer_in_the_card_then_recheck(page):
@@ -58,6 +82,8 @@ def test_question_then_answer_in_the_card_then_recheck(page):
     result = wait_for_card_with(page, "The Microsoft platform is out of sync")
     assert "Dara O'Brien" in result.inner_text()
     screenshot(result, "conversation-out-of-sync")
+    assert_first_screen(page, result, "Dara O'Brien", "The Microsoft platform is out of sync", "Next step:")
+    screenshot(page, "conversation-first-screen-dara")
     result.get_by_role("button", name="Re-check").click()
     page.get_by_text("invoke 200").first.wait_for()
     assert "out of sync" in page.locator(CARD, has_text="Dara O'Brien").last.inner_text()
@@ -72,11 +98,14 @@ def test_a_pending_question_does_not_swallow_a_new_request_and_a_number_finds_ad
     send(page, "sync error")  # a new request, not a name to search for
     wait_for_new_card_with(page, "voice routing domains", synced)
     assert "couldn't find anyone" not in page.locator(CARD).last.inner_text()
-    found = count_cards_with(page, "One person holds the number")
+    found = count_cards_with(page, "Teams has a different number")
     send(page, "calls to 0102 don't ring")  # the last digits of Adele's 8x8 number
-    card = wait_for_new_card_with(page, "One person holds the number", found)
+    card = wait_for_new_card_with(page, "Teams has a different number", found)
     text = card.inner_text()
-    assert "Adele Vance" in text and "Teams has a different number" in text
+    assert "Adele Vance" in text
+    # how she was found is among the checks: folded, shown on a press
+    card.get_by_role("button", name=re.compile(r"^Show the \d+ checks$")).click()
+    card.get_by_text("One person holds the number").first.wait_for(state="visible")
     screenshot(card, "conversation-found-by-last-digits")
 
 

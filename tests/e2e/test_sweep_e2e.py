@@ -61,6 +61,22 @@ def test_check_everyone_then_diagnose_one_of_them_and_the_watch_in_the_calls_cha
         screenshot(page, "sweep-watch-channel-page")
 
 
+def test_check_everyone_in_sales_gives_a_digest_limited_to_the_sales_department(browser, watching_stack):
+    with client_page(browser, watching_stack.url, "sweep-sales-final") as page:
+        wait_for_card_with(page, "I find out why calls")
+        send(page, "check everyone in Sales")
+        digest = wait_for_card_with(page, "Everyone in Sales checked", timeout=60_000)
+        text = digest.inner_text()
+        assert "5 people affected" in text
+        assert "the Sales department (matched on the users' department) · 6 members" in text
+        for name in ("Adele Vance", "Alex Wilber", "Patti Fernandez", "Lee Gu", "Irvin Sayers"):
+            assert name in text, name
+        for name in ("Henrietta Mueller", "Miriam Graham", "Diego Siciliani"):  # not in Sales
+            assert name not in text, name
+        assert page.locator(CARD, has_text="Checking everyone in Sales").count() == 0  # replaced in place
+        screenshot_whole(page, digest, "sweep-sales-digest")
+
+
 def test_the_main_line_is_diagnosed_as_a_resource_account_naming_who_holds_its_number(
     browser, watching_stack
 ):

@@ -309,6 +309,13 @@ def demo_as_graph(now: datetime) -> FakeTenant:
                 },
             }
         )
+    for group in data.get("groups", []):
+        tenant.groups[group["id"]] = set(group.get("members", []))
+        tenant.group_info[group["id"]] = {k: group.get(k) for k in ("displayName", "mail", "description")} | {
+            "mailEnabled": True,
+            "securityEnabled": True,
+            "groupTypes": [],
+        }
     tenant.calls = [CallList(rows)]
     return tenant
 
@@ -359,6 +366,8 @@ def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
         "businessPhones": list(raw.get("businessPhones", [])),
         "mobilePhone": raw.get("mobilePhone"),
         "usageLocation": raw.get("usageLocation"),
+        "department": raw.get("department"),
+        "officeLocation": raw.get("officeLocation"),
     }
 
 

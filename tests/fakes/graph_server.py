@@ -80,7 +80,12 @@ USER_FIELDS = frozenset(
         "jobTitle",
         "mobilePhone",
         "usageLocation",
+        "department",
+        "officeLocation",
     }
+)
+GROUP_FIELDS = frozenset(
+    {"id", "displayName", "mail", "description", "mailEnabled", "securityEnabled", "groupTypes"}
 )
 DEFAULT_USER_FIELDS = ("id", "displayName", "userPrincipalName", "mail", "businessPhones")
 ORGANIZATION_FIELDS = frozenset(
@@ -295,6 +300,8 @@ class FakeTenant:
     domains: list[dict[str, Any]] = field(default_factory=list)
     domain_users: dict[str, list[str]] = field(default_factory=dict)  # fqdn -> user ids
     groups: dict[str, set[str]] = field(default_factory=dict)  # group id -> user ids (transitive)
+    # group id -> the group's Graph JSON (displayName, mail, …): a group listed by `/groups`
+    group_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     roles: dict[str, list[str]] = field(default_factory=dict)  # user id -> role template ids
     calls: list[CallRows] = field(default_factory=list)
     granted: set[str] = field(default_factory=lambda: set(ALL_PERMISSIONS))
@@ -819,6 +826,44 @@ class FakeMicrosoft:
         ]
         return {"@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#directoryObjects", "value": members}
 
+    def _r_groups(self, query: dict, record) -> dict:
+        """`/groups?$filter=displayName eq '…' or mail eq '…'`: the groups `group_info` names."""
+        self._require("GroupMember.Read.All")
+        _only(query, {"$select", "$filter", "$top", "$skiptoken"})
+        fields = _select(query, GROUP_FIELDS, ("id", "displayName", "mail", "description"))
+        top = self._served(_top(query, 999, default=100))
+        items = [{"id": gid, **info} for gid, info in sorted(self.tenant.group_info.items())]
+        if "$filter" in query:
+            items = [
+                g for g in items if _matches(g, parse_filter(query["$filter"], {"displayName", "mail"}, True))
+            ]
+        return self._page(items, query, top, fields, "groups", "groups")
+
+    def _r_group(self, query: dict, record, group_id: str) -> dict:
+        self._require("GroupMember.Read.All")
+        _only(query, {"$select"})
+        fields = _select(query, GROUP_FIELDS, ("id", "displayName", "mail", "description"))
+        if group_id not in self.tenant.group_info:
+            raise GraphError(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist.")
+        return _project(
+            {"id": group_id, **self.tenant.group_info[group_id]},
+            fields,
+            "groups/$entity",
+            self.graph_endpoint,
+        )
+
+    def _r_group_users(self, query: dict, record, group_id: str) -> dict:
+        """`/groups/{id}/transitiveMembers/microsoft.graph.user`, paged like the user lists."""
+        self._require("GroupMember.Read.All")
+        _only(query, {"$select", "$top", "$skiptoken"})
+        fields = _select(query, USER_FIELDS, DEFAULT_USER_FIELDS)
+        top = self._served(_top(query, 999, default=100))
+        if group_id not in self.tenant.groups:
+            raise GraphError(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist.")
+        members = [u for u in self.tenant.users if u["id"] in self.tenant.groups[group_id]]
+        path = f"groups/{group_id}/transitiveMembers/microsoft.graph.user"
+        return self._page(members, query, top, fields, path, "users")
+
     # Teams
 
     def _r_assignments(self, query: dict, record) -> dict:
@@ -998,6 +1043,12 @@ def _route(method: str, parts: list[str]) -> tuple[str, tuple[str, ...]] | None:
             return "directory_roles", ()
         if n == 3 and parts[0] == "groups" and parts[2] == "members":
             return "group_members", (parts[1],)
+        if parts == ["groups"]:
+            return "groups", ()
+        if n == 2 and parts[0] == "groups":
+            return "group", (parts[1],)
+        if n == 4 and parts[0] == "groups" and parts[2:] == ["transitiveMembers", "microsoft.graph.user"]:
+            return "group_users", (parts[1],)
         if parts == ["admin", "teams", "telephoneNumberManagement", "numberAssignments"]:
             return "assignments", ()
         if parts == ["admin", "teams", "userConfigurations"]:

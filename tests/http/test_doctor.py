@@ -62,11 +62,31 @@ async def test_each_missing_permission_is_named_with_the_consent_url(fake, tmp_p
         assert f"fix: grant {permission} (application permission) and give admin consent: {consent}" in out
     for permission in ("User.Read.All", "TeamsUserConfiguration.Read.All", "Domain.Read.All"):
         assert " ok " in row(out, permission)
-    assert "skip" in row(out, "GroupMember.Read.All")  # no HELPDESK_GROUP_ID
+    assert " ok " in row(out, "GroupMember.Read.All")  # optional without HELPDESK_GROUP_ID
     assert (
         "cannot work until these are fixed: TeamsTelephoneNumber.Read.All, CallRecords.Read.All, RoleManagement.Read.Directory"
         in out
     )
+
+
+async def test_group_permission_is_optional_without_a_helpdesk_group(fake, tmp_path):
+    fake.tenant.granted.discard("GroupMember.Read.All")
+
+    code, out, err = await run_doctor(fake.env(), tmp_path)
+
+    assert code == 0, out + err
+    line = row(out, "GroupMember.Read.All")
+    assert "warn" in line and "department and office only" in line
+    assert "The bot can work" in out
+
+
+async def test_group_permission_is_needed_with_a_helpdesk_group(fake, tmp_path):
+    fake.tenant.granted.discard("GroupMember.Read.All")
+
+    code, out, _ = await run_doctor(fake.env(HELPDESK_GROUP_ID=HELPDESK_GROUP), tmp_path)
+
+    assert code == 2
+    assert "FAIL" in row(out, "GroupMember.Read.All")
 
 
 async def test_json_output(fake, tmp_path):

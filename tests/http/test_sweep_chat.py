@@ -62,3 +62,34 @@ async def test_a_diagnose_button_of_the_digest_opens_that_persons_diagnosis(conn
     texts = json.dumps(connector.cards())
     assert "Teams has a different number for this user than 8x8" in texts  # Adele, in the channel
     assert "No such user in this Microsoft 365 tenant" in texts  # the 8x8 user without an account
+
+
+async def test_check_everyone_in_sales_gives_a_digest_limited_to_the_sales_department(connector):
+    async with running_app(DEMO) as app:
+        await app.post(activity(connector.url, text="check everyone in Sales"))
+        await app.settle()
+        await connector.wait_for(
+            lambda got: any(r.method == "update" and "people affected" in json.dumps(r.body) for r in got)
+        )
+
+    assert cards_with(connector, "Checking everyone in Sales"), "no progress card for Sales"
+    digest = next(
+        r for r in connector.received if r.method == "update" and "people affected" in json.dumps(r.body)
+    )
+    text = json.dumps(digest.body, ensure_ascii=False)
+    assert "Everyone in Sales checked" in text and "5 people affected" in text
+    assert "the Sales department (matched on the users' department) · 6 members" in text
+    assert "Adele Vance" in text and "Henrietta Mueller" not in text  # Sales, not Operations
+
+
+async def test_a_group_nobody_is_in_is_one_sentence_not_an_empty_digest(connector):
+    async with running_app(DEMO) as app:
+        await app.post(activity(connector.url, text="check everyone in Atlantis"))
+        await app.settle()
+        await connector.wait_for(
+            lambda got: any("Atlantis”" in json.dumps(r.body, ensure_ascii=False) for r in got)
+        )
+
+    text = json.dumps(connector.cards(), ensure_ascii=False)
+    assert "No Entra group is called “Atlantis”, and no user has it as department or office." in text
+    assert "Nobody affected" not in text and "people affected" not in text

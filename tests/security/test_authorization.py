@@ -20,6 +20,7 @@ from botbuilder.schema import ActivityTypes, ConversationAccount
 from msrest.serialization import Model
 
 from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMETER
+from tests.cardschema import action_data
 from tests.dialog_harness import ADELE, MEGAN, TENANT, Harness, make_harness
 from tests.security.leaks import Victim, diagnosis_shown
 
@@ -79,7 +80,7 @@ async def megans_case_about(harness: Harness, victim: Victim) -> str:
     """Megan diagnoses the victim; the case id her result card carries."""
     turn = await harness.say(f"check calls for {victim.user_principal_name}", sender=MEGAN)
     card = turn.updated_cards[-1]
-    return next(a["data"]["caseId"] for a in card.get("actions", []) if a.get("verb") == "recheck")
+    return action_data(card, "recheck")["caseId"]  # the main buttons sit with the answer
 
 
 def execute(verb: str, data: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from bot.diagnosis.model import CAUSES
 from bot.diagnosis.sweep import Sweeper, SweepProgress, SweepReport, SweepSubject
 from bot.diagnosis.sweep.report import Counted, Finding
-from bot.sources.demo import DemoTenant
+from bot.sources.demo import DemoTenant, demo_data
 from cards.context import CardContext
 from cards.sweep import CSV_COMMAND, Recovered, digest_card, sweep_progress_card
 from tests.cardschema import MAX_CARD_BYTES, assert_valid_card, card_texts
@@ -102,6 +102,38 @@ async def test_the_demo_digest_lists_the_people_with_a_diagnose_button_each():
     assert adele in buttons
     assert {"vd": "start", "problem": "inbound-calls", "user": "+14255550108"} in buttons  # 8x8 only
     assert "Calls of the last 7 days, since 16 Nov 14:30 UTC" in texts
+
+
+async def test_a_digest_limited_to_a_department_says_which_and_how():
+    demo = DemoTenant.load(lambda: NOW)
+    sweeper = Sweeper(demo.microsoft, demo.eightbyeight, demo.portal, data_source="demo", clock=lambda: NOW)
+    report = (await sweeper.sweep(group="sales")).report
+    card = digest_card(report, CardContext(now=NOW, data_source="demo"))
+
+    assert_valid_card(card)
+    texts = card_texts(card)
+    assert "Everyone in Sales checked" in texts and "5 people affected" in texts
+    assert (
+        "“sales”: the Sales department (matched on the users' department) · 6 members, "
+        "6 with Teams calling checked" in texts
+    )
+    assert "python -m bot sweep --group sales --csv FILE" in texts
+    names = {b.get("userId") for b in submits(card)}
+    assert "00000000-0000-0000-0000-00000000a002" in names  # Adele, in Sales
+    henrietta = next(u["id"] for u in demo_data()["users"] if u["displayName"] == "Henrietta Mueller")
+    assert henrietta not in names  # Operations, in Leeds
+    assert card["fallbackText"] == "Everyone in Sales checked: 5 affected"
+
+
+async def test_a_digest_of_an_entra_group_names_the_group():
+    demo = DemoTenant.load(lambda: NOW)
+    sweeper = Sweeper(demo.microsoft, demo.eightbyeight, demo.portal, data_source="demo", clock=lambda: NOW)
+    report = (await sweeper.sweep(group="Finance")).report
+    texts = card_texts(digest_card(report, CardContext(now=NOW, data_source="demo")))
+
+    assert (
+        "“Finance”: the Entra group Finance (an Entra group, its members and nested groups' members)" in texts
+    )
 
 
 def test_the_watch_digest_says_what_is_new_and_who_works_again():

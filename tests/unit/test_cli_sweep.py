@@ -65,6 +65,48 @@ def test_live_without_graph_credentials_says_what_is_missing(tmp_path):
     assert any("nobody could be checked" in note for note in data["notes"]), data["notes"]
 
 
+def _sales() -> set[str]:
+    from bot.sources.demo import demo_data
+
+    return {u["userPrincipalName"] for u in demo_data()["users"] if u.get("department") == "Sales"}
+
+
+def test_group_limits_the_sweep_to_a_department_and_says_how_it_was_understood(tmp_path):
+    done = sweep_cli("--group", "sales", "--json", cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["scope"] == {"group": "Sales", "asked": "sales", "matchedBy": "department", "members": 6}
+    listed = {s["userPrincipalName"] for f in data["findings"] for s in f["subjects"]}
+    sales = _sales()
+    expected = {r["user"] for r in demo_users() if r["cause"] != "no-failure-found" and r["user"] in sales}
+    assert listed == expected and len(listed) == 5  # Grady, the sixth, is fine
+    assert data["counted"]["peopleChecked"] == 6
+
+
+def test_group_by_entra_group_and_by_office_in_the_table(tmp_path):
+    done = sweep_cli("--group", "Finance", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Sweep of everyone in the Entra group Finance" in done.stdout
+    assert "4 members, 4 of them with Teams calling checked" in done.stdout
+    assert "Diego Siciliani" in done.stdout and "Adele Vance" not in done.stdout
+
+    done = sweep_cli("--group", "the Leeds office", "--json", cwd=tmp_path)
+    data = json.loads(done.stdout)
+    assert data["scope"]["matchedBy"] == "officeLocation" and data["scope"]["group"] == "Leeds"
+    names = {s["displayName"] for f in data["findings"] for s in f["subjects"]}
+    assert "Henrietta Mueller" in names and "Adele Vance" not in names
+
+
+def test_a_group_nobody_is_in_is_one_sentence_not_an_empty_digest(tmp_path):
+    done = sweep_cli("--group", "Atlantis", "--json", cwd=tmp_path)
+
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == (
+        "No Entra group is called “Atlantis”, and no user has it as department or office."
+    )
+
+
 class Stream(io.StringIO):
     def __init__(self, tty: bool):
         super().__init__()

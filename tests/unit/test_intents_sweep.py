@@ -45,3 +45,33 @@ def test_a_period_goes_with_it():
 )
 def test_other_requests_stay_what_they_are(text, kind):
     assert recognise(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("check everyone in Sales", "Sales"),
+        ("everyone in Sales", "Sales"),
+        ("Please check everybody at the Leeds office.", "Leeds office"),
+        ("all of Finance", "Finance"),
+        ("the Leeds office", "Leeds office"),
+        ("check all users in Customer Success", "Customer Success"),
+        ("check everyone in sales.emea@contoso.com", "sales.emea@contoso.com"),  # one of several "Sales"
+        ("check everyone in 7ea30000-0000-4000-8000-000000000002", "7ea30000-0000-4000-8000-000000000002"),
+    ],
+)
+def test_a_group_or_a_place(text, group):
+    intent = recognise(text)
+    assert (intent.kind, intent.group) == ("sweep", group)
+
+
+def test_a_group_keeps_its_period_and_everyone_has_none():
+    intent = recognise("check everyone in Sales in the last 3 days")
+    assert (intent.group, intent.since) == ("Sales", timedelta(days=3))
+    assert recognise("check everyone").group is None
+    assert recognise("check all of them").group is None
+
+
+def test_a_sentence_after_everyone_in_is_not_a_group():
+    intent = recognise("everyone in sales can't call out")
+    assert intent.group is None and intent.kind == "diagnose"

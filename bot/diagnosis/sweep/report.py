@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.diagnosis.model import SCHEMA_VERSION, iso
 from bot.diagnosis.playbook import PLAYBOOK_DIR, load_playbook
+from bot.diagnosis.sweep.scope import SweepScope
 
 CSV_COLUMNS = (
     "userPrincipalName",
@@ -168,6 +169,7 @@ class SweepReport:
     data_source: str
     checked_at: datetime
     elapsed_s: float = 0.0
+    scope: SweepScope | None = None  # limited to a group or place; None: the whole tenant
 
     def __post_init__(self) -> None:
         for finding in self.findings:
@@ -180,7 +182,7 @@ class SweepReport:
         return len({s.key for f in self.findings for s in f.subjects})
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "schema": SCHEMA_VERSION,
             "kind": "sweep",
             "period": {"from": iso(self.period[0]), "to": iso(self.period[1])},
@@ -192,6 +194,9 @@ class SweepReport:
             "dataSource": self.data_source,
             "checkedAt": iso(self.checked_at),
         }
+        if self.scope is not None:  # only a limited sweep says whom it was limited to
+            out["scope"] = self.scope.to_json()
+        return out
 
     def csv_rows(self) -> list[dict[str, str]]:
         """One row per affected person (`--csv`): their inbound and outbound findings side by side;

@@ -17,6 +17,10 @@ How, and why so:
   or failed for someone nothing else is wrong with.
 - A source that fails or a time budget that runs out leaves `complete` false and a note saying
   what was not read; what was read still counts.
+- Limited to a group or a place (`group=`, `scope.py`): the name is understood first (an Entra
+  group, else a department or office among the users, read first for it), then the tenant is read
+  as always — the call log and the number maps are the tenant's, so calls and number conflicts are
+  attributed as in a full sweep — and only the members are decided about and listed.
 
 Nothing here does I/O of its own: the sources come in through the Protocols of
 `bot.diagnosis.evidence`, the clock as an argument.
@@ -35,11 +39,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.diagnosis.catalogue import is_failure
-from bot.diagnosis.errors import InputError, SourceError
+from bot.diagnosis.errors import InputError, PermissionMissing, SourceError
 from bot.diagnosis.evidence import (
     CallSearch,
     DirectoryUser,
     EightByEightSource,
+    GroupSource,
     MicrosoftSource,
     PortalSource,
 )
@@ -49,6 +54,16 @@ from bot.diagnosis.rules.common import Answer, Verdict, sentence
 from bot.diagnosis.rules.user import FAILED_STATES, PENDING_STATES
 from bot.diagnosis.sweep.calls import CallCounts, owners_for
 from bot.diagnosis.sweep.report import Counted, Finding, SweepReport, SweepSubject
+from bot.diagnosis.sweep.scope import (
+    GROUPS_PERMISSION,
+    ScopeNotFound,
+    SweepScope,
+    ambiguous,
+    clean_name,
+    group_scope,
+    not_found,
+    place_scope,
+)
 from bot.diagnosis.sweep.tenant import Person, Tenant
 from bot.diagnosis.times import as_utc, human_duration
 
@@ -132,13 +147,21 @@ class Sweeper:
         period: tuple[datetime, datetime] | None = None,
         worked_for: frozenset[str] = frozenset(),
         on_progress: OnProgress | None = None,
+        group: str | None = None,
     ) -> SweepResult:
-        """Sweep the tenant over the last `since` (7 days unless given), or over `period`.
+        """Sweep the tenant over the last `since` (7 days unless given), or over `period`; with
+        `group`, only the members of that Entra group, department or office (`scope.py`).
 
-        Raises InputError for a period Microsoft does not keep; every source problem is a note."""
+        Raises InputError for a period Microsoft does not keep, and its `ScopeNotFound` /
+        `ScopeAmbiguous` for a group nobody or several are; every source problem is a note."""
         now = as_utc(self._clock())
         period = _period(now, since, period)
-        return await _Run(self, period, worked_for, on_progress).go(now)
+        asked = clean_name(group) if group is not None else None
+        return await _Run(self, period, worked_for, on_progress, asked).go(now)
+
+
+async def _nothing() -> None:
+    return None
 
 
 def _period(
@@ -168,8 +191,12 @@ class _Run:
         period: tuple[datetime, datetime],
         worked_for: frozenset[str],
         on_progress: OnProgress | None,
+        asked: str | None = None,
     ):
         self.s = sweeper
+        self.asked = asked  # the group or place asked for; None: everyone
+        self.scope: SweepScope | None = None
+        self._users_read = False  # the users were read already, to find a department or office
         self.period = period
         self.worked_for = frozenset(w.lower() for w in worked_for)
         self.on_progress = on_progress
@@ -195,6 +222,8 @@ class _Run:
         get everyone's facts ready; then share the calls out and decide."""
         self.now = now
         t, ms = self.tenant, self.s.microsoft
+        if self.asked is not None:
+            await self._resolve_scope(self.asked)
         calls = asyncio.ensure_future(
             self._drain(
                 "calls", lambda: ms.tenant_calls(*self.period, worked_for=self.worked_for), self.calls.add
@@ -202,7 +231,9 @@ class _Run:
         )
         try:
             problems = await asyncio.gather(
-                self._drain("users", lambda: ms.all_users(), t.add_user),
+                self._drain("users", lambda: ms.all_users(), t.add_user)
+                if not self._users_read
+                else _nothing(),
                 self._drain("assignments", lambda: ms.all_number_assignments(), t.add_assignment),
                 self._drain("voice", lambda: ms.all_voice_configs(), lambda pair: t.add_voice(*pair)),
                 self._drain("8x8", lambda: self.s.eightbyeight.users(), t.add_eightbyeight),
@@ -232,6 +263,53 @@ class _Run:
                 calls.cancel()
                 with contextlib.suppress(BaseException):
                     await calls
+
+    async def _resolve_scope(self, asked: str) -> None:
+        """Understand the group or place (module `scope`): an Entra group, else a department or
+        office among the users, which are then read here (and not again). Raises its InputErrors."""
+        groups_note: str | None = None
+        ms = self.s.microsoft
+        if isinstance(ms, GroupSource):
+            try:
+                groups = await ms.groups_named(asked)
+            except PermissionMissing:
+                groups, groups_note = [], f"{GROUPS_PERMISSION} is not granted."
+            except SourceError as error:
+                groups, groups_note = [], sentence(str(error))
+            if len(groups) > 1:
+                raise ambiguous(asked, groups)
+            if groups:
+                members: list[str] = []
+                try:
+                    async with contextlib.aclosing(ms.group_members(groups[0].id)) as stream:
+                        async for member in stream:
+                            members.append(member)
+                except SourceError as error:
+                    raise InputError(
+                        f"The Entra group “{groups[0].display_name}” was found, but its members could "
+                        f"not be read: {sentence(str(error))}"
+                    ) from None
+                self.scope = group_scope(asked, groups[0], members)
+                if not self.scope.keys:
+                    raise ScopeNotFound(
+                        f"The Entra group “{groups[0].display_name}” has no users as members (nor have its "
+                        "nested groups): nobody to check."
+                    )
+                return
+        problem = await self._drain("users", lambda: ms.all_users(), self.tenant.add_user)
+        if problem is not None:
+            raise InputError(f"The users could not be read to find “{asked}”: {problem}")
+        self._users_read = True
+        self.scope = place_scope(asked, self.tenant.users.values())
+        if self.scope is None:
+            raise not_found(asked, groups_note)
+        if groups_note:
+            note = (
+                f"Matched “{asked}” on department and office only: the Entra groups could not be read "
+                f"({groups_note.rstrip('.')})."
+            )
+            self.scope = replace(self.scope, note=note)
+            self.notes.append(note)
 
     async def _drain(self, what: str, open_stream: Callable[[], AsyncIterator[Any]], add) -> str | None:
         """Read one collection to its end into `add`; None, or the sentence saying why not.
@@ -318,6 +396,8 @@ class _Run:
             )
         findings: dict[tuple[str, str], Finding] = {}
         conflicts = self._conflicts(people)
+        if self.scope is not None:  # everyone's calls and numbers were shared out; members decided
+            people = [p for p in people if p.key in self.scope.keys]
         self._decide_each(people, inbound, outbound, conflicts, findings)
         self._progress("done", force=True)
         report = SweepReport(
@@ -338,6 +418,7 @@ class _Run:
             data_source=self.s.data_source,
             checked_at=now,
             elapsed_s=self.s._monotonic() - self.started,
+            scope=self.scope,
         )
         return SweepResult(report, frozenset(self.calls.worked), self)
 
