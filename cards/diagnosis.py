@@ -312,7 +312,9 @@ def _next_step(d: Diagnosis, ctx: CardContext) -> Container | None:
             " The other steps are below." if len(first.steps) > 1 else ""
         )
     elif first is not None:
-        line = first.title.rstrip(".") + "." + (" The steps are below." if first.steps else "")
+        line = (
+            readable_numbers(first.title.rstrip(".")) + "." + (" The steps are below." if first.steps else "")
+        )
     else:
         return None
     return Container(style="accent", spacing="Medium", items=[text(f"**Next step:** {line}")])
