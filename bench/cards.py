@@ -26,6 +26,7 @@ from bot.diagnosis.evidence import (
     EightByEightUser,
     HelpdeskStatus,
     NumberAssignment,
+    NumberChange,
     NumberHolder,
     VoiceConfig,
 )
@@ -148,6 +149,12 @@ class WorstEightByEight:
             primary_number=self.number,
             numbers=(self.number,),
             ms_teams_enabled=True,
+        )
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The longest answer the audit records give: a number replaced by another."""
+        return NumberChange(
+            at=now - timedelta(days=3), old="+14255550199", new=self.number, entity_type="extension"
         )
 
 

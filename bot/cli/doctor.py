@@ -97,6 +97,8 @@ async def check(settings: Settings) -> list[Row]:
             )
         )
     rows.append(await eightbyeight_row(settings))
+    if rows[-1].status == "ok":
+        rows.append(await eightbyeight_audit_row(settings))
     return rows
 
 
@@ -168,6 +170,27 @@ async def eightbyeight_row(settings: Settings) -> Row:
             return Row("8x8 API key", "ok", detail)
         # 8x8's Administration API is limited access: without it the admin types the 8x8 number.
         return Row("8x8 API key", "warn", detail, "check EIGHTBYEIGHT_API_KEY and EIGHTBYEIGHT_API_BASE")
+    finally:
+        await http.close()
+
+
+async def eightbyeight_audit_row(settings: Settings) -> Row:
+    """8x8's Audit Records (optional): when a person's 8x8 number changed, for a number-mismatch."""
+    from datetime import UTC, datetime
+
+    from bot.sources.eightbyeight import EightByEightApiSource
+
+    http = _probe_http()
+    try:
+        ok, detail = await EightByEightApiSource(settings, http).probe_audit(datetime.now(UTC))
+        if ok:
+            return Row("8x8 audit records", "ok", detail)
+        return Row(
+            "8x8 audit records",
+            "warn",
+            f"{detail.rstrip('.')}; optional: without it a number-mismatch does not say when 8x8's number changed.",
+            "add the Audit Records API product to the key's app in 8x8 Admin Console (optional)",
+        )
     finally:
         await http.close()
 

@@ -171,9 +171,17 @@ class Engine:
         await self._inbound_round_two(facts, query)
         await emit(inbound_calls.build_checks(2, facts) + _resource_account_rechecked(facts))
 
-        facts.calls, (facts.holders, facts.holder_numbers) = await asyncio.gather(
-            self._user_calls("inbound", facts.numbers, facts.user_id, period), self._holders(facts)
-        )
+        calls = self._user_calls("inbound", facts.numbers, facts.user_id, period)
+        holders = self._holders(facts)
+        if inbound_calls.numbers_differ(facts) and facts.eightbyeight_user is not None:
+            change = self._ask(
+                self._label(self.eightbyeight), self.eightbyeight.number_change(facts.eightbyeight_user, now)
+            )
+            facts.calls, (facts.holders, facts.holder_numbers), facts.number_change = await asyncio.gather(
+                calls, holders, change
+            )
+        else:
+            facts.calls, (facts.holders, facts.holder_numbers) = await asyncio.gather(calls, holders)
         searched = facts.calls.value
         if searched is not None and searched.window_start is not None:
             facts.window = (as_utc(searched.window_start), as_utc(searched.window_end or period[1]))

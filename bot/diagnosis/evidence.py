@@ -30,7 +30,11 @@ MCOEV_VIRTUALUSER_SERVICE_PLAN_ID = "f47330e9-c134-43b3-9993-e7f004506889"
 # `assignmentStatus` of the number assignment that gives it its number.
 RESOURCE_ACCOUNT_TYPE = "resourceAccount"
 VOICE_APPLICATION_ASSIGNED = "voiceApplicationAssigned"
-# Microsoft Calling Plans (service plans MCOPSTN*). Communications Credits (MCOPSTNC) is not one.
+# Microsoft Calling Plans are the service plans named MCOPSTN* (read by name from the tenant's
+# subscribedSkus); Communications Credits (MCOPSTNC) is not one. These ids are the fallback when the
+# names cannot be read.
+CALLING_PLAN_PREFIX = "MCOPSTN"
+NOT_CALLING_PLANS = frozenset({"MCOPSTNC"})
 CALLING_PLAN_IDS: dict[str, str] = {
     "4ed3ff63-69d7-4fb7-b984-5aec7f605ca8": "MCOPSTN1",
     "3c8a8792-7866-409b-bb61-1b20ace0368b": "MCOPSTN1_GOV",
@@ -60,6 +64,9 @@ class DirectoryUser:
     resource_account_plan: bool = False
     # The source knows this is a resource account (else the rules learn it from the Teams settings).
     resource_account: bool = False
+    # Set when the tenant's service plan names could not be read: only CALLING_PLAN_IDS were looked
+    # for, and this says why (the check shows it).
+    calling_plans_by_id_only: str | None = field(default=None, compare=False)
     department: str | None = None  # Graph `department`, as the directory holds it (a sweep by place)
     office_location: str | None = None  # Graph `officeLocation` ("Leeds")
 
@@ -236,6 +243,24 @@ class EightByEightUser:
     primary_number: str | None = None  # E.164
     numbers: tuple[str, ...] = ()  # every number on every extension, E.164
     ms_teams_enabled: bool | None = None
+    # The list entry came without serviceInfo, so the user was read alone (`GET /users/{userId}`).
+    read_alone: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True)
+class NumberChange:
+    """When and from what a person's 8x8 number last changed (8x8's Audit Records)."""
+
+    at: datetime
+    old: str | None  # E.164, or None when the record shows the number added, not replaced
+    new: str | None
+    entity_type: str | None = None  # "user" or "extension", as 8x8 wrote it
+
+
+def is_calling_plan(service_plan_name: str) -> bool:
+    """A Microsoft Calling Plan by its service plan name (MCOPSTN1, MCOPSTN_5, MCOPSTN8, …)."""
+    name = service_plan_name.strip().upper()
+    return name.startswith(CALLING_PLAN_PREFIX) and name not in NOT_CALLING_PLANS
 
 
 def best_eightbyeight_match(users: Sequence[EightByEightUser]) -> EightByEightUser:
@@ -398,10 +423,17 @@ class EightByEightSource(Protocol):
 
         Live: `GET /users` scroll-paged (`pageSize` up to 1,000, then only `scrollId` while
         `pagination.hasMore`), within 8x8's rate limit (`x-ratelimit-*`, 429). The numbers are those
-        the list entries carry (`serviceInfo.extensions[]`); nothing is fetched user by user. A
+        the list entries carry (`serviceInfo.extensions[]`); an entry without `serviceInfo` is read
+        alone (`GET /users/{userId}`) and comes with `read_alone` set. A
         source that cannot read them raises its `SourceError` on the first iteration, or midway
         when a later page fails (what was yielded until then stays valid).
         """
+        ...
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The newest change of `user`'s numbers in 8x8's Audit Records over the 30 days before
+        `now`; None when the records show none. Raises its `SourceError` when the records cannot be
+        read (the key lacks the product: 403): the engine then says "unknown", never an error."""
         ...
 
 

@@ -260,6 +260,8 @@ class Evidence:
     # Whom else Teams gives the subject's 8x8 number to: [{id, userPrincipalName, displayName, kind,
     # telephoneNumber, eightByEightNumber}] (their own 8x8 number, null when none or not known).
     number_held_by: list[dict[str, Any]] = field(default_factory=list)
+    # 8x8's audit records on the person's number: {status changed|unchanged|unknown, at, from, to, detail}
+    eightbyeight_number_change: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -284,6 +286,7 @@ class Evidence:
             "searchComplete": self.search_complete,
             "endedCalls": [c.to_json() for c in self.ended_calls],
             "numberHeldBy": [dict(h) for h in self.number_held_by],
+            "eightByEightNumberChange": self.eightbyeight_number_change,
         }
 
     @classmethod
@@ -317,6 +320,9 @@ class Evidence:
             search_complete=data.get("searchComplete") is not False,
             ended_calls=_calls_from_json(data.get("endedCalls")),
             number_held_by=[dict(h) for h in data.get("numberHeldBy") or [] if isinstance(h, dict)],
+            eightbyeight_number_change=data.get("eightByEightNumberChange")
+            if isinstance(data.get("eightByEightNumberChange"), dict)
+            else None,
         )
 
 

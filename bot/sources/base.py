@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from bot.diagnosis.errors import SourceNotConfigured
-from bot.diagnosis.evidence import DirectoryUser, EightByEightUser
+from bot.diagnosis.evidence import DirectoryUser, EightByEightUser, NumberChange
 
 
 class NoPortal:
@@ -42,3 +42,8 @@ class NotConfiguredEightByEight:
             source="8x8",
         )
         yield  # an async generator, like the live source's: the error comes on the first iteration
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        raise SourceNotConfigured(
+            "8x8's audit records were not read: EIGHTBYEIGHT_API_KEY is not set.", source="8x8"
+        )

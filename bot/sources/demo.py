@@ -37,6 +37,7 @@ from bot.diagnosis.evidence import (
     HelpdeskStatus,
     MicrosoftSource,
     NumberAssignment,
+    NumberChange,
     NumberHolder,
     PortalSource,
     VoiceConfig,
@@ -103,7 +104,7 @@ class DemoMicrosoft:
             phone_plan_enabled=plan is not None,
             phone_plan_since=_ago(self._clock, shown["assignedDaysAgo"] * 24) if shown else None,
             business_phones=tuple(raw.get("businessPhones", [])),
-            calling_plans=calling_plans(raw.get("assignedPlans")),
+            calling_plans=calling_plans(raw.get("assignedPlans"), _plan_names(raw.get("assignedPlans"))),
             resource_account_plan=virtual is not None,
             department=raw.get("department"),
             office_location=raw.get("officeLocation"),
@@ -385,6 +386,31 @@ class DemoEightByEight:
         """Every 8x8 account of the demo, as the live source's scroll would yield them."""
         for account in self._accounts:
             yield _eightbyeight_user(account)
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The demo account's `numberChanges` (days ago, from, to), as 8x8's Audit Records would
+        show them: the newest within the 30 days before `now`."""
+        account = next((a for a in self._accounts if a["userId"] == user.user_id), None)
+        changes = [
+            NumberChange(
+                at=now - timedelta(days=float(c["daysAgo"])),
+                old=to_e164(c.get("from") or ""),
+                new=to_e164(c.get("to") or ""),
+                entity_type=c.get("entityType"),
+            )
+            for c in (account or {}).get("numberChanges", [])
+            if float(c["daysAgo"]) <= 30
+        ]
+        return max(changes, key=lambda c: c.at) if changes else None
+
+
+def _plan_names(plans: object) -> dict[str, str]:
+    """The demo keeps each plan's name in `service` (live, the tenant's subscribedSkus name them)."""
+    return {
+        str(p["servicePlanId"]).lower(): str(p["service"])
+        for p in (plans if isinstance(plans, list) else [])
+        if isinstance(p, dict) and p.get("servicePlanId") and p.get("service")
+    }
 
 
 def _eightbyeight_user(account: dict[str, Any]) -> EightByEightUser:

@@ -8,8 +8,11 @@ The API (FACTS.md, "8x8"): `GET {base}/admin-provisioning/users?filter=<RSQL>` a
 (`Accept: application/vnd.users.v1+json`), scroll paging (`pagination.nextScrollId` while
 `pagination.hasMore`; the following pages carry *only* `scrollId` — with `filter` too the service
 answers 400), RFC 7807 problem bodies, and a tight per-key rate limit signalled with
-`x-ratelimit-remaining` / `x-ratelimit-reset`. The API is a limited-access beta: a 401/403 means
-8x8 has not enabled the key, and the check says so instead of guessing.
+`x-ratelimit-remaining` / `x-ratelimit-reset`. The API is a limited-access beta: a 401 means the
+key is missing, wrong or revoked (make a new one), a 403 that its app lacks the API product (add
+"UC & CC User Admin") or that it is another customer's; the check says which instead of guessing.
+Below 10 requests left the client spreads the rest until the reset. Where the key also reaches
+8x8's Audit Records, `number_change` says when a person's number last changed.
 
 Every failure is a `SourceError` whose message is one sentence naming 8x8, so the engine can put
 it straight into an `unknown` check. The key never reaches a log line or an error message.
@@ -18,16 +21,19 @@ it straight into an `unknown` check. The key never reaches a log line or an erro
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from bot.config import Settings
-from bot.diagnosis.errors import PermissionMissing, SourceNotConfigured, SourceUnavailable
-from bot.diagnosis.evidence import EightByEightUser, best_eightbyeight_match
+from bot.diagnosis.errors import PermissionMissing, SourceError, SourceNotConfigured, SourceUnavailable
+from bot.diagnosis.evidence import EightByEightUser, NumberChange, best_eightbyeight_match
 from bot.diagnosis.phone import to_e164
 from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, retry_after_seconds
 
@@ -39,6 +45,10 @@ API_PATH = "/admin-provisioning"
 USER_NAME = "basicInfo.userName"
 PRIMARY_EMAIL = "basicInfo.primaryEmail"
 
+AUDIT_PATH = "/administration/audit/v1/audits"  # Audit Records, beside the Administration API
+AUDIT_DAYS = 30  # 8x8 allows at most 31 days between startTime and endTime
+AUDIT_PAGE_SIZE = 100  # the service's ceiling
+MAX_AUDIT_PAGES = 5  # 500 user and extension changes in a month; past that the newest seen is kept
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000  # the service's ceiling
 DEFAULT_MAX_PAGES = 20  # an equality filter matches a handful of users; this only stops a runaway scroll
@@ -55,10 +65,17 @@ _USER_NAME_CHARACTERS = re.compile(r"^[A-Za-z0-9.@\-_/]+$")
 # RSQL: a value containing any of these (or whitespace) must be quoted.
 _RSQL_RESERVED = frozenset("\"'();,=!~<>\\")
 
-NOT_ENABLED = (
-    "the key is not enabled for the 8x8 Administration API (a beta 8x8 must enable) — ask 8x8 to "
-    "enable it, or give the user's 8x8 number instead"
+# 401 and 403 mean different things and call for different fixes (FACTS.md, "8x8").
+KEY_REFUSED = (
+    "the key is missing, wrong or revoked — create a new API key in 8x8 Admin Console (API access) "
+    "and set EIGHTBYEIGHT_API_KEY to it, or give the user's 8x8 number instead"
 )
+PRODUCT_MISSING = (
+    'the key is not allowed to use 8x8\'s user management — add the API product "UC & CC User Admin" '
+    "(User Management) to the key's app in 8x8 Admin Console (API access), or ask 8x8 to enable it; "
+    "a key of another 8x8 customer is refused the same way"
+)
+SLOW_BELOW = 10  # 8x8 asks clients to slow down when fewer requests than this are left
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
@@ -99,6 +116,8 @@ class EightByEightApiSource:
         # Never wait for a rate-limit window longer than the HTTP client would wait for a retry.
         self._max_wait = http.policy.total_seconds if max_rate_limit_wait is None else max_rate_limit_wait
         self._not_before = 0.0  # epoch seconds: the key's request budget is used up until then
+        # (requests left, reset at, answered at): fewer than SLOW_BELOW left, so they are spread out
+        self._low: tuple[int, float, float] | None = None
 
     def __repr__(self) -> str:  # the key stays out of reprs, hence out of logs and tracebacks
         return f"EightByEightApiSource(api={self._api!r})"
@@ -123,16 +142,21 @@ class EightByEightApiSource:
     async def users(self) -> AsyncIterator[EightByEightUser]:
         """Every 8x8 user, scroll-paged: the first page asks for `pageSize`, each following page
         sends only `scrollId` (the service rejects a scroll with other parameters). Every page goes
-        through the same rate-limit manners as a search. List entries are read as they are: their
-        `serviceInfo` carries the numbers, and fetching users one by one would spend the key's 100
-        requests a minute on a single scan."""
+        through the same rate-limit manners as a search. List entries carry the numbers in their
+        `serviceInfo`; 8x8 warns that list and single-user payloads may differ, so an entry
+        without `serviceInfo` is read alone (`GET /users/{userId}`) before it counts as having no
+        number. Such users come with `read_alone` set, so the sweep can say how many there were."""
         self._require_key()
         params: dict[str, str] = {"pageSize": str(self._scan_page_size)}
         for _ in range(self._max_scan_pages):
             page = await self._get_json(self._api + "/users", params, what="user list", scan=True)
             for raw in _list(page.get("data")):
-                if isinstance(raw, dict):
+                if not isinstance(raw, dict):
+                    continue
+                if "serviceInfo" in raw:
                     yield user_from_json(raw)
+                else:
+                    yield replace(user_from_json(await self._details(raw, scan=True)), read_alone=True)
             scroll_id = _next_scroll_id(page)
             if scroll_id is None:
                 return
@@ -156,6 +180,71 @@ class EightByEightApiSource:
         except SourceUnavailable as error:
             return False, f"{str(error).rstrip('.')}; check EIGHTBYEIGHT_API_BASE and the network path to it."
         return True, "8x8 Administration API reachable"
+
+    async def number_change(self, user: EightByEightUser, now: datetime) -> NumberChange | None:
+        """The newest change of the user's numbers in 8x8's Audit Records (`GET
+        /administration/audit/v1/audits`, service `platform`, entity types user and extension, the
+        30 days before `now`, scroll-paged by `scrollId` until it comes back null).
+
+        A record is the user's when its `entityKey` (a user) or `correlationId` (an extension changed
+        in the user's change set) is the user's id, or when the numbers it changed include one of
+        the user's. The changed attributes are in `details`, a JSON string `{"new": {…}, "old":
+        {…}}`; which attribute names carry numbers is not documented, so any phone-number-like
+        value under a name with "phone" or "number" in it counts (inference). The key may lack the
+        Audit Records product: that is a SourceError (the diagnosis says "unknown"), never a crash.
+        """
+        self._require_key()
+        end = now.astimezone(UTC)
+        params: dict[str, str] = {
+            "startTime": _audit_time(end - timedelta(days=AUDIT_DAYS)),
+            "endTime": _audit_time(end),
+            "service": "platform",
+            "entityTypes": "user,extension",
+            "size": str(AUDIT_PAGE_SIZE),
+        }
+        newest: NumberChange | None = None
+        for _ in range(MAX_AUDIT_PAGES):
+            page = await self._get_json(
+                self._audit_url,
+                params,
+                what="audit records",
+                accept="application/json",
+                product="Audit Records",
+            )
+            for record in _list(page.get("data")):
+                change = number_change_of(record, user) if isinstance(record, dict) else None
+                if change is not None and (newest is None or change.at > newest.at):
+                    newest = change
+            scroll_id = _str(_dict(page.get("meta")).get("scrollId"))
+            if not scroll_id or not _list(page.get("data")):
+                break
+            params = {**params, "scrollId": scroll_id}
+        return newest
+
+    async def probe_audit(self, now: datetime) -> tuple[bool, str]:
+        """Whether the key reaches 8x8's Audit Records (optional: `python -m bot doctor`)."""
+        end = now.astimezone(UTC)
+        params = {
+            "startTime": _audit_time(end - timedelta(days=1)),
+            "endTime": _audit_time(end),
+            "service": "platform",
+            "size": "1",
+        }
+        try:
+            await self._get_json(
+                self._audit_url,
+                params,
+                what="audit records",
+                accept="application/json",
+                product="Audit Records",
+            )
+        except SourceError as error:
+            return False, str(error)
+        return True, "8x8 Audit Records reachable: a number-mismatch says when 8x8's number changed"
+
+    @property
+    def _audit_url(self) -> str:
+        return self._api.removesuffix(API_PATH) + AUDIT_PATH
 
     # -----------------------------------------------------------------------------------------
     # Searching and reading users
@@ -183,13 +272,13 @@ class EightByEightApiSource:
             complete.append(user_from_json(raw))
         return best_eightbyeight_match(complete)
 
-    async def _details(self, raw: dict[str, Any]) -> dict[str, Any]:
+    async def _details(self, raw: dict[str, Any], *, scan: bool = False) -> dict[str, Any]:
         """The full user (`GET /users/{userId}`) when the list entry came without serviceInfo."""
         user_id = _basic(raw).get("userId")
         if not isinstance(user_id, str) or not user_id:
             return raw
         url = f"{self._api}/users/{quote(user_id, safe='')}"
-        detailed = await self._get_json(url, None, what="user details", missing_ok=True)
+        detailed = await self._get_json(url, None, what="user details", missing_ok=True, scan=scan)
         return detailed if detailed is not None else raw
 
     # -----------------------------------------------------------------------------------------
@@ -203,17 +292,22 @@ class EightByEightApiSource:
         what: str,
         missing_ok: bool = False,
         scan: bool = False,
+        accept: str = MEDIA_TYPE,
+        product: str = "",
     ) -> Any:
         """One GET with the key, media type and rate-limit manners; the JSON body, or an error.
 
         A page of a whole-company scan (`scan`) waits out a whole rate-limit window (8x8 resets a
         minute at most) rather than give up: the sweep reading it is not a person waiting."""
         await self._wait_for_rate_limit(max(SCAN_MAX_WAIT, self._max_wait) if scan else self._max_wait)
+        headers = {"x-api-key": self._key, "Accept": accept}
+        if accept != MEDIA_TYPE:  # Audit Records document plain JSON and a content type
+            headers["Content-Type"] = "application/json"
         try:
             response = await self._http.request(
                 "GET",
                 url,
-                headers={"x-api-key": self._key, "Accept": MEDIA_TYPE},
+                headers=headers,
                 params=params,
                 what=f"8x8 {what}",
                 retry_wait=self._retry_wait,
@@ -236,6 +330,12 @@ class EightByEightApiSource:
             return body
         if response.status == 404 and missing_ok:
             return None
+        if product and response.status in (403, 404):
+            raise SourceUnavailable(
+                f"8x8's {product} are not open to this key (HTTP {response.status}): adding that API product "
+                "to the key's app in 8x8 Admin Console (API access) would show them.",
+                source=SOURCE,
+            )
         raise self._error_for(response, what)
 
     def _error_for(self, response: HttpResponse, what: str) -> Exception:
@@ -243,8 +343,9 @@ class EightByEightApiSource:
         problem = self._scrub(problem_text(response))
         said = f" (8x8 said: {problem})" if problem else ""
         if response.status in (401, 403):
+            what_to_do = KEY_REFUSED if response.status == 401 else PRODUCT_MISSING
             return PermissionMissing(
-                f"8x8 refused the API key (HTTP {response.status}){said}: {NOT_ENABLED}.",
+                f"8x8 refused the API key (HTTP {response.status}){said}: {what_to_do}.",
                 permission="8x8 Administration API",
                 source=SOURCE,
             )
@@ -275,21 +376,47 @@ class EightByEightApiSource:
     # Rate limits: 100 requests/min per key, bursts of 20 in 10 s
 
     async def _wait_for_rate_limit(self, max_wait: float) -> None:
-        """Before a request: if the last answer said the budget is used up, wait for its reset."""
-        wait = self._not_before - self._clock()
+        """Before a request: if the last answer said the budget is used up, wait for its reset;
+        if it said fewer than `SLOW_BELOW` are left, spread those until the reset."""
+        now = self._clock()
+        wait = self._not_before - now
         if wait <= 0:
+            wait = self._spread_wait(now)
+            if wait <= 0:
+                return
+            log.info("slowing down for the 8x8 rate limit", extra={"wait_s": round(wait, 2)})
+            await self._sleep(min(wait, max_wait))
             return
         if wait > max_wait:
             raise self._rate_limited(wait, "rate limit for this key is used up")
         log.info("waiting for the 8x8 rate limit to reset", extra={"wait_s": round(wait, 2)})
         await self._sleep(wait)
 
+    def _spread_wait(self, now: float) -> float:
+        """How long to wait so the last answer's few remaining requests last until its reset."""
+        if self._low is None:
+            return 0.0
+        remaining, reset_at, last_at = self._low
+        if reset_at <= now:
+            self._low = None
+            return 0.0
+        gap = (reset_at - last_at) / (remaining + 1)
+        return max(0.0, last_at + gap - now)
+
     def _note_rate_limit(self, headers: Mapping[str, str]) -> None:
-        if (headers.get("x-ratelimit-remaining") or "").strip() != "0":
+        remaining = _int_or_none(headers.get("x-ratelimit-remaining"))
+        if remaining is None:
             return
-        reset_at = reset_epoch(headers.get("x-ratelimit-reset"), self._clock())
-        if reset_at is not None:
-            self._not_before = max(self._not_before, reset_at)
+        now = self._clock()
+        reset_at = reset_epoch(headers.get("x-ratelimit-reset"), now)
+        if remaining == 0:
+            if reset_at is not None:
+                self._not_before = max(self._not_before, reset_at)
+            self._low = None
+        elif remaining < SLOW_BELOW and reset_at is not None:
+            self._low = (remaining, reset_at, now)
+        else:
+            self._low = None
 
     def _retry_wait(self, response: HttpResponse) -> float | None:
         """For a 429: wait until `x-ratelimit-reset` (else `Retry-After`, else the default backoff).
@@ -417,6 +544,68 @@ def primary_number(extensions: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
+def number_change_of(record: Mapping[str, Any], user: EightByEightUser) -> NumberChange | None:
+    """An Audit Records entry as a change of `user`'s numbers, or None when it is not one."""
+    details = _audit_details(record.get("details"))
+    old, new = _phone_values(_dict(details.get("old"))), _phone_values(_dict(details.get("new")))
+    if not old and not new or old == new:
+        return None
+    ids = {user.user_id} - {""}
+    own = bool(ids & {_str(record.get("entityKey")), _str(record.get("correlationId"))})
+    numbers = {user.primary_number, *user.numbers} - {None}
+    if not own and not numbers & {*old, *new}:
+        return None
+    at = _audit_timestamp(record.get("auditTimestamp"))
+    if at is None:
+        return None
+    return NumberChange(
+        at=at,
+        old=old[0] if old else None,
+        new=new[0] if new else None,
+        entity_type=_str(record.get("entityType")),
+    )
+
+
+def _audit_details(value: Any) -> Mapping[str, Any]:
+    """`details` is JSON in a string (8x8's page); accept an object too."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return _dict(value)
+
+
+def _phone_values(attributes: Mapping[str, Any]) -> list[str]:
+    """The E.164 numbers among attributes named like phone numbers (the short extension aside)."""
+    found: list[str] = []
+    for name, value in attributes.items():
+        lowered = str(name).lower()
+        if "extension" in lowered or not ("phone" in lowered or "number" in lowered):
+            continue
+        for raw in value if isinstance(value, list) else [value]:
+            if isinstance(raw, dict):
+                raw = raw.get("phoneNumber")
+            number = to_e164(raw) if isinstance(raw, str) and len(raw) >= 8 else None
+            if number:
+                found.append(number)
+    return _unique(found)
+
+
+def _audit_timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _audit_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 def problem_text(response: HttpResponse) -> str:
     """An RFC 7807 problem (`title`, `detail`, `errors[].message`) as one short line."""
     body = _json_or_none(response)
@@ -475,6 +664,11 @@ def _str(value: Any) -> str | None:
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    text = (value or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def _json_or_none(response: HttpResponse) -> Any:

@@ -66,10 +66,12 @@ from bot.sources.graph_odata import (
 )
 from bot.sources.graph_phones import PHONES_TTL, PhoneDirectory
 from bot.sources.graph_shapes import (
+    PlanNames,
     directory_group,
     directory_user,
     domain,
     number_assignment,
+    plan_names,
     voice_config,
 )
 from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, RetryWait
@@ -100,7 +102,8 @@ NUMBERS_READ = "TeamsTelephoneNumber.Read.All"
 VOICE_READ = "TeamsUserConfiguration.Read.All"
 CALLS_READ = "CallRecords.Read.All"
 DOMAINS_READ = "Domain.Read.All"
-ORGANIZATION_READ = "Organization.Read.All"  # optional: without it national numbers are read as US ones
+# optional: without it national numbers are read as US ones, and Calling Plans are known by id only
+ORGANIZATION_READ = "Organization.Read.All"
 OPTIONAL_PERMISSIONS = frozenset({ORGANIZATION_READ})
 GROUPS_READ = "GroupMember.Read.All"
 GROUPS_OPTIONAL_PURPOSE = (
@@ -110,6 +113,8 @@ GROUPS_OPTIONAL_PURPOSE = (
 ROLES_READ = "RoleManagement.Read.Directory"
 
 NUMBER_ASSIGNMENTS = "admin/teams/telephoneNumberManagement/numberAssignments"
+ASSIGNMENTS_TOP = 1000  # Graph's maximum `$top` for numberAssignments
+MAX_ASSIGNMENT_PAGES = 2000  # two million numbers: past that a runaway paging stops, and says so
 USER_CONFIGURATIONS = "admin/teams/userConfigurations"
 
 
@@ -148,7 +153,9 @@ class GraphSource:
         self._pace = call_log_pace or Pacer()  # the sweep's call-log reads, Microsoft's rate
         limits = call_log_limits or CallLogLimits()
         self._country: tuple[str | None, float] | None = None  # countryLetterCode, until (monotonic)
-        self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, directory_user)
+        self._names: tuple[PlanNames, float] | None = None  # service plan names, until (monotonic)
+        self._names_lock = asyncio.Lock()
+        self._phones = PhoneDirectory(self._all_assignments, self._all_phone_users, self._user)
         self._calls = CallLogSearch(
             settings.graph_endpoint,
             self._call_log_page,
@@ -181,14 +188,17 @@ class GraphSource:
     async def get_user(self, user_id: str) -> DirectoryUser | None:
         if not (user_id or "").strip():
             return None
-        body = await self._get(
-            f"users/{segment(user_id.strip())}",
-            [("$select", USER_SELECT)],
-            USER_READ,
-            "the user",
-            allow_404=True,
+        _, body = await asyncio.gather(  # the plan names are read once, beside the first user
+            self._plan_names(),
+            self._get(
+                f"users/{segment(user_id.strip())}",
+                [("$select", USER_SELECT)],
+                USER_READ,
+                "the user",
+                allow_404=True,
+            ),
         )
-        return directory_user(body) if body else None
+        return self._user(body) if body else None
 
     async def users_named(self, display_name: str) -> list[DirectoryUser]:
         return await self._user_list([("$filter", f"displayName eq {odata_string(display_name)}")])
@@ -197,6 +207,7 @@ class GraphSource:
         """The users on a domain. A 404 is not "no users": Graph does not know the domain (the engine
         asks only about domains `/domains` just listed), so it is a fault and the check stays unknown."""
         path = f"domains/{segment(fqdn)}/domainNameReferences/microsoft.graph.user"
+        await self._plan_names()
         try:
             rows = await self._collect(
                 path, [("$select", USER_SELECT)], DOMAINS_READ, "the users on a domain"
@@ -207,7 +218,7 @@ class GraphSource:
                 "know that domain, so whether any user is on it could not be checked.",
                 source="graph",
             ) from None
-        return [directory_user(row) for row in rows]
+        return [self._user(row) for row in rows]
 
     async def _users_by_address(self, address: str) -> list[DirectoryUser]:
         # `/users/{upn}` cannot carry a `'` or a leading `$`; the filter can (quotes doubled).
@@ -280,14 +291,13 @@ class GraphSource:
 
     async def all_users(self) -> AsyncIterator[DirectoryUser]:
         params = [("$select", SWEEP_USER_SELECT), ("$top", "999")]
+        await self._plan_names()
         async for rows in self._pages("users", params, USER_READ, "the users"):
             for row in rows:
-                yield directory_user(row)
+                yield self._user(row)
 
     async def all_number_assignments(self) -> AsyncIterator[NumberAssignment]:
-        async for rows in self._pages(
-            NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
-        ):
+        async for rows in self._assignment_pages([]):
             for row in rows:
                 if isinstance(row.get("telephoneNumber"), str):
                     yield number_assignment(row)
@@ -322,11 +332,13 @@ class GraphSource:
         return await self._call_log_page(url, policy=SWEEP_RETRY, retry_wait=self._pace.retry_wait)
 
     async def _all_assignments(self) -> list[dict[str, Any]]:
-        return await self._collect(
-            NUMBER_ASSIGNMENTS, [("$top", "1000")], NUMBERS_READ, "the number assignments"
-        )
+        rows: list[dict[str, Any]] = []
+        async for page in self._assignment_pages([]):
+            rows.extend(page)
+        return rows
 
     async def _all_phone_users(self) -> list[dict[str, Any]]:
+        await self._plan_names()
         return await self._collect(
             "users", [("$select", PHONES_SELECT), ("$top", "999")], USER_READ, "the users' phone numbers"
         )
@@ -335,10 +347,38 @@ class GraphSource:
         self, params: list[tuple[str, str]], limit: int | None = None
     ) -> list[DirectoryUser]:
         top = str(min(limit or 999, 999))
-        rows = await self._collect(
-            "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
+        _, rows = await asyncio.gather(
+            self._plan_names(),
+            self._collect(
+                "users", [*params, ("$select", USER_SELECT), ("$top", top)], USER_READ, "users", limit=limit
+            ),
         )
-        return [directory_user(row) for row in rows]
+        return [self._user(row) for row in rows]
+
+    def _user(self, row: dict[str, Any]) -> DirectoryUser:
+        """A Graph user, its Calling Plans named with the tenant's plan names as last read."""
+        return directory_user(row, self._names[0] if self._names else None)
+
+    async def _plan_names(self) -> PlanNames:
+        """The tenant's service plan names (`GET /subscribedSkus`, Organization.Read.All), read once
+        and kept `PHONES_TTL` seconds: `assignedPlans` carries only ids, and Calling Plans are the
+        plans named MCOPSTN*. Without the permission they are known by `CALLING_PLAN_IDS` only, and
+        the users carry the sentence saying so."""
+        async with self._names_lock:
+            if self._names is not None and time.monotonic() < self._names[1]:
+                return self._names[0]
+            try:
+                rows = await self._collect(
+                    "subscribedSkus",
+                    [("$select", "skuId,skuPartNumber,servicePlans")],
+                    ORGANIZATION_READ,
+                    "the tenant's licences (service plan names)",
+                )
+                names = PlanNames(plan_names(rows))
+            except SourceError as error:
+                names = PlanNames(error=str(error))
+            self._names = (names, time.monotonic() + PHONES_TTL)
+            return names
 
     # -- groups (a sweep limited to one) ----------------------------------------------------------
 
@@ -384,13 +424,53 @@ class GraphSource:
         return await self._assignments(f"assignmentTargetId eq {odata_string(user_id)}")
 
     async def _assignments(self, odata_filter: str) -> list[NumberAssignment]:
-        rows = await self._collect(
-            NUMBER_ASSIGNMENTS,
-            [("$filter", odata_filter), ("$top", "1000")],
-            NUMBERS_READ,
-            "the number assignments",
-        )
+        rows: list[dict[str, Any]] = []
+        async for page in self._assignment_pages([("$filter", odata_filter)]):
+            rows.extend(page)
         return [number_assignment(row) for row in rows if isinstance(row.get("telephoneNumber"), str)]
+
+    async def _assignment_pages(self, params: list[tuple[str, str]]) -> AsyncIterator[list[dict[str, Any]]]:
+        """Teams' number assignments page by page: `@odata.nextLink` when Graph sends one, else the
+        next `$skip` while a page comes back full. Microsoft documents this list with `$top` and
+        `$skip` only (its examples carry no next link): a tenant with more than 1,000 numbers must
+        never be cut to its first page in silence."""
+        thing = "the number assignments"
+        url: URL | None = graph_url(
+            self._settings.graph_endpoint, NUMBER_ASSIGNMENTS, [*params, ("$top", str(ASSIGNMENTS_TOP))]
+        )
+        skip, first_of_last_page = 0, None
+        for _ in range(MAX_ASSIGNMENT_PAGES):
+            if url is None:
+                return
+            body = await self._send("GET", url, NUMBERS_READ, thing)
+            values = (body or {}).get("value")
+            if not isinstance(values, list):
+                raise SourceUnavailable(
+                    f"Microsoft Graph answered for {thing} without a list.", source="graph"
+                )
+            rows = [v for v in values if isinstance(v, dict)]
+            first = _assignment_key(rows[0]) if rows else None
+            if first is not None and skip and first == first_of_last_page:
+                raise SourceUnavailable(
+                    f"Microsoft Graph answered $skip={skip} for {thing} with the page before it again: only "
+                    f"the first {skip:,} numbers could be read.",
+                    source="graph",
+                )
+            yield rows
+            skip += len(values)
+            first_of_last_page = first
+            url = self._next_link(body or {}, thing)
+            if url is None and len(values) >= ASSIGNMENTS_TOP:
+                url = graph_url(
+                    self._settings.graph_endpoint,
+                    NUMBER_ASSIGNMENTS,
+                    [*params, ("$top", str(ASSIGNMENTS_TOP)), ("$skip", str(skip))],
+                )
+        raise SourceUnavailable(
+            f"Microsoft Graph's {thing} went on past {MAX_ASSIGNMENT_PAGES:,} pages: only the first "
+            f"{skip:,} numbers were read.",
+            source="graph",
+        )
 
     async def voice_config(self, user_id: str) -> VoiceConfig | None:
         body = await self._get(
@@ -509,7 +589,8 @@ class GraphSource:
             (ROLES_READ, "recognise Teams admins by their role", _url(endpoint, "directoryRoles")),
             (
                 ORGANIZATION_READ,
-                "read the tenant's country, for national phone numbers",
+                "read the tenant's country (national phone numbers) and its licences' service plan names "
+                "(Calling Plans by name)",
                 _url(endpoint, "organization", select="countryLetterCode"),
             ),
         ]
@@ -706,6 +787,10 @@ def _answer(response: HttpResponse, permission: str, thing: str, *, allow_404: b
     if status == 404:
         raise GraphNotFound(message, code=code)
     raise SourceUnavailable(message, source="graph")
+
+
+def _assignment_key(row: dict[str, Any]) -> tuple[object, object]:
+    return row.get("telephoneNumber"), row.get("assignmentTargetId")
 
 
 def _permission_missing(permission: str, thing: str) -> PermissionMissing:

@@ -7,6 +7,8 @@ field of an unexpected type counts as absent; nothing here raises on odd input.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,14 +22,38 @@ from bot.diagnosis.evidence import (
     NumberAssignment,
     PolicyAssignment,
     VoiceConfig,
+    is_calling_plan,
 )
 from bot.diagnosis.phone import to_e164
 from bot.sources.graph_odata import parse_time
 
 
-def directory_user(row: dict[str, Any]) -> DirectoryUser:
+@dataclass(frozen=True)
+class PlanNames:
+    """The tenant's service plan names (`/subscribedSkus`: servicePlanId, lower case -> name), or why
+    they could not be read (`error`): then Calling Plans are known only by `CALLING_PLAN_IDS`."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+
+def plan_names(skus: object) -> dict[str, str]:
+    """servicePlanId (lower case) -> servicePlanName from a `/subscribedSkus` list."""
+    names: dict[str, str] = {}
+    for sku in skus if isinstance(skus, list) else []:
+        plans = sku.get("servicePlans") if isinstance(sku, dict) else None
+        for plan in plans if isinstance(plans, list) else []:
+            if isinstance(plan, dict) and isinstance(plan.get("servicePlanId"), str):
+                name = plan.get("servicePlanName")
+                if isinstance(name, str) and name:
+                    names[plan["servicePlanId"].lower()] = name
+    return names
+
+
+def directory_user(row: dict[str, Any], names: PlanNames | None = None) -> DirectoryUser:
     """A Graph user as a DirectoryUser; the Teams Phone plan (or a resource account's Teams Phone
-    Resource Account plan) read from `assignedPlans`."""
+    Resource Account plan) read from `assignedPlans`, Calling Plans by name when the tenant's plan
+    names are given (else by the known ids)."""
     plans = row.get("assignedPlans")
     since = mcoev_enabled_since(plans)
     virtual = mcoev_enabled_since(plans, MCOEV_VIRTUALUSER_SERVICE_PLAN_ID)
@@ -42,7 +68,8 @@ def directory_user(row: dict[str, Any]) -> DirectoryUser:
         phone_plan_enabled=since is not None,
         phone_plan_since=shown if shown is not None and shown.year > 1 else None,
         business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
-        calling_plans=calling_plans(row.get("assignedPlans")),
+        calling_plans=calling_plans(row.get("assignedPlans"), names.names if names else None),
+        calling_plans_by_id_only=names.error if names else None,
         resource_account_plan=virtual is not None,
         department=_text(row.get("department")),
         office_location=_text(row.get("officeLocation")),
@@ -63,18 +90,21 @@ def directory_group(row: dict[str, Any]) -> DirectoryGroup:
     )
 
 
-def calling_plans(plans: object) -> tuple[str, ...]:
-    """The names of the enabled Microsoft Calling Plans (MCOPSTN*) in `assignedPlans`."""
+def calling_plans(plans: object, names: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The names of the enabled Microsoft Calling Plans (service plans named MCOPSTN*) in
+    `assignedPlans`. `assignedPlans` carries ids only: `names` (servicePlanId -> name, from the
+    tenant's subscribedSkus) names them; without it only `CALLING_PLAN_IDS` are recognised."""
     if not isinstance(plans, list):
         return ()
-    names = [
-        CALLING_PLAN_IDS[str(plan.get("servicePlanId", "")).lower()]
-        for plan in plans
-        if isinstance(plan, dict)
-        and str(plan.get("servicePlanId", "")).lower() in CALLING_PLAN_IDS
-        and plan.get("capabilityStatus") == "Enabled"
-    ]
-    return tuple(dict.fromkeys(names))
+    found: list[str] = []
+    for plan in plans:
+        if not isinstance(plan, dict) or plan.get("capabilityStatus") != "Enabled":
+            continue
+        plan_id = str(plan.get("servicePlanId", "")).lower()
+        name = (names or {}).get(plan_id) or CALLING_PLAN_IDS.get(plan_id)
+        if name and is_calling_plan(name):
+            found.append(name)
+    return tuple(dict.fromkeys(found))
 
 
 def mcoev_enabled_since(plans: object, plan_id: str = MCOEV_SERVICE_PLAN_ID) -> datetime | None:

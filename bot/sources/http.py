@@ -1,7 +1,7 @@
 """The one outgoing HTTP session of the process, shared by the Graph and 8x8 sources.
 
 Why one session: connection pooling and one place for the things corporate networks need —
-`HTTPS_PROXY` (aiohttp's `trust_env`) and a private CA (`SSL_CERT_FILE`, else `REQUESTS_CA_BUNDLE`,
+`HTTPS_PROXY` / `NO_PROXY` (read as aiohttp's `trust_env` reads them, once per host) and a private CA (`SSL_CERT_FILE`, else `REQUESTS_CA_BUNDLE`,
 which msal's `requests` also honours). Every call has a timeout; 429 and 5xx are retried within a
 bounded total time, honouring `Retry-After`.
 """
@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
+from yarl import URL
 
 from bot.diagnosis.errors import SourceUnavailable
 
@@ -80,6 +82,10 @@ class HttpClient:
         self._session: aiohttp.ClientSession | None = None
         self._sleep = sleep
         self._closed = False
+        # (scheme, host, port) -> (proxy, its credentials): the environment read once per host.
+        self._proxies: dict[
+            tuple[str, str | None, int | None], tuple[URL | None, aiohttp.BasicAuth | None]
+        ] = {}
 
     @property
     def closed(self) -> bool:
@@ -90,8 +96,11 @@ class HttpClient:
         if self._closed:
             raise SourceUnavailable(CLOSED)
         if self._session is None or self._session.closed:
+            # Proxies come from the environment as with `trust_env`, but looked up once per host
+            # (`_proxy_for`): aiohttp's `trust_env` looks them up, and `.netrc`, in a thread on every
+            # request, which cost the call-log scan a tenth of its CPU (docs/benchmarks.md).
             self._session = aiohttp.ClientSession(
-                trust_env=True,
+                trust_env=False,
                 connector=aiohttp.TCPConnector(ssl=ssl_context(), limit=64),
                 timeout=aiohttp.ClientTimeout(total=self.policy.request_timeout),
             )
@@ -130,12 +139,15 @@ class HttpClient:
             if self._closed:  # closed before the request, or while it waited to retry
                 raise SourceUnavailable(f"{what} failed: {CLOSED}")
             try:
+                proxy, proxy_auth = await self._proxy_for(url)
                 async with self.session.request(
                     method,
                     url,
                     headers=headers,
                     params=params,
                     json=json_body,
+                    proxy=proxy,
+                    proxy_auth=proxy_auth,
                     timeout=aiohttp.ClientTimeout(total=min(policy.request_timeout, _left(deadline))),
                 ) as response:
                     body = await response.read()
@@ -162,6 +174,22 @@ class HttpClient:
             log.info("retrying", extra={"what": what, "attempt": attempt, "wait_s": round(wait, 2)})
             await self._sleep(wait)
         raise SourceUnavailable(f"{what} failed: {last_problem}", retryable=True)
+
+    async def _proxy_for(self, url: str | URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The proxy `HTTPS_PROXY` / `HTTP_PROXY` name for `url` (none where `NO_PROXY` says so).
+        Looked up in a thread (aiohttp reads `.netrc` for proxy credentials), once per host."""
+        target = url if isinstance(url, URL) else URL(url)
+        key = (target.scheme, target.host, target.port)
+        if key not in self._proxies:
+            self._proxies[key] = await asyncio.to_thread(_env_proxy, target)
+        return self._proxies[key]
+
+
+def _env_proxy(url: URL) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+    try:
+        return get_env_proxy_for_url(url)
+    except LookupError:
+        return None, None
 
 
 def _left(deadline: float) -> float:

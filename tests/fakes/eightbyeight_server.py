@@ -10,7 +10,12 @@ Why strict: the product is tested against this instead of 8x8, so it must refuse
 - scroll paging: `pageSize` (1..1000) and `pagination.nextScrollId` while `hasMore`; a request
   with `scrollId` and any other parameter -> 400 `CONFLICTING_QUERY_PARAMETER`;
 - errors are RFC 7807 problem JSON with 8x8's `errors[]`;
-- optionally the real rate limit (100 a minute) with `x-ratelimit-*` headers.
+- optionally the real rate limit (100 a minute) with `x-ratelimit-*` headers;
+- Audit Records (`GET /administration/audit/v1/audits`): `startTime`, `endTime` (at most 31 days
+  apart) and `service=platform` required, `size` 1..100, `entityTypes` filtered, scroll paging by
+  `scrollId` (null on the last page), entries with `details` as a JSON string (`make_audit`);
+- API products per key (`products`): a key without "users" or "audit" gets 403 there; list
+  entries without `serviceInfo` for all users (`list_service_info=False`) or some (`bare_in_list`).
 
 Fault injection (`fail`, `throttle`, `slow`, `inject`) covers 429 with reset headers, 401, 403,
 5xx, answers slower than the client's timeout and custom problem bodies. Every request is
@@ -30,8 +35,10 @@ import json
 import re
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -44,7 +51,23 @@ DEFAULT_API_KEY = "eght_fake_3f9c0a7d5e1b4c2a"
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 USERS_PATH = "/admin-provisioning/users"
+AUDIT_PATH = "/administration/audit/v1/audits"
 LIST_PARAMETERS = frozenset({"filter", "pageSize", "sort", "scrollId"})
+AUDIT_PARAMETERS = frozenset(
+    {
+        "startTime",
+        "endTime",
+        "service",
+        "displayName",
+        "eventTypes",
+        "entityTypes",
+        "auditUserId",
+        "size",
+        "scrollId",
+    }
+)
+AUDIT_MAX_DAYS = 31
+AUDIT_MAX_SIZE = 100
 
 SELECTORS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "basicInfo.userId": lambda u: u["basicInfo"].get("userId"),
@@ -118,6 +141,36 @@ def make_user(
         "directoryInfo": {"displayInDirectory": True, "directoryScope": "PBX"},
         "serviceInfo": {"licenses": [], "extensions": [dict(e) for e in extensions]},
         "assignmentInfo": {"profilePolicy": {"name": "8x8 Master User Template"}},
+    }
+
+
+def make_audit(
+    at: datetime,
+    *,
+    entity_type: str = "extension",
+    entity_key: str = "",
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    event_type: str = "update",
+    display_name: str = "",
+    correlation_type: str | None = None,
+    correlation_id: str | None = None,
+) -> dict[str, Any]:
+    """An Audit Records entry as 8x8's page shows it: `details` is JSON *in a string*."""
+    return {
+        "id": secrets.token_hex(16),
+        "displayName": display_name,
+        "customerId": "0012J00042NkZQIQA3",
+        "auditTimestamp": at.astimezone(UTC).isoformat(timespec="milliseconds"),
+        "eventType": event_type,
+        "service": "platform",
+        "entityType": entity_type,
+        "entityKey": entity_key or secrets.token_urlsafe(8),
+        "auditUserId": "UgDHZNAZTduIVLE5lkjOkg",
+        "impersonator": None,
+        "details": json.dumps({"new": dict(new or {}), "old": dict(old or {})}),
+        "correlationType": correlation_type,
+        "correlationId": correlation_id,
     }
 
 
@@ -232,6 +285,8 @@ class FakeEightByEight:
         users: Iterable[Mapping[str, Any]] = (),
         api_key: str = DEFAULT_API_KEY,
         list_service_info: bool = True,
+        bare_in_list: Iterable[str] = (),
+        products: Iterable[str] = ("users", "audit"),
         rate_limit: RateLimit | None = None,
         clock: Callable[[], float] = time.time,
     ):
@@ -239,8 +294,13 @@ class FakeEightByEight:
         self.users: list[dict[str, Any]] = [dict(u) for u in users]
         self.api_key = api_key
         self.list_service_info = list_service_info  # False: list entries lack serviceInfo
+        self.bare_in_list = set(bare_in_list)  # user ids whose list entry lacks serviceInfo
+        # The API products the key's app holds: "users" (UC & CC User Admin / User Management),
+        # "audit" (Audit Records). A request to an API whose product the key lacks gets 403.
+        self.products = set(products)
         self.rate_limit = rate_limit
         self.clock = clock
+        self.audits: list[dict[str, Any]] = []  # Audit Records entries (`make_audit`)
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self._scrolls: dict[str, tuple[list[dict[str, Any]], int, int, str | None]] = {}
@@ -265,6 +325,7 @@ class FakeEightByEight:
         app = web.Application(middlewares=[self._middleware])
         app.router.add_route("*", USERS_PATH, self._list_users)
         app.router.add_route("*", USERS_PATH + "/{user_id}", self._get_user)
+        app.router.add_route("*", AUDIT_PATH, self._audits)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, ssl_context=self.certificates.server_context())
@@ -343,7 +404,16 @@ class FakeEightByEight:
         sent_key = request.headers.get("x-api-key")
         if not sent_key or not secrets.compare_digest(sent_key, self.api_key):
             return _answer(401, problem(401, "Unauthorized", "Missing or invalid API key", code="FORBIDDEN"))
-        if MEDIA_TYPE not in _media_types(request.headers.get("Accept", "")):
+        product = "audit" if request.path.startswith(AUDIT_PATH) else "users"
+        if product not in self.products:
+            return _answer(
+                403,
+                problem(
+                    403, "Forbidden", "The API key is not subscribed to this API product", code="FORBIDDEN"
+                ),
+            )
+        # Audit Records answer plain JSON (`Accept: application/json`); the User API wants its media type.
+        if product == "users" and MEDIA_TYPE not in _media_types(request.headers.get("Accept", "")):
             return _answer(
                 406, problem(406, "Not Acceptable", f"Accept must include {MEDIA_TYPE}", code="BAD_REQUEST")
             )
@@ -458,9 +528,55 @@ class FakeEightByEight:
         return _answer(200, body)
 
     def _list_entry(self, user: Mapping[str, Any]) -> dict[str, Any]:
-        if self.list_service_info:
+        if self.list_service_info and user["basicInfo"].get("userId") not in self.bare_in_list:
             return dict(user)
         return {k: v for k, v in user.items() if k not in ("serviceInfo", "assignmentInfo")}
+
+    async def _audits(self, request: web.Request) -> web.Response:
+        """`GET /administration/audit/v1/audits` as 8x8's Audit Records page documents it."""
+        if request.method != "GET":
+            return _answer(405, problem(405, "Method Not Allowed", f"{request.method} is not supported here"))
+        if request.path != AUDIT_PATH:
+            return _answer(404, problem(404, "Not Found", "Resource not found", code="NOT_FOUND"))
+        query = request.query
+        unknown = sorted(set(query) - AUDIT_PARAMETERS)
+        if unknown:
+            return _bad_request(f"Unknown query parameter: {unknown[0]}", field_=unknown[0])
+        for name in ("startTime", "endTime", "service"):
+            if not query.get(name):
+                return _bad_request(f"{name} is required", field_=name)
+        if query["service"] != "platform":
+            return _bad_request("Unknown service", field_="service")
+        try:
+            start, end = _iso(query["startTime"]), _iso(query["endTime"])
+        except ValueError:
+            return _bad_request("startTime and endTime must be ISO 8601 times", field_="startTime")
+        if not timedelta(0) <= end - start <= timedelta(days=AUDIT_MAX_DAYS):
+            return _bad_request(
+                f"startTime must be at most {AUDIT_MAX_DAYS} days before endTime", field_="startTime"
+            )
+        size = query.get("size", "20")
+        if not size.isdigit() or not 1 <= int(size) <= AUDIT_MAX_SIZE:
+            return _bad_request(f"size must be a number from 1 to {AUDIT_MAX_SIZE}", field_="size")
+        types = {t.strip().lower() for t in query.get("entityTypes", "").split(",") if t.strip()}
+        matches = [
+            a
+            for a in self.audits
+            if start <= _iso(a["auditTimestamp"]) <= end and (not types or a["entityType"].lower() in types)
+        ]
+        offset = 0
+        if "scrollId" in query:
+            session = self._scrolls.pop(query["scrollId"], None)
+            if session is None:
+                return _bad_request("Invalid or expired scrollId", field_="scrollId")
+            offset = session[1]
+        chunk = matches[offset : offset + int(size)]
+        next_id = None
+        if offset + int(size) < len(matches):
+            next_id = str(uuid.uuid4())
+            self._scrolls[next_id] = (matches, offset + int(size), int(size), None)
+        body = {"meta": {"totalRecordCount": len(matches), "scrollId": next_id}, "data": chunk}
+        return web.json_response(body, status=200)
 
     async def _get_user(self, request: web.Request) -> web.Response:
         user_id = request.match_info["user_id"]
@@ -614,6 +730,11 @@ def _default_code(status: int) -> str:
         429: "TOO_MANY_REQUESTS",
         503: "SERVICE_UNAVAILABLE",
     }.get(status, "UNKNOWN")
+
+
+def _iso(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _media_types(accept: str) -> set[str]:

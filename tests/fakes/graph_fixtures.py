@@ -347,6 +347,27 @@ def demo_as_eightbyeight() -> list[dict[str, Any]]:
     ]
 
 
+def demo_as_audits(now: datetime) -> list[dict[str, Any]]:
+    """The demo's 8x8 number changes (`numberChanges`) as 8x8 Audit Records entries."""
+    from bot.sources.demo import demo_data
+    from tests.fakes.eightbyeight_server import make_audit
+
+    data = demo_data()
+    accounts = [u["eightbyeight"] for u in data["users"] if u.get("eightbyeight")]
+    return [
+        make_audit(
+            now - timedelta(days=float(change["daysAgo"])),
+            entity_type=change.get("entityType", "extension"),
+            old={"primaryPhoneNumber": change["from"]},
+            new={"primaryPhoneNumber": change["to"]},
+            correlation_type="user",
+            correlation_id=account["userId"],
+        )
+        for account in accounts
+        for change in account.get("numberChanges", [])
+    ]
+
+
 def _demo_user(raw: dict, base: datetime) -> dict[str, Any]:
     return {
         "id": raw["id"],

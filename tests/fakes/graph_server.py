@@ -66,6 +66,85 @@ ALL_PERMISSIONS = frozenset(
         "Organization.Read.All",
     }
 )
+SKU_FIELDS = frozenset(
+    {
+        "id",
+        "accountId",
+        "accountName",
+        "appliesTo",
+        "capabilityStatus",
+        "consumedUnits",
+        "prepaidUnits",
+        "servicePlans",
+        "skuId",
+        "skuPartNumber",
+        "subscriptionIds",
+    }
+)
+
+
+def subscribed_sku(
+    sku_id: str, part_number: str, plans: Mapping[str, str], *, units: int = 25
+) -> dict[str, Any]:
+    """A `subscribedSku` as Graph lists it; `plans` maps servicePlanId -> servicePlanName."""
+    return {
+        "id": f"{DEFAULT_TENANT_ID}_{sku_id}",
+        "accountId": DEFAULT_TENANT_ID,
+        "accountName": "Contoso",
+        "appliesTo": "User",
+        "capabilityStatus": "Enabled",
+        "consumedUnits": 10,
+        "prepaidUnits": {"enabled": units, "suspended": 0, "warning": 0, "lockedOut": 0},
+        "servicePlans": [
+            {
+                "servicePlanId": plan_id,
+                "servicePlanName": name,
+                "provisioningStatus": "Success",
+                "appliesTo": "User",
+            }
+            for plan_id, name in plans.items()
+        ],
+        "skuId": sku_id,
+        "skuPartNumber": part_number,
+        "subscriptionIds": [f"sub-{sku_id[:8]}"],
+    }
+
+
+# Learn's "Product names and service plan identifiers for licensing" (a few of them).
+DEFAULT_SKUS = (
+    subscribed_sku(
+        "6fd2c87f-b296-42f0-b197-1e91e994b900",
+        "ENTERPRISEPACK",
+        {
+            "efb87545-963c-4e0d-99df-69c6916d9eb0": "EXCHANGE_S_ENTERPRISE",
+            "57ff2da0-773e-42df-b2af-ffb7a2317929": "TEAMS1",
+        },
+    ),
+    subscribed_sku(
+        "e43b5b99-8dfb-405f-9987-dc307f34bcbd", "MCOEV", {"4828c8ec-dc2e-4779-b502-87ac9ce28ab7": "MCOEV"}
+    ),
+    subscribed_sku(
+        "440eaaa8-b3e0-484b-a8be-62870b9ba70a",
+        "PHONESYSTEM_VIRTUALUSER",
+        {"f47330e9-c134-43b3-9993-e7f004506889": "MCOEV_VIRTUALUSER"},
+    ),
+    subscribed_sku(
+        "0dab259f-bf13-4952-b7f8-7db8f131b28d",
+        "MCOPSTN1",
+        {"4ed3ff63-69d7-4fb7-b984-5aec7f605ca8": "MCOPSTN1"},
+    ),
+    subscribed_sku(
+        "d3b4fe1f-9992-4930-8acb-ca6ec609365e",
+        "MCOPSTN2",
+        {"5a10155d-f5c1-411a-a8ec-e99aae125390": "MCOPSTN2"},
+    ),
+    subscribed_sku(
+        "47794cd0-f0e5-45c5-9033-2eb6b5fc84e0",
+        "MCOPSTNC",
+        {"505e180f-f7e0-4b65-91d4-00d670bbd18c": "MCOPSTNC"},
+    ),
+)
+
 USER_FIELDS = frozenset(
     {
         "id",
@@ -309,7 +388,12 @@ class FakeTenant:
     # Graph may answer a list with fewer rows than `$top` asks for (server-driven paging): at most
     # this many users, number assignments or voice settings a page, when set.
     list_page_size: int | None = None
+    # numberAssignments: Microsoft documents `$top` + `$skip` paging and shows no next link. False:
+    # pages carry no `@odata.nextLink` (the client must ask for the next `$skip` while pages are full).
+    assignment_next_link: bool = True
     token_lifetime_s: int = 3599
+    # The tenant's subscriptions (`/subscribedSkus`): service plan ids -> names (`subscribed_sku`).
+    subscribed_skus: list[dict[str, Any]] = field(default_factory=lambda: [dict(s) for s in DEFAULT_SKUS])
     next_link_key: str = "@odata.nextLink"  # the call log's; clients must read it case-insensitively
     organization: dict[str, Any] = field(
         default_factory=lambda: {
@@ -763,6 +847,22 @@ class FakeMicrosoft:
             "value": [_project(self.tenant.organization, fields)],
         }
 
+    def _r_subscribed_skus(self, query: dict, record) -> dict:
+        """`GET /subscribedSkus` (v1.0): `$select` only; Organization.Read.All, or the least privileged
+        LicenseAssignment.Read.All, or Directory.Read.All."""
+        if not self.tenant.granted & {
+            "Organization.Read.All",
+            "LicenseAssignment.Read.All",
+            "Directory.Read.All",
+        }:
+            self._require("Organization.Read.All")
+        _only(query, {"$select"})
+        fields = _select(query, SKU_FIELDS, tuple(SKU_FIELDS))
+        return {
+            "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#subscribedSkus",
+            "value": [_project(sku, fields) for sku in self.tenant.subscribed_skus],
+        }
+
     def _r_member_groups(self, query: dict, record, user_id: str) -> dict:
         self._require("GroupMember.Read.All")
         _only(query, set())
@@ -881,7 +981,7 @@ class FakeMicrosoft:
             "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#admin/teams/telephoneNumberManagement/numberAssignments",
             "value": page,
         }
-        if skip + top < len(items):
+        if skip + top < len(items) and self.tenant.assignment_next_link:
             params = {**query, "$skip": str(skip + top)}
             body["@odata.nextLink"] = (
                 f"{self.graph_endpoint}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments?"
@@ -1031,6 +1131,8 @@ def _route(method: str, parts: list[str]) -> tuple[str, tuple[str, ...]] | None:
             return "users", ()
         if parts == ["organization"]:
             return "organization", ()
+        if parts == ["subscribedSkus"]:
+            return "subscribed_skus", ()
         if n == 2 and parts[0] == "users":
             return "user", (parts[1],)
         if (

@@ -162,7 +162,23 @@ async def test_eightbyeight_key_probed(fake, trust_test_ca, tmp_path):
             {**fake.env(), **eightbyeight.env(EIGHTBYEIGHT_API_KEY="eght_wrong")}, tmp_path
         )
         assert code == 0  # the bot still works: the admin gives the 8x8 number instead
-        assert "warn" in row(out, "8x8 API key")
+        assert "warn" in row(out, "8x8 API key") and "create a new API key" in out
+
+
+async def test_doctor_tells_8x8_401_from_403_and_the_audit_records_apart(fake, trust_test_ca, tmp_path):
+    async with FakeEightByEight(trust_test_ca) as eightbyeight:
+        code, out, _ = await run_doctor({**fake.env(), **eightbyeight.env()}, tmp_path)
+        assert code == 0 and " ok " in row(out, "8x8 audit records")
+
+        eightbyeight.products.discard("audit")  # the optional product: a warning naming it
+        code, out, _ = await run_doctor({**fake.env(), **eightbyeight.env()}, tmp_path)
+        assert code == 0 and " ok " in row(out, "8x8 API key")
+        assert "warn" in row(out, "8x8 audit records") and "Audit Records" in row(out, "8x8 audit records")
+
+        eightbyeight.products.discard("users")  # 403: the product, not a new key
+        code, out, _ = await run_doctor({**fake.env(), **eightbyeight.env()}, tmp_path)
+        assert code == 0 and "warn" in row(out, "8x8 API key")
+        assert "UC & CC User Admin" in out and "create a new API key" not in out
 
 
 async def test_in_process_rows(fake):

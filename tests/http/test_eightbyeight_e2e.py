@@ -130,7 +130,7 @@ async def test_a_key_8x8_has_not_enabled_says_so(engine, eightbyeight):
 
     check = diagnosis.check("8x8-number")
     assert check is not None and check.status == "unknown"
-    assert "(a beta 8x8 must enable)" in check.detail
+    assert "create a new API key" in check.detail
 
 
 async def test_without_a_key_the_admins_number_still_decides(microsoft, http, clock):

@@ -422,7 +422,7 @@ async def test_remaining_zero_beyond_the_budget_is_unavailable(trust_test_ca, cl
 # Errors
 
 
-async def test_401_says_the_key_is_not_enabled(fake, http, clock):
+async def test_401_says_to_make_a_new_key(fake, http, clock):
     settings = Settings(eightbyeight_api_key="eght_wrong_key_0000", eightbyeight_api_base=fake.base_url)
     source = EightByEightApiSource(settings, http, clock=clock, sleep=clock.sleep)
 
@@ -430,7 +430,8 @@ async def test_401_says_the_key_is_not_enabled(fake, http, clock):
         await source.find_user("adele@contoso.com")
 
     message = str(raised.value)
-    assert "not enabled for the 8x8 Administration API (a beta 8x8 must enable)" in message
+    assert "the key is missing, wrong or revoked — create a new API key" in message
+    assert "UC & CC User Admin" not in message
     assert "HTTP 401" in message and "eght_wrong_key_0000" not in message
     assert raised.value.source == "8x8"
     assert fake.requests[0].api_key_sent and not fake.requests[0].api_key_ok
@@ -445,7 +446,7 @@ async def test_403_carries_the_problem_detail(fake, source):
         await source.find_user("adele@contoso.com")
 
     assert "CustomerId mismatch: 0012J vs 0099K" in str(raised.value)
-    assert "(a beta 8x8 must enable)" in str(raised.value)
+    assert "UC & CC User Admin" in str(raised.value)
 
 
 async def test_a_problem_answer_becomes_a_clear_sentence(fake, source):
@@ -547,7 +548,7 @@ async def test_probe_with_a_key_not_enabled(fake, source):
 
     ok, sentence = await source.probe()
 
-    assert not ok and "(a beta 8x8 must enable)" in sentence
+    assert not ok and "UC & CC User Admin" in sentence
 
 
 async def test_probe_with_the_service_down(fake, source):
@@ -620,3 +621,64 @@ async def test_requests_go_through_https_proxy(fake, clock, monkeypatch):
 
     assert user is not None and user.primary_number == "+14255550101"
     assert proxy.tunnels == [f"127.0.0.1:{fake.port}"]
+
+
+async def test_403_says_to_add_the_api_product_not_to_make_a_new_key(fake, source):
+    """The key is right but its app lacks the User Management product: a different sentence from 401."""
+    fake.products.discard("users")
+
+    with pytest.raises(PermissionMissing) as raised:
+        await source.find_user("adele@contoso.com")
+
+    message = str(raised.value)
+    assert "HTTP 403" in message and 'add the API product "UC & CC User Admin" (User Management)' in message
+    assert "another 8x8 customer" in message
+    assert "create a new API key" not in message
+
+
+async def test_doctor_probe_tells_401_and_403_apart(fake, http, clock):
+    wrong = Settings(eightbyeight_api_key="eght_revoked_0000", eightbyeight_api_base=fake.base_url)
+    ok_401, said_401 = await EightByEightApiSource(wrong, http, clock=clock, sleep=clock.sleep).probe()
+    fake.products.discard("users")
+    ok_403, said_403 = await source_for(fake, http, clock).probe()
+
+    assert not ok_401 and not ok_403 and said_401 != said_403
+    assert "create a new API key" in said_401 and "UC & CC User Admin" in said_403
+
+
+async def test_fewer_than_ten_requests_left_spreads_the_rest_until_the_reset(trust_test_ca, http, clock):
+    """A window of 12 requests per 60 s: once fewer than 10 are left, each request waits its share
+    of the time to the reset (a Unix time), instead of spending them all and then waiting."""
+    limit = RateLimit(limit=12, window=60.0, reset_style="epoch")
+    users = [adele(user_id=f"u-{i}") for i in range(8)]
+    async with FakeEightByEight(trust_test_ca, users=users, rate_limit=limit, clock=clock) as fake:
+        found = await every(source_for(fake, http, clock, scan_page_size=1))
+
+    assert len(found) == 8
+    assert len(fake.requests) == 8 and not any(r for r in fake.requests if not r.api_key_ok)
+    # 12 a window: after the 3rd answer 9 are left, so from the 4th request on the client waits
+    assert len(clock.sleeps) == 5 and all(0 < s <= 60 for s in clock.sleeps), clock.sleeps
+    assert clock.sleeps[0] == pytest.approx(60 / 10, abs=1.0)  # (reset - now) / (remaining + 1)
+
+
+async def test_a_429_is_still_honoured_while_slowing_down(trust_test_ca, http, clock):
+    users = [adele(user_id=f"u-{i}") for i in range(2)]
+    async with FakeEightByEight(trust_test_ca, users=users, clock=clock) as fake:
+        fake.throttle(reset=30, reset_style="epoch")
+        found = await every(source_for(fake, http, clock, scan_page_size=1))
+
+    assert [u.user_id for u in found] == ["u-0", "u-1"]
+    assert any(s >= 29 for s in clock.sleeps), clock.sleeps
+
+
+async def test_a_list_entry_without_service_info_is_read_alone_before_it_has_no_number(fake, source):
+    fake.add_user(adele(user_id="u-bare"))
+    fake.add_user(adele("alex@contoso.com", user_id="u-full"))
+    fake.bare_in_list.add("u-bare")
+
+    found = {u.user_id: u async for u in source.users()}
+
+    assert found["u-bare"].read_alone and not found["u-full"].read_alone
+    assert found["u-bare"].primary_number == found["u-full"].primary_number is not None
+    detail = [r for r in fake.requests if r.path.endswith("/users/u-bare")]
+    assert len(detail) == 1

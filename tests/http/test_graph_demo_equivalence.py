@@ -24,7 +24,7 @@ from bot.sources.eightbyeight import EightByEightApiSource
 from bot.sources.graph import GraphSource
 from bot.sources.http import HttpClient, RetryPolicy
 from tests.fakes.eightbyeight_server import FakeEightByEight
-from tests.fakes.graph_fixtures import Clock, demo_as_eightbyeight, demo_as_graph
+from tests.fakes.graph_fixtures import Clock, demo_as_audits, demo_as_eightbyeight, demo_as_graph
 from tests.fakes.graph_server import FakeMicrosoft, UniformTraffic
 
 NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
@@ -47,6 +47,7 @@ async def engines(trust_test_ca) -> AsyncIterator[Engines]:
         FakeMicrosoft(trust_test_ca, tenant) as graph,
         FakeEightByEight(trust_test_ca, users=demo_as_eightbyeight()) as eightbyeight,
     ):
+        eightbyeight.audits = demo_as_audits(NOW)
         settings = graph.settings(
             eightbyeight_api_key=eightbyeight.api_key, eightbyeight_api_base=eightbyeight.base_url
         )
@@ -98,6 +99,7 @@ def essentials(diagnosis: Diagnosis) -> dict:
         "domains": sorted(evidence.domains),
         "temporaryUsers": sorted(evidence.temporary_users),
         "checks": {c.id: c.status for c in diagnosis.checks},
+        "eightByEightNumberChange": evidence.eightbyeight_number_change,
     }
 
 

@@ -108,3 +108,20 @@ async def test_closed_while_a_request_is_in_flight(server):
         await asyncio.wait_for(pending, 5)
     assert server.hits == ["/slow"]
     assert client._session is None
+
+
+async def test_proxies_come_from_the_environment_once_per_host(monkeypatch):
+    """As aiohttp's `trust_env` reads them (HTTPS_PROXY, NO_PROXY), but not on every request."""
+    for name in ("https_proxy", "http_proxy", "no_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.corp.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.corp.example")
+    client = HttpClient()
+
+    proxy, auth = await client._proxy_for("https://graph.microsoft.com/v1.0/users")
+    assert str(proxy) == "http://proxy.corp.example:3128" and auth is not None and auth.login == "user"
+    assert await client._proxy_for("https://internal.corp.example/x") == (None, None)
+
+    monkeypatch.delenv("HTTPS_PROXY")  # read once per host: the answer is kept
+    assert (await client._proxy_for("https://graph.microsoft.com/v1.0/domains"))[0] == proxy
+    assert await HttpClient()._proxy_for("https://graph.microsoft.com/v1.0/users") == (None, None)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from bot.diagnosis.catalogue import read_call
-from bot.diagnosis.evidence import CallRecord, DirectoryUser, EightByEightUser, NumberOwners
+from bot.diagnosis.evidence import CallRecord, DirectoryUser, EightByEightUser, NumberChange, NumberOwners
 from bot.diagnosis.model import (
     INBOUND_USER_CAUSES,
     NO_FAULT,
@@ -52,6 +52,7 @@ from bot.diagnosis.rules.common import (
     unknown,
     verdict_diagnosis,
 )
+from bot.diagnosis.rules.number_history import history_json, history_sentence
 from bot.diagnosis.rules.number_owner import holder_check, holder_json, number_owner_check, people
 from bot.diagnosis.rules.user import UserFacts
 from bot.diagnosis.times import format_utc, human_age, human_until
@@ -108,6 +109,7 @@ class InboundFacts(UserFacts):
     # E.164, None: 8x8 has none for them; absent: not known).
     holders: Answer[tuple[DirectoryUser, ...]] | None = None
     holder_numbers: dict[str, str | None] = field(default_factory=dict)
+    number_change: Answer[NumberChange] | None = None  # 8x8's audit records (asked on a mismatch)
 
     # -- derived ------------------------------------------------------------------------------
 
@@ -289,9 +291,9 @@ def _teams_number_check(facts: InboundFacts) -> Check:
             link,
         )
     if teams != eight:
-        return Check(
-            "teams-number", title, "fail", f"Teams holds {teams}, but 8x8 holds {eight}.", "graph", link
-        )
+        history = history_sentence(facts.number_change, facts.now)
+        detail = f"Teams holds {teams}, but 8x8 holds {eight}." + (f" {history}" if history else "")
+        return Check("teams-number", title, "fail", detail, "graph", link)
     return Check(
         "teams-number", title, "pass", f"Teams holds {teams}, the same number as 8x8.", "graph", link
     )
@@ -547,6 +549,11 @@ def decide(facts: InboundFacts) -> Verdict:
     return verdict
 
 
+def numbers_differ(facts: InboundFacts) -> bool:
+    """Teams and 8x8 (as read from 8x8, not told) hold different numbers: when to ask 8x8's audit records."""
+    return facts.told_8x8_number is None and facts.eightbyeight_user is not None and _mismatch(facts) is True
+
+
 def _mismatch(facts: InboundFacts) -> bool | None:
     if facts.found_user is None or not facts.teams_number_known:
         return None
@@ -706,6 +713,7 @@ def _evidence(facts: InboundFacts, cause: str | None = None) -> Evidence:
     evidence.rnl = bool((use_paste and pasted.rnl) or any(c.sub_code == 511404 for c in facts.rnl_calls))
     times = [c.at for c in evidence.calls if c.at]
     evidence.last_failed_at = max(times) if times else None
+    evidence.eightbyeight_number_change = history_json(facts.number_change)
     return evidence
 
 

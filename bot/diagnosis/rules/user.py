@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
 from bot.diagnosis.evidence import (
+    CALLING_PLAN_IDS,
     RESOURCE_ACCOUNT_TYPE,
     VOICE_APPLICATION_ASSIGNED,
     CallSearch,
@@ -271,12 +272,24 @@ def calling_plan_check(facts: UserFacts) -> Check:
             "graph",
             link,
         )
+    if user.calling_plans_by_id_only:
+        known = join_names(sorted(set(CALLING_PLAN_IDS.values())))
+        return Check(
+            "calling-plan",
+            title,
+            "pass",
+            f"No enabled Microsoft Calling Plan among those known by id ({known}) in the user's licences. "
+            f"Other Calling Plans are recognised by name only, and the names could not be read: "
+            f"{sentence(user.calling_plans_by_id_only)} Meanwhile the Microsoft 365 admin center shows "
+            "the user's licences (Licenses and apps).",
+            "graph",
+            link,
+        )
     return Check(
         "calling-plan",
         title,
         "pass",
-        "No enabled Microsoft Calling Plan Voice Doctor knows (MCOPSTN1, MCOPSTN2, MCOPSTN5) in the user's "
-        "licences; other Calling Plans show in the Microsoft 365 admin center (Licenses and apps).",
+        "No enabled Microsoft Calling Plan (a service plan named MCOPSTN*) in the user's licences.",
         "graph",
         link,
     )

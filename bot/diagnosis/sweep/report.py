@@ -145,6 +145,7 @@ class Counted:
     pages: int = 0  # call-log pages read
     people: int = 0  # people the sweep decided about
     undecided: int = 0  # (person, problem) whose cause stayed open for want of evidence: not listed
+    eightbyeight_read_alone: int = 0  # 8x8 list entries without serviceInfo, read one by one
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -156,6 +157,7 @@ class Counted:
             "callLogPages": self.pages,
             "peopleChecked": self.people,
             "undecided": self.undecided,
+            "eightByEightReadAlone": self.eightbyeight_read_alone,
         }
 
 

@@ -243,6 +243,8 @@ class _Run:
                     t.errors[what] = problem
                     _forget(t, what)  # half a map would answer wrongly: unknown instead
                     self.notes.append(_note(what, problem, self.calls))
+            if t.eightbyeight_read_alone:
+                self.notes.append(_read_alone_note(t.eightbyeight_read_alone))
             # The maps hold a few objects per user and stay alive throughout: left to the
             # collector, every collection from here on would walk all of them again.
             gc.freeze()
@@ -411,6 +413,7 @@ class _Run:
                 pages=self.calls.pages,
                 people=len(people),
                 undecided=self.undecided,
+                eightbyeight_read_alone=t.eightbyeight_read_alone,
             ),
             findings=list(findings.values()),
             complete=self.complete,
@@ -655,6 +658,7 @@ def _forget(tenant: Tenant, what: str) -> None:
         tenant.voice.clear()
     elif what == "8x8":
         tenant.eightbyeight.clear()
+        tenant.eightbyeight_read_alone = 0
 
 
 def _shows_problem(verdict: Verdict, facts: Any) -> bool:
@@ -680,3 +684,11 @@ def _last_failure(search: CallSearch | None, direction: str) -> datetime | None:
         if d == direction and tally.newest is not None and is_failure(d, sip, sub)
     ]
     return max(times) if times else None
+
+
+def _read_alone_note(count: int) -> str:
+    people = "user" if count == 1 else "users"
+    return (
+        f"8x8's user list gave {count:,} {people} without their numbers (no serviceInfo): "
+        f"{'it was' if count == 1 else 'they were'} read one by one before counting as having no number."
+    )

@@ -67,6 +67,7 @@ class Tenant:
     voice: dict[str, VoiceConfig] = field(default_factory=dict)  # object id (lower) -> settings
     eightbyeight: list[EightByEightUser] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # "users", "assignments", "voice", "8x8"
+    eightbyeight_read_alone: int = 0  # 8x8 users whose list entry lacked serviceInfo (read one by one)
     _by_address: dict[str, str] = field(default_factory=dict)
     _by_8x8_name: dict[str, list[EightByEightUser]] = field(default_factory=dict)
     _by_8x8_email: dict[str, list[EightByEightUser]] = field(default_factory=dict)
@@ -95,6 +96,7 @@ class Tenant:
 
     def add_eightbyeight(self, account: EightByEightUser) -> None:
         self.eightbyeight.append(account)
+        self.eightbyeight_read_alone += account.read_alone
         if account.user_name:
             self._by_8x8_name.setdefault(account.user_name.lower(), []).append(account)
         if account.primary_email:
