@@ -33,11 +33,12 @@ from bot.diagnosis.engine import Engine
 from bot.diagnosis.sweep import Sweeper
 from bot.logs import configure_logging
 from bot.scheduler import FollowUpScheduler
-from bot.sources.factory import Sources, build_sources
+from bot.sources.factory import Sources, build_fixer, build_sources
 from bot.sources.http import HttpClient
 from bot.state import StateStoreError, open_storage
 from bot.teams_bot import VoiceDoctorBot
 from bot.watch import Watch
+from dialogs.fix import ChatFixes
 from dialogs.followups import FollowUps
 from dialogs.services import ConversationServices
 from dialogs.sweep import ChatSweeps
@@ -62,6 +63,7 @@ class Services:
     storage: Storage
     scheduler: FollowUpScheduler | None = None
     sweeps: ChatSweeps | None = None  # "check everyone" running in the background
+    fixes: ChatFixes | None = None  # confirmed fixes running in the background
     watch: Watch | None = None  # WATCH_INTERVAL: the tenant swept, what is new told
     background: set[asyncio.Task] = field(default_factory=set)
     closers: list[Any] = field(default_factory=list)
@@ -97,6 +99,7 @@ def build_services(
         data_source=sources.data_source,
         clock=clock,
         sweeper=sweeper,
+        fixer=build_fixer(settings, sources, engine),
     )
     install_signing_keys()  # the SDK's inbound key fetch, off the event loop
     adapter = CloudAdapter(ConnectorAuthentication(settings))
@@ -119,6 +122,7 @@ def build_services(
         storage=storage,
         scheduler=scheduler,
         sweeps=bot.sweeps,
+        fixes=bot.fixes,
         watch=watch,
         closers=[http.close, case_store.close, storage.close],
     )
@@ -328,6 +332,8 @@ async def _shutdown(app: web.Application) -> None:
         await services.watch.stop()
     if services.sweeps is not None:
         await services.sweeps.stop()
+    if services.fixes is not None:
+        await services.fixes.stop()
     if services.background:
         await asyncio.wait(services.background, timeout=10)
     for close in services.closers:

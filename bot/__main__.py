@@ -1,4 +1,4 @@
-"""`python -m bot diagnose | sweep | doctor | package` (DESIGN.md, "Command line").
+"""`python -m bot diagnose | sweep | fix | doctor | package` (DESIGN.md, "Command line").
 
 Exit status: 0 done, 2 bad input or configuration (one clear sentence on stderr), 1 anything else.
 Each command lives in its own module under `bot/cli/`.
@@ -9,14 +9,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import diagnose, doctor, package, sweep
+from bot.cli import diagnose, doctor, fix, package, sweep
 
-COMMANDS = {"diagnose": diagnose, "sweep": sweep, "doctor": doctor, "package": package}
+COMMANDS = {"diagnose": diagnose, "sweep": sweep, "fix": fix, "doctor": doctor, "package": package}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Voice Doctor from the command line.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{diagnose,sweep,doctor,package}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{diagnose,sweep,fix,doctor,package}"
+    )
     for name, module in COMMANDS.items():
         module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.HELP))
     return parser

@@ -1,8 +1,10 @@
-"""Who may diagnose whom.
+"""Who may diagnose whom, and who may confirm a fix.
 
 Helpdesk = members of `HELPDESK_GROUP_ID` or holders of a Teams admin role (the Microsoft source
 answers: Graph live, the demo tenant's own roles in demo). Helpdesk may diagnose anyone and run the
-tenant-wide sync check; everyone else only themselves. Every path asks again — card data comes from
+tenant-wide sync check; everyone else only themselves. A fix writes to Teams with the bot's own
+permission, so confirming one also needs one of Microsoft's number-managing roles (FACTS.md): a
+helpdesk member without one may see a plan but not run it. Every path asks again — card data comes from
 the client and is never trusted — so answers are cached only briefly.
 """
 
@@ -13,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from bot.diagnosis.errors import SourceError
-from bot.diagnosis.evidence import HelpdeskStatus, MicrosoftSource
+from bot.diagnosis.evidence import NUMBER_ROLES_WORDS, HelpdeskStatus, MicrosoftSource
 
 log = logging.getLogger("voice_doctor.access")
 
@@ -59,3 +61,18 @@ class Access:
         if caller_id and subject_id and caller_id.lower() == subject_id.lower():
             return True
         return await self.is_helpdesk(caller_id)
+
+    async def fix_refusal(self, user_id: str | None) -> str | None:
+        """Why this person may not ask for or confirm a fix (one sentence), or None when they may:
+        helpdesk AND holding a role that may manage Teams numbers."""
+        status = await self.helpdesk_status(user_id)
+        if not status.checked:
+            return f"I couldn't check your roles ({status.reason.rstrip('.')}), so I change nothing. Try again in a few minutes."
+        if not status.is_helpdesk:
+            return "Fixes are for the helpdesk's Teams admins: ask your helpdesk to fix this."
+        if not status.may_manage_numbers:
+            return (
+                f"Only {NUMBER_ROLES_WORDS} may change Teams numbers, and you hold none of these roles: "
+                "ask one of them to confirm the fix."
+            )
+        return None

@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.cases.model import ACTIVE_STATUSES, Case, new_case
+from bot.cases import fixes
+from bot.cases.fixes import Fix
+from bot.cases.model import ACTIVE_STATUSES, Case, CaseStatus, new_case
 from bot.cases.store import CaseStore, utc_now
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.model import Diagnosis, iso, parse_iso
+from bot.diagnosis.repair import FixOutcome, RepairPlan
 
 
 def request_to_json(request: DiagnosisRequest) -> dict[str, Any]:
@@ -112,8 +115,17 @@ class CaseService:
         case = await self.store.get(case_id)
         return CaseRecord.of(case) if case else None
 
-    async def record_check(self, record: CaseRecord, diagnosis: Diagnosis) -> CaseRecord:
-        record.case = await self.store.record_check(record.id, diagnosis)
+    async def record_check(
+        self,
+        record: CaseRecord,
+        diagnosis: Diagnosis,
+        *,
+        recheck_at: datetime | None = None,
+        status: CaseStatus | None = None,
+    ) -> CaseRecord:
+        record.case = await self.store.record_check(
+            record.id, diagnosis, recheck_at=recheck_at, status=status
+        )
         record.diagnosis = diagnosis
         self._scheduled(record.case)
         return record
@@ -135,6 +147,71 @@ class CaseService:
         self, statuses: tuple[str, ...] = ACTIVE_STATUSES, tenant_id: str | None = None
     ) -> list[CaseRecord]:
         return [CaseRecord.of(case) for case in await self.store.list(statuses, tenant_id)]
+
+    # --- fixes (bot.cases.fixes): each change one transaction of the store ---------------------------
+
+    async def propose_fix(
+        self,
+        record: CaseRecord,
+        plan: RepairPlan,
+        request: DiagnosisRequest,
+        *,
+        asked_by: str | None,
+        asked_by_id: str | None,
+    ) -> Fix:
+        fix = fixes.proposal(
+            plan, request_to_json(request), now=self._clock(), asked_by=asked_by, asked_by_id=asked_by_id
+        )
+        now = self._clock()
+        record.case = await self.store.apply(record.id, lambda c: fixes.fix_proposed(c, fix, now=now))
+        return fix
+
+    async def place_fix(self, record: CaseRecord, fix_id: str, where: dict[str, Any]) -> None:
+        now = self._clock()
+        record.case = await self.store.apply(record.id, lambda c: fixes.fix_placed(c, fix_id, where, now=now))
+
+    async def claim_fix(
+        self, record: CaseRecord, fix_id: str, *, by: str | None, by_id: str | None, owner: str
+    ) -> tuple[Fix | None, bool]:
+        """Confirm's compare-and-set: the fix as stored now, and whether this caller's claim won."""
+        now = self._clock()
+        record.case = await self.store.apply(
+            record.id, lambda c: fixes.fix_claimed(c, fix_id, by=by, by_id=by_id, owner=owner, now=now)
+        )
+        fix = fixes.fix_of(record.case, fix_id)
+        return fix, fix is not None and fix.status == "running" and fix.lease_owner == owner
+
+    async def fix_step(self, record: CaseRecord, fix_id: str, step: dict[str, Any], *, owner: str) -> None:
+        now = self._clock()
+        record.case = await self.store.apply(
+            record.id, lambda c: fixes.fix_step_done(c, fix_id, step, owner=owner, now=now)
+        )
+
+    async def finish_fix(
+        self,
+        record: CaseRecord,
+        fix_id: str,
+        outcome: FixOutcome,
+        *,
+        owner: str,
+        recheck_at: datetime | None = None,
+        replaced_by: str | None = None,
+    ) -> Fix | None:
+        now = self._clock()
+        record.case = await self.store.apply(
+            record.id,
+            lambda c: fixes.fix_finished(
+                c, fix_id, outcome, owner=owner, now=now, recheck_at=recheck_at, replaced_by=replaced_by
+            ),
+        )
+        return fixes.fix_of(record.case, fix_id)
+
+    async def cancel_fix(self, record: CaseRecord, fix_id: str, *, by: str | None) -> Fix | None:
+        now = self._clock()
+        record.case = await self.store.apply(
+            record.id, lambda c: fixes.fix_cancelled(c, fix_id, by=by, now=now)
+        )
+        return fixes.fix_of(record.case, fix_id)
 
     def _scheduled(self, case: Case) -> None:
         if case.recheck_at is not None and self.on_recheck_scheduled is not None:

@@ -54,6 +54,7 @@ class Settings:
     helpdesk_channel_id: str = ""
     allowed_tenant_ids: tuple[str, ...] = ()
     watch_interval: float | None = None  # seconds between the watch's sweeps; None: no watch
+    fixes: bool = False  # FIXES=on: the helpdesk's Teams admins may let Voice Doctor change Teams numbers
 
     # Bot Framework's ConfigurationBotFrameworkAuthentication reads these attribute names.
     @property
@@ -176,6 +177,7 @@ def _settings_from(env: Mapping[str, str]) -> Settings:
         helpdesk_channel_id=get("HELPDESK_CHANNEL_ID"),
         allowed_tenant_ids=allowed,
         watch_interval=_watch_interval(get("WATCH_INTERVAL")),
+        fixes=_fixes(get("FIXES"), demo=source == "demo"),
     )
 
 
@@ -205,6 +207,17 @@ def _https_url(name: str, value: str) -> str:
 
 
 MIN_WATCH_INTERVAL_S = 10
+FIXES_VALUES = {"on": True, "off": False}
+
+
+def _fixes(value: str, *, demo: bool) -> bool:
+    """`FIXES` = `on` | `off`: off unless set, except in the demo (it fixes its own data)."""
+    if not value:
+        return demo
+    lowered = value.lower()
+    if lowered not in FIXES_VALUES:
+        raise ConfigError(f"FIXES={value!r} is not valid: use on or off.")
+    return FIXES_VALUES[lowered]
 
 
 def _watch_interval(value: str) -> float | None:

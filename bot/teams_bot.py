@@ -43,6 +43,8 @@ from cards.context import CardContext
 from cards.conversation import help_card, notice_card, welcome_card
 from dialogs import actions as card_actions
 from dialogs.diagnose_dialog import DIALOG_ID, INTERRUPTED, DiagnoseDialog
+from dialogs.fix import CARD_SHOWN as FIX_CARD_SHOWN
+from dialogs.fix import ChatFixes, offer_fix
 from dialogs.intents import Intent, first_phone_number, recognise
 from dialogs.presenter import Presenter
 from dialogs.services import (
@@ -110,6 +112,7 @@ class VoiceDoctorBot(TeamsActivityHandler):
         self.dialogs = DialogSet(self.dialog_state)
         self.dialogs.add(DiagnoseDialog(services, self.presenter))
         self.sweeps = ChatSweeps(services, settings.app_id)
+        self.fixes = ChatFixes(services, settings.app_id)  # Confirm / Cancel and the runs under way
         # The watch learns where to post from the activities the bot receives (app.py sets this).
         self.remember_endpoint: Callable[[Activity], Awaitable[None]] | None = None
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -218,6 +221,15 @@ class VoiceDoctorBot(TeamsActivityHandler):
         if kind == "start":  # a button: a problem, maybe a person (a digest's Diagnose)
             who = {k: value[k] for k in ("userId", "user") if isinstance(value.get(k), str) and value[k]}
             await self._begin(dialog_context, {"problem": _problem_of(value), **who})
+        elif kind == "fix":  # a digest's Fix it: the plan to confirm, as a new message
+            case = await self.services.cases.get(value.get("caseId"))
+            if case is not None and case.tenant_id and case.tenant_id != tenant_of(context.activity):
+                case = None
+            request = card_actions.fix_request(case, value)
+            if request is None:
+                await send_card(context, self._help_card(context))
+            else:
+                await offer_fix(self.services, context, request, case=case)
         elif kind in ANSWER_KINDS:
             if dialog_context.active_dialog is not None:
                 await self._after_dialog(context, await dialog_context.continue_dialog())
@@ -340,6 +352,8 @@ class VoiceDoctorBot(TeamsActivityHandler):
         card, for_everyone = await card_actions.execute(self, turn_context, verb, data)
         if for_everyone and turn_context.activity.reply_to_id:
             await self._show_everyone(turn_context, turn_context.activity.reply_to_id, card)
+        if (shown := turn_context.turn_state.get(FIX_CARD_SHOWN)) is not None:
+            shown.set()  # a confirmed fix may now edit the card as its steps end
         return AdaptiveCardInvokeResponse(
             status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
         )

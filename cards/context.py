@@ -30,6 +30,10 @@ class CardContext:
     last_checked: datetime | None = None
     data_source: str | None = None  # "demo" | "live"; None when unknown
     time_zone: str | None = None  # "Europe/Berlin"; None: UTC
+    # Fix it (DESIGN "Repair"): shown for a cause with a plan when the caller decided fixes are usable
+    # here; else `fix_note`, one line for the helpdesk saying why fixes are off (None: say nothing).
+    can_fix: bool = False
+    fix_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,3 +48,4 @@ class CaseSummary:
     status: str  # "open" | "waiting" | "resolved"
     recheck_at: datetime | None
     updated_at: datetime
+    last_fix: str | None = None  # "Fixed and verified by Megan Bowen" — the newest fix, in words

@@ -333,10 +333,9 @@ def _case_row(case: CaseSummary, ctx: CardContext) -> Container:
                 associated_inputs="none",
             )
         )
-    return Container(
-        separator=True,
-        spacing="Medium",
-        items=[
+    items = [
+        item
+        for item in [
             ColumnSet(
                 columns=[
                     Column(width="stretch", items=[text(case.user_display_name, weight="Bolder")]),
@@ -344,10 +343,13 @@ def _case_row(case: CaseSummary, ctx: CardContext) -> Container:
                 ]
             ),
             text(case.title, spacing="None"),
+            text(case.last_fix, size="Small", spacing="None") if case.last_fix else None,
             text(" · ".join(meta), size="Small", subtle=True, spacing="None"),
             ActionSet(actions=actions, spacing="Small"),
-        ],
-    )
+        ]
+        if item is not None
+    ]
+    return Container(separator=True, spacing="Medium", items=items)
 
 
 # --- notices -----------------------------------------------------------------------------------------

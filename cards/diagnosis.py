@@ -37,6 +37,7 @@ from microsoft_teams.cards.core import (
 
 from bot.diagnosis.model import CHECK_STATUSES, Action, Check, Diagnosis, FailedCall
 from bot.diagnosis.phone import readable_numbers
+from bot.diagnosis.repair import REPAIRABLE_CAUSES
 from bot.diagnosis.times import as_utc
 from cards.context import CardContext
 from cards.elements import (
@@ -77,6 +78,7 @@ from cards.words import (
 
 __all__ = [
     "diagnosis_card",
+    "fix_action",
     "helpdesk_report_card",
     "progress_card",
     "result_card",
@@ -292,7 +294,7 @@ def _result_part(d: Diagnosis, ctx: CardContext, *, main: list[Any] | None = Non
         style=severity(d.cause),
         demo=_is_demo(d, ctx),
     )
-    parts: list[CardElement | None] = [top, _next_step(d, ctx)]
+    parts: list[CardElement | None] = [top, _next_step(d, ctx), *_fix_part(d, ctx)]
     if main:
         parts.append(ActionSet(actions=main, spacing="Medium"))
     parts += [facts(_key_facts(d, ctx), spacing="Medium"), *_alternatives(d)]
@@ -681,6 +683,36 @@ def _diagnosis_actions(d: Diagnosis, ctx: CardContext) -> list[Any]:
             )
         )
     return actions
+
+
+def fix_action(d: Diagnosis, ctx: CardContext) -> ExecuteAction:
+    """Fix it: the plan to confirm (the bot re-reads everything; the data only names the case)."""
+    return ExecuteAction(
+        title="Fix it", verb="fix", data=_recheck_data(d, ctx), associated_inputs="none", style="positive"
+    )
+
+
+FIX_OFFER = (
+    "I can change this in Teams for you: Fix it shows the plan first, and nothing changes until you confirm."
+)
+
+
+def _fix_part(d: Diagnosis, ctx: CardContext) -> list[CardElement]:
+    """Right under the answer, where the cause has a plan: Fix it for the helpdesk when fixes are
+    usable, else the one line saying why not (nothing for anyone else)."""
+    if d.cause not in REPAIRABLE_CAUSES:
+        return []
+    if ctx.can_fix:
+        offer = ColumnSet(
+            columns=[
+                Column(width="stretch", vertical_content_alignment="Center", items=[text(FIX_OFFER)]),
+                Column(width="auto", items=[ActionSet(actions=[fix_action(d, ctx)])]),
+            ]
+        )
+        return [Container(style="good", spacing="Medium", items=[offer])]
+    if ctx.fix_note:
+        return [text(ctx.fix_note, size="Small", subtle=True, spacing="Small")]
+    return []
 
 
 def _recheck(d: Diagnosis, ctx: CardContext) -> ExecuteAction:

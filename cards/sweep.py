@@ -11,14 +11,22 @@ Pure functions of the sweep's report: the clock and the reader's zone come in th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
-from microsoft_teams.cards.core import ActionSet, CardElement, Column, ColumnSet, Container, SubmitAction
+from microsoft_teams.cards.core import (
+    ActionSet,
+    CardElement,
+    Column,
+    ColumnSet,
+    Container,
+    SubmitAction,
+)
 
 from bot.diagnosis.phone import international
+from bot.diagnosis.repair import REPAIRABLE_CAUSES
 from bot.diagnosis.sweep import SweepProgress, SweepReport, SweepSubject
 from bot.diagnosis.times import human_duration
 from cards.context import CardContext
@@ -85,13 +93,17 @@ def digest_card(
     *,
     watch: bool = False,
     recovered: Sequence[Recovered] = (),
+    case_ids: Mapping[tuple[str, str], str | None] | None = None,
 ) -> dict[str, Any]:
-    """The sweep's findings in one card under 40 KB; `watch`: only what is new since the last one."""
+    """The sweep's findings in one card under 40 KB; `watch`: only what is new since the last one.
+
+    With `ctx.can_fix`, a person under a cause with a plan also gets Fix it (its fix is kept with
+    their case from `case_ids`, by (problem, person key), when the watch opened one)."""
 
     def build(fit: _Fit) -> AdaptiveCard:
         body: list[CardElement | None] = [_header(report, ctx, watch=watch, recovered=recovered)]
         body += _causes(report, fit)
-        body += _people(report, fit)
+        body += _people(report, fit, ctx, case_ids or {})
         body += _recovered(recovered)
         body += _notes(report)
         body.append(_footer(report, ctx))
@@ -209,7 +221,9 @@ def _causes(report: SweepReport, fit: _Fit) -> list[CardElement]:
     return rows
 
 
-def _people(report: SweepReport, fit: _Fit) -> list[CardElement]:
+def _people(
+    report: SweepReport, fit: _Fit, ctx: CardContext, case_ids: Mapping[tuple[str, str], str | None]
+) -> list[CardElement]:
     listed = [(f, s) for f in report.findings for s in f.subjects]
     if not listed:
         return []
@@ -226,14 +240,34 @@ def _people(report: SweepReport, fit: _Fit) -> list[CardElement]:
     rows: list[CardElement] = []
     if shown:
         rows.append(heading("Most affected"))
-        rows += [_person(f.problem, f.title, s) for f, s in shown]
+        rows += [
+            _person(
+                f.problem,
+                f.title,
+                s,
+                fix=_fix_button(f.problem, s, case_ids.get((f.problem, s.key)))
+                if ctx.can_fix and f.cause in REPAIRABLE_CAUSES and s.id
+                else None,
+            )
+            for f, s in shown
+        ]
     more = len(listed) - len(shown)
     if more > 0:
         rows.append(text(f"and {more:,} more: `{_csv_command(report)}`", spacing="Medium"))
     return rows
 
 
-def _person(problem: str, title: str, s: SweepSubject) -> ColumnSet:
+def _fix_button(problem: str, s: SweepSubject, case_id: str | None) -> SubmitAction:
+    """Fix it for one person: the bot diagnoses them again and sends the plan to confirm (a new
+    message, as Diagnose does: the digest stays as it is)."""
+    return SubmitAction(
+        title="Fix it",
+        data=without_none({"vd": "fix", "caseId": case_id, "problem": problem, "userId": s.id}),
+        associated_inputs="none",
+    )
+
+
+def _person(problem: str, title: str, s: SweepSubject, *, fix: SubmitAction | None = None) -> ColumnSet:
     details = [problem_label(problem), title]
     if s.failed_calls:
         details.append(f"{s.failed_calls:,} failed {'call' if s.failed_calls == 1 else 'calls'}")
@@ -269,7 +303,11 @@ def _person(problem: str, title: str, s: SweepSubject) -> ColumnSet:
                     text(" · ".join(details), spacing="None"),
                 ],
             ),
-            Column(width="auto", vertical_content_alignment="Center", items=[ActionSet(actions=[diagnose])]),
+            Column(
+                width="auto",
+                vertical_content_alignment="Center",
+                items=[ActionSet(actions=[diagnose, fix] if fix else [diagnose])],
+            ),
         ],
     )
 

@@ -7,6 +7,7 @@ the store and the caller's right to it is checked again here, whatever the card 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import CardFactory, TurnContext
@@ -17,7 +18,8 @@ from botbuilder.schema.teams import (
     MessagingExtensionResult,
 )
 
-from bot.case_service import CaseRecord
+from bot.case_service import CaseRecord, request_from_json
+from bot.cases.fixes import fix_of, latest_fix
 from bot.diagnosis.engine import DiagnosisRequest
 from bot.diagnosis.errors import InputError, SourceError
 from bot.diagnosis.model import CALL_PROBLEMS, PROBLEMS
@@ -25,9 +27,19 @@ from bot.manifest import MESSAGE_EXTENSION_COMMAND_ID, MESSAGE_EXTENSION_PARAMET
 from cards.context import CaseSummary
 from cards.conversation import cases_card, notice_card
 from cards.diagnosis import result_card
+from cards.fix import fix_card, fix_words
 from cards.words import problem_label
+from dialogs import fix as fix_dialog
 from dialogs.intents import problem_named
-from dialogs.services import caller_id, caller_name, conversation_kind, reader_time_zone, send_card, tenant_of
+from dialogs.services import (
+    caller_id,
+    caller_name,
+    conversation_kind,
+    reader_time_zone,
+    send_card,
+    send_typing,
+    tenant_of,
+)
 
 if TYPE_CHECKING:
     from bot.teams_bot import VoiceDoctorBot
@@ -35,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("voice_doctor.actions")
 
 MAX_EXTENSION_RESULTS = 10
+RECENT_FIX = timedelta(days=1)  # how long a case its fix resolved stays in the `cases` list
 
 
 # --- Action.Execute ------------------------------------------------------------------------------------
@@ -53,6 +66,8 @@ async def execute(
 ) -> tuple[dict, bool]:
     """Run one card action: the card that replaces the one clicked, and whether everyone in the
     conversation should see the new card (False for refusals and notices meant for the clicker)."""
+    if verb in FIX_VERBS:
+        return await _fix_action(bot, context, verb, data)
     handler = {"recheck": _recheck, "shareToHelpdesk": _share, "assign": _assign, "resolve": _resolve}.get(
         verb
     )
@@ -72,6 +87,78 @@ async def execute(
     if data.get("view") == "cases":
         return await cases_list_card(bot, context), False  # the helpdesk's own list, refreshed
     return card, True
+
+
+FIX_VERBS = frozenset({"fix", "fixConfirm", "fixCancel", "fixCheck"})
+
+
+async def _fix_action(
+    bot: VoiceDoctorBot, context: TurnContext, verb: str, data: dict[str, Any]
+) -> tuple[dict, bool]:
+    """Fix it, Confirm, Cancel (dialogs/fix.py): whoever presses is checked again; the data only
+    names a case and a fix, whose plan the case keeps and the Fixer re-reads before writing."""
+    case = await bot.services.cases.get(data.get("caseId") if isinstance(data.get("caseId"), str) else None)
+    if case is not None and case.tenant_id and case.tenant_id != tenant_of(context.activity):
+        return _gone(), False
+    try:
+        if verb == "fix":
+            return await _fix_it(bot, context, case, data), False
+        if case is None:
+            return _gone(), False
+        if verb == "fixConfirm":
+            return await bot.fixes.confirm(context, case, data.get("fixId"))
+        if verb == "fixCheck":
+            return await _fix_check(bot, context, case, data.get("fixId"))
+        return await bot.fixes.cancel(context, case, data.get("fixId"))
+    except fix_dialog.FixRefused as refused:
+        return refused.card, False
+
+
+async def _fix_it(
+    bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord | None, data: dict[str, Any]
+) -> dict:
+    """The plan goes out as a new message; the clicked card stays as it was (for the presser)."""
+    refused = await fix_dialog.refusal(bot.services, context)
+    if refused is not None:
+        return refused
+    request = fix_request(case, data)
+    if request is None:
+        return _gone()
+    request.time_zone = reader_time_zone(context.activity) or request.time_zone
+    await fix_dialog.offer_fix(bot.services, context, request, case=case)
+    if case is None:
+        return notice_card(
+            "Fix it", "The plan to confirm is in the next message.", demo=bot.services.data_source == "demo"
+        )
+    if any(
+        r.get("kind") == "helpdesk" and r.get("activityId") == context.activity.reply_to_id
+        for r in case.references
+    ):
+        return bot.presenter.helpdesk_card(context, case)
+    return await bot.presenter.case_card(context, case)
+
+
+async def _fix_check(
+    bot: VoiceDoctorBot, context: TurnContext, case: CaseRecord, fix_id: Any
+) -> tuple[dict, bool]:
+    """Check again after a fix: the new diagnosis as a new message; the fix's card stays as it is."""
+    if not await _may_see(bot, context, case):
+        return await bot.presenter.refusal(context, case.diagnosis.problem), False
+    fix = fix_of(case.case, fix_id)
+    if fix is None:
+        return _gone(), False
+    await send_typing(context)
+    await send_card(context, await bot.presenter.recheck(context, case))
+    return fix_card(fix, bot.services.card_context(context, case_id=case.id)), False
+
+
+def fix_request(case: CaseRecord | None, data: dict[str, Any]) -> DiagnosisRequest | None:
+    """What to diagnose for Fix it: the case's own request, else the person a card names."""
+    if case is not None:
+        return request_from_json(case.request)
+    user_id = data.get("userId") if isinstance(data.get("userId"), str) and data.get("userId") else None
+    problem = data.get("problem") if data.get("problem") in CALL_PROBLEMS else "inbound-calls"
+    return DiagnosisRequest(problem=problem, user_id=user_id) if user_id else None
 
 
 def _gone() -> dict:
@@ -201,6 +288,7 @@ async def show_cases(bot: VoiceDoctorBot, context: TurnContext) -> None:
 
 async def cases_list_card(bot: VoiceDoctorBot, context: TurnContext) -> dict:
     cases = await bot.services.cases.list(tenant_id=tenant_of(context.activity))
+    cases += await _recently_fixed(bot, tenant_of(context.activity))
     rows = [
         CaseSummary(
             id=c.id,
@@ -211,10 +299,23 @@ async def cases_list_card(bot: VoiceDoctorBot, context: TurnContext) -> dict:
             status=c.status,
             recheck_at=c.recheck_at,
             updated_at=c.updated_at or bot.services.clock(),
+            last_fix=fix_words(latest_fix(c.case)),
         )
         for c in cases
     ]
     return cases_card(rows, bot.services.card_context(context))
+
+
+async def _recently_fixed(bot: VoiceDoctorBot, tenant: str | None) -> list[CaseRecord]:
+    """Resolved cases whose fix finished within a day: a fix shows in `cases` after it resolved its case."""
+    since = bot.services.clock() - RECENT_FIX
+    return [
+        c
+        for c in await bot.services.cases.list(("resolved",), tenant_id=tenant)
+        if (fix := latest_fix(c.case)) is not None
+        and fix.finished_at is not None
+        and fix.finished_at >= since
+    ]
 
 
 async def set_helpdesk_channel(bot: VoiceDoctorBot, context: TurnContext) -> None:

@@ -15,6 +15,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.schema import ConversationReference
 
 from bot.case_service import CaseRecord, request_from_json
+from bot.cases.fixes import after_fix_period
 from bot.cases.followup import describe_followup
 from bot.cases.model import Case
 from cards.conversation import notice_card
@@ -36,7 +37,9 @@ class FollowUps:
 
     async def run(self, case: Case) -> None:
         """Raise on failure: the scheduler then retries this case later with backoff."""
-        diagnosis = await self.services.engine.diagnose(request_from_json(case.request))
+        request = request_from_json(case.request)
+        request.since = after_fix_period(case, self.services.clock()) or request.since  # a fix: calls since
+        diagnosis = await self.services.engine.diagnose(request)
         outcome = describe_followup(case, diagnosis)
         record = await self.services.cases.record_check(CaseRecord.of(case), diagnosis)
         log.info("follow-up", extra={"case": case.id, "outcome": outcome.kind, "cause": diagnosis.cause})

@@ -15,7 +15,9 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 from botbuilder.schema.teams import ChannelInfo, TeamsChannelData
 
 from bot.case_service import CaseRecord, request_from_json
+from bot.cases.fixes import after_fix_period
 from bot.diagnosis.engine import DiagnosisRequest
+from bot.diagnosis.evidence import NUMBER_ROLES_WORDS
 from bot.diagnosis.model import Diagnosis
 from cards.conversation import notice_card
 from cards.diagnosis import diagnosis_card, helpdesk_report_card, self_report_card
@@ -23,6 +25,7 @@ from dialogs.services import (
     ConversationServices,
     caller_id,
     card_message,
+    fixes_unavailable,
     reader_time_zone,
     run_with_progress,
     send_card,
@@ -93,9 +96,26 @@ class Presenter:
             and await self.services.access.is_helpdesk(caller_id(context))
         )
         ctx = self.services.card_context(
-            context, case_id=case.id, can_share_to_helpdesk=can_share, last_checked=case.diagnosis.checked_at
+            context,
+            case_id=case.id,
+            can_share_to_helpdesk=can_share,
+            last_checked=case.diagnosis.checked_at,
+            **await self.fix_offer(context, kind),
         )
         return diagnosis_card(case.diagnosis, ctx)
+
+    async def fix_offer(self, context: TurnContext, kind: str) -> dict[str, Any]:
+        """Fix it for the helpdesk when fixes are usable (in a personal chat only for someone who may
+        confirm one); else, for the helpdesk, the one line saying why not."""
+        status = await self.services.access.helpdesk_status(caller_id(context))
+        if not status.is_helpdesk:
+            return {}
+        off = fixes_unavailable(self.services)
+        if off:
+            return {"fix_note": off}  # "Fixes are off: set FIXES=on …", "… national cloud …"
+        if kind == "personal" and not status.may_manage_numbers:
+            return {"fix_note": f"Fix it needs {NUMBER_ROLES_WORDS}."}
+        return {"can_fix": True}
 
     # --- self-reports ------------------------------------------------------------------------------
 
@@ -113,6 +133,7 @@ class Presenter:
             last_checked=case.diagnosis.checked_at,
             conversation="channel",  # it is the helpdesk channel's card, wherever it is rebuilt
             time_zone=None,  # read by many, rebuilt by whoever clicks: UTC, said as such
+            can_fix=fixes_unavailable(self.services) is None,  # who presses it is checked then
         )
         return helpdesk_report_card(
             case.diagnosis,
@@ -169,6 +190,9 @@ class Presenter:
         request.time_zone = (
             reader_time_zone(context.activity) or request.time_zone
         )  # "today" is the clicker's
+        request.since = (
+            after_fix_period(case.case, self.services.clock()) or request.since
+        )  # a fix: calls since
         diagnosis = await self.services.engine.diagnose(request)
         await self.services.cases.record_check(case, diagnosis)
         if context.activity.conversation and any(

@@ -21,6 +21,7 @@ from bot.case_service import CaseService
 from bot.config import Settings
 from bot.diagnosis.engine import DiagnosisRequest, Engine
 from bot.diagnosis.errors import InputError
+from bot.diagnosis.fixer import Fixer
 from bot.diagnosis.model import Check, Diagnosis
 from bot.diagnosis.sweep import Sweeper
 from cards.context import CardContext
@@ -42,12 +43,20 @@ class ConversationServices:
     data_source: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sweeper: Sweeper | None = None  # the whole tenant at once ("check everyone", the watch)
+    fixer: Fixer | None = None  # repairs what Teams holds (None when not built)
 
     def card_context(self, context: TurnContext, **kwargs) -> CardContext:
         """The card's context for this turn: the clock, the conversation, the reader's time zone."""
         kwargs.setdefault("time_zone", reader_time_zone(context.activity))
         kwargs.setdefault("conversation", conversation_kind(context.activity))
         return CardContext(now=self.clock(), data_source=self.data_source, **kwargs)
+
+
+def fixes_unavailable(services: ConversationServices) -> str | None:
+    """Why Voice Doctor may not fix anything here (one sentence), or None when fixes are usable."""
+    if services.fixer is None:
+        return "Fixes are not set up in this installation."
+    return services.fixer.unavailable_reason()
 
 
 def conversation_kind(activity: Activity) -> str:

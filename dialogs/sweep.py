@@ -30,7 +30,14 @@ from bot.diagnosis.sweep import ScopeAmbiguous, ScopeNotFound, SweepProgress
 from cards.context import CardContext
 from cards.conversation import notice_card
 from cards.sweep import digest_card, sweep_progress_card
-from dialogs.services import ConversationServices, caller_id, reader_time_zone, send_card, update_card
+from dialogs.services import (
+    ConversationServices,
+    caller_id,
+    fixes_unavailable,
+    reader_time_zone,
+    send_card,
+    update_card,
+)
 
 log = logging.getLogger("voice_doctor.sweep")
 
@@ -79,7 +86,11 @@ class ChatSweeps:
                 ),
             )
             return
-        ctx = self.services.card_context(context, time_zone=reader_time_zone(context.activity))
+        ctx = self.services.card_context(
+            context,
+            time_zone=reader_time_zone(context.activity),
+            can_fix=fixes_unavailable(self.services) is None,  # Fix it on the digest's rows
+        )
         progress_id = await send_card(context, sweep_progress_card(None, ctx, group=group))
         reference = TurnContext.get_conversation_reference(context.activity).serialize()
         self._waiting.append((context.adapter, reference, progress_id, ctx))

@@ -30,7 +30,7 @@ from bot.watch import WatchRound
 from cards.context import CardContext
 from cards.sweep import Recovered, digest_card
 from dialogs.presenter import Presenter, start_channel_thread
-from dialogs.services import card_message, tenant_of
+from dialogs.services import card_message, fixes_unavailable, tenant_of
 
 log = logging.getLogger("voice_doctor.watch")
 
@@ -94,9 +94,13 @@ class WatchPoster:
         cases = await self._cases(round_, tenant)
         recovered = [Recovered(t.name, t.problem, t.cause) for t in round_.recovered]
         ctx = CardContext(
-            now=self.services.clock(), conversation="channel", data_source=self.services.data_source
+            now=self.services.clock(),
+            conversation="channel",
+            data_source=self.services.data_source,
+            can_fix=fixes_unavailable(self.services) is None,
         )
-        card = digest_card(round_.new, ctx, watch=True, recovered=recovered)
+        case_ids = {key: record.id if record else None for key, record in cases.items()}
+        card = digest_card(round_.new, ctx, watch=True, recovered=recovered, case_ids=case_ids)
         reference, activity_id = await start_channel_thread(
             self.adapter,
             ChannelAccount(id=endpoint["botId"], name=endpoint.get("botName")),

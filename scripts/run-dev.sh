@@ -13,11 +13,13 @@ export TEAMSAPPTESTER_BROWSER=none
 export HELPDESK_CHANNEL_ID="${HELPDESK_CHANNEL_ID:-19:helpdesk-calls@thread.tacv2}"
 # The watch sweeps the demo tenant every minute and posts what is new into "Calls" (WATCH_INTERVAL=off: none).
 export WATCH_INTERVAL="${WATCH_INTERVAL:-1m}"
-# `make run AS=adele` chats as Adele Vance, an ordinary user, instead of Megan Bowen (helpdesk).
+# `make run AS=adele` chats as Adele Vance, an ordinary user, instead of Megan Bowen (helpdesk);
+# `make run AS=grady` as Grady Archie, helpdesk without a Teams admin role (he may not confirm a fix).
 case "${AS:-megan}" in
   megan) export M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/.m365agentsplayground.yml"; who="Megan Bowen (helpdesk)" ;;
   adele) export M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/tests/e2e/adele.m365agentsplayground.yml"; who="Adele Vance (an ordinary user)" ;;
-  *) echo "AS=${AS} is not a demo user: use AS=megan or AS=adele."; exit 2 ;;
+  grady) export M365_AGENTS_PLAYGROUND_CONFIG_PATH="$PWD/tests/e2e/grady.m365agentsplayground.yml"; who="Grady Archie (helpdesk, no Teams admin role)" ;;
+  *) echo "AS=${AS} is not a demo user: use AS=megan, AS=adele or AS=grady."; exit 2 ;;
 esac
 mkdir -p data
 export M365_AGENTS_PLAYGROUND_LOGFILE="${M365_AGENTS_PLAYGROUND_LOGFILE:-data/playground.log}"

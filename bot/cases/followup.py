@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from bot.cases.fixes import latest_fix
 from bot.cases.model import NO_FAULT_CAUSE, Case
 from bot.diagnosis.model import Diagnosis, parse_iso
 
@@ -39,6 +40,9 @@ def describe_followup(before: Case, after: Diagnosis | dict[str, Any]) -> Follow
     """
     data = after.to_json() if isinstance(after, Diagnosis) else after
     opening = WAITED.get(before.cause, f"Case {before.id} was checked again")
+    fixed = latest_fix(before)
+    if fixed is not None and fixed.status == "activating":
+        opening = f"Microsoft was still activating the number change Voice Doctor made ({fixed.confirmed_by or 'confirmed'})"
     cause = data.get("cause")
     what = _what(before)
 

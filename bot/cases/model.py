@@ -61,7 +61,7 @@ def history_entry(
 ) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "at": iso_us(at),
-        "event": event,  # "created" | "check" | "resolved" | "reopened"
+        "event": event,  # "created" | "check" | "resolved" | "reopened" | "fix-proposed" | "fix-confirmed" | "fix" | "fix-cancelled"
         "cause": cause,
         "status": status,
         "recheckAt": iso_us(recheck_at),
@@ -98,6 +98,7 @@ class Case:
     reporter_teams_id: str | None = None  # the 29:… id Teams mentions use
     self_report: bool = False
     followup_attempts: int = 0  # failed follow-ups since the last good one (set by the store)
+    fixes: list[dict[str, Any]] = field(default_factory=list)  # bot.cases.fixes.Fix.to_json() each
 
     def diagnosis_model(self) -> Diagnosis:
         return Diagnosis.from_json(self.diagnosis)
@@ -134,6 +135,7 @@ class Case:
             "tenantId": self.tenant_id,
             "request": self.request,
             "selfReport": self.self_report,
+            "fixes": [dict(f) for f in self.fixes],
         }
 
     @classmethod
@@ -164,6 +166,7 @@ class Case:
             tenant_id=data.get("tenantId"),
             request=data.get("request") if isinstance(data.get("request"), dict) else {},
             self_report=bool(data.get("selfReport", False)),
+            fixes=[f for f in data.get("fixes") or [] if isinstance(f, dict)],
         )
 
 

@@ -87,6 +87,8 @@ class CaseStore(Protocol):
 
     async def reschedule(self, case_id: str, recheck_at: datetime | None) -> Case: ...
 
+    async def apply(self, case_id: str, change: Callable[[Case], Case]) -> Case: ...
+
     async def claim_due(
         self, now: datetime, owner: str, lease_seconds: float = 300, *, limit: int = 10
     ) -> list[Case]: ...
@@ -191,6 +193,11 @@ class CaseStoreBase(ABC):
         """Move the next re-check (None: no more re-checks). Tell the scheduler: `notify(recheck_at)`."""
         now = self._clock()
         return await self._mutate(case_id, lambda case: rescheduled(case, recheck_at=recheck_at, now=now))
+
+    async def apply(self, case_id: str, change: Callable[[Case], Case]) -> Case:
+        """Any pure change of `bot.cases` (e.g. `bot.cases.fixes.fix_claimed`) in one transaction with
+        the row locked: a compare-and-set, since `change` sees the case as stored at that moment."""
+        return await self._mutate(case_id, change)
 
 
 def _touched(case: Case, now: datetime) -> Case:

@@ -86,6 +86,7 @@ async def check(settings: Settings) -> list[Row]:
                 f"to diagnose your tenant set {', '.join(GRAPH_VARIABLES)} (see {CONNECT_DOC})",
             )
         )
+        rows.append(demo_fixes_row(settings))
     else:
         missing = _missing_graph_variables(settings)
         rows.append(
@@ -148,9 +149,60 @@ async def graph_rows(settings: Settings) -> list[Row]:
                         "check the detail, then run doctor again",
                     )
                 )
+        rows.append(await fixes_row(settings, source))
         return rows
     finally:
         await http.close()
+
+
+FIXES_ON = (
+    "set FIXES=on and grant TeamsTelephoneNumber.ReadWrite.All (application permission) with admin consent"
+)
+
+
+def demo_fixes_row(settings: Settings) -> Row:
+    if settings.fixes:
+        return Row(
+            "fixes", "ok", "usable: FIXES=on (the demo's default); fixes change the demo tenant's own data."
+        )
+    return Row(
+        "fixes", "info", "FIXES=off: the demo shows the steps of a fix but changes nothing.", "unset FIXES"
+    )
+
+
+async def fixes_row(settings: Settings, source) -> Row:
+    """Whether the helpdesk's Teams admins may let Voice Doctor change Teams numbers, and what is missing."""
+    from bot.diagnosis.errors import SourceError
+    from bot.sources.graph_numbers import GraphNumberWriter
+
+    writer = GraphNumberWriter(settings, source)
+    cloud = writer.unavailable_reason()
+    if not settings.fixes:
+        missing = "FIXES is off" + (f"; besides, {cloud[0].lower()}{cloud[1:]}" if cloud else "")
+        return Row(
+            "fixes",
+            "info",
+            f"not usable: {missing} Voice Doctor shows the steps but changes nothing.",
+            FIXES_ON,
+        )
+    if cloud:
+        return Row("fixes", "warn", f"not usable: {cloud}", "fixes stay steps for a person in this cloud")
+    try:
+        refusal = await writer.write_access()
+    except SourceError as error:
+        return Row("fixes", "warn", f"unknown: {error}", "fix the sign-in, then run doctor again")
+    if refusal:
+        return Row(
+            "fixes",
+            "warn",
+            f"not usable: {refusal}",
+            f"grant TeamsTelephoneNumber.ReadWrite.All and give admin consent: {admin_consent_url(settings)}",
+        )
+    return Row(
+        "fixes",
+        "ok",
+        "usable: FIXES=on and TeamsTelephoneNumber.ReadWrite.All is granted (the token's roles).",
+    )
 
 
 async def eightbyeight_row(settings: Settings) -> Row:

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from bot.diagnosis.catalogue import Direction, direction_of
+from bot.diagnosis.repair import OperationResult
 
 # Licences, as Graph's `assignedPlans` name them: by service plan id.
 MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
@@ -312,11 +313,26 @@ class NumberOwners:
         return tuple(u for u in self.teams if u.id.lower() not in owners)
 
 
+# Microsoft's roles that may manage Teams phone numbers (Entra roleTemplateId -> name; FACTS.md,
+# "Changing Teams numbers"). Fixes write with the bot's own permission, so only people holding one
+# of these may confirm one.
+NUMBER_MANAGING_ROLES: dict[str, str] = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
+    "baf37b3a-610e-45da-9e62-d9d1e5e8914b": "Teams Communications Administrator",
+    "aa38014f-0993-46e9-9b45-30501a20909d": "Teams Telephony Administrator",
+}
+# The same roles in words: "a Global, Teams, Teams Communications or Teams Telephony Administrator".
+NUMBER_ROLES_WORDS = "a Global, Teams, Teams Communications or Teams Telephony Administrator"
+
+
 @dataclass(frozen=True)
 class HelpdeskStatus:
     is_helpdesk: bool
     reason: str = ""  # "member of the helpdesk group", "Teams Administrator", ...
     checked: bool = True  # False: the source could not answer (then is_helpdesk is False: fail closed)
+    # holds one of NUMBER_MANAGING_ROLES (read with the same call); False when unknown: fail closed
+    may_manage_numbers: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,3 +466,39 @@ class PortalSource(Protocol):
         ...
 
     async def sync_history_text(self) -> str | None: ...
+
+
+@runtime_checkable
+class NumberWriter(Protocol):
+    """Changes which number Teams holds (Graph's `assignNumber` / `unassignNumber`, or the demo's
+    own data). Each call starts the operation and follows it until it succeeds or fails, or until a
+    bound after which it answers `running` (a follow-up re-checks it with `operation`). Only the
+    Fixer calls these, and only with the numbers of a plan a person confirmed."""
+
+    name: str
+
+    def unavailable_reason(self) -> str | None:
+        """What rules writes out whatever the permissions (a national cloud): one sentence, or None."""
+        ...
+
+    async def write_access(self) -> str | None:
+        """None when writes may be tried; else one sentence why not (the permission
+        `TeamsTelephoneNumber.ReadWrite.All` not granted, read from the token before any write)."""
+        ...
+
+    async def assign_number(
+        self,
+        telephone_number: str,
+        target_id: str,
+        *,
+        number_type: str = "directRouting",
+        assignment_category: str = "primary",
+    ) -> OperationResult: ...
+
+    async def unassign_number(
+        self, telephone_number: str, *, number_type: str = "directRouting"
+    ) -> OperationResult: ...
+
+    async def operation(self, operation_id: str) -> OperationResult:
+        """The operation as it stands now (for a step that was still running)."""
+        ...

@@ -13,7 +13,10 @@ visible digits), so the engine cannot tell the difference; every diagnosis still
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +27,7 @@ from typing import Any
 from bot.diagnosis.evidence import (
     MCOEV_SERVICE_PLAN_ID,
     MCOEV_VIRTUALUSER_SERVICE_PLAN_ID,
+    NUMBER_MANAGING_ROLES,
     VOICE_APPLICATION_ASSIGNED,
     CallPage,
     CallQuery,
@@ -39,10 +43,12 @@ from bot.diagnosis.evidence import (
     NumberAssignment,
     NumberChange,
     NumberHolder,
+    NumberWriter,
     PortalSource,
     VoiceConfig,
 )
 from bot.diagnosis.phone import first_e164, to_e164
+from bot.diagnosis.repair import OperationResult
 from bot.sources.graph_calls import match_callee
 from bot.sources.graph_shapes import calling_plans, policy_assignments
 
@@ -355,8 +361,9 @@ class DemoMicrosoft:
 
     async def helpdesk_status(self, user_id: str) -> HelpdeskStatus:
         raw = self._raw(user_id)
-        if raw and raw.get("helpdesk"):
-            return HelpdeskStatus(True, raw["helpdesk"])
+        if raw and raw.get("helpdesk"):  # a Teams admin role's name, or "member of the helpdesk group"
+            manages = raw["helpdesk"] in NUMBER_MANAGING_ROLES.values()
+            return HelpdeskStatus(True, raw["helpdesk"], may_manage_numbers=manages)
         return HelpdeskStatus(False, "")
 
 
@@ -499,18 +506,131 @@ Debug Output
 # ---------------------------------------------------------------------------------------------
 
 
+# ---------------------------------------------------------------------------------------------
+# Fixes (what Graph's assignNumber / unassignNumber would do)
+
+DEMO_OPERATION_SECONDS = 1.5  # a demo operation takes a moment, as Microsoft's do (minutes, live)
+
+
+class DemoNumberWriter:
+    """`NumberWriter` over the demo tenant's own data: a fix changes what the demo then answers.
+
+    Like Microsoft: an operation takes a moment; a number Teams gives someone else cannot be
+    assigned ("already assigned"); a user marked `refusesAssignment` is refused with that reason
+    (the demo's fix that fails on purpose). The data is this tenant's copy, so every process (and
+    every `DemoTenant.load()`) starts from the file again."""
+
+    name = "demo"
+
+    def __init__(self, data: dict[str, Any], *, delay: float | None = None):
+        self._data = data
+        self._delay = DEMO_OPERATION_SECONDS if delay is None else delay
+        self._operations: dict[str, OperationResult] = {}
+        self._lock = asyncio.Lock()
+
+    def unavailable_reason(self) -> str | None:
+        return None
+
+    async def write_access(self) -> str | None:
+        return None
+
+    async def assign_number(
+        self,
+        telephone_number: str,
+        target_id: str,
+        *,
+        number_type: str = "directRouting",
+        assignment_category: str = "primary",
+    ) -> OperationResult:
+        async with self._lock:
+            await asyncio.sleep(self._delay)
+            target = self._raw(target_id)
+            holder = self._holder_of(telephone_number)
+            if target is None:
+                return self._done("failed", f"No user or resource account has the id {target_id}.")
+            teams = target.setdefault("teams", {})
+            if holder is not None:
+                return self._done(
+                    "failed",
+                    f"The telephone number {telephone_number} is already assigned to {holder['userPrincipalName']}.",
+                )
+            if teams.get("refusesAssignment"):
+                return self._done("failed", teams["refusesAssignment"])
+            teams.setdefault("numberAssignments", []).append(
+                {
+                    "telephoneNumber": telephone_number,
+                    "numberType": number_type,
+                    "activationState": "activated",
+                    "assignmentStatus": "userAssigned",
+                    "assignmentCategory": assignment_category,
+                }
+            )
+            teams.setdefault("telephoneNumbers", []).append(telephone_number)
+            teams["enterpriseVoiceEnabled"] = True  # as Microsoft does when it assigns a number
+            return self._done("succeeded")
+
+    async def unassign_number(
+        self, telephone_number: str, *, number_type: str = "directRouting"
+    ) -> OperationResult:
+        async with self._lock:
+            await asyncio.sleep(self._delay)
+            holder = self._holder_of(telephone_number)
+            if holder is None:
+                return self._done("failed", f"The telephone number {telephone_number} is not assigned.")
+            teams = holder["teams"]
+            teams["numberAssignments"] = [
+                a for a in teams["numberAssignments"] if to_e164(a["telephoneNumber"]) != telephone_number
+            ]
+            teams["telephoneNumbers"] = [
+                n for n in teams.get("telephoneNumbers", []) if to_e164(n) != telephone_number
+            ]
+            return self._done("succeeded")
+
+    async def operation(self, operation_id: str) -> OperationResult:
+        return self._operations.get(operation_id) or OperationResult(
+            operation_id, "failed", "No such operation in the demo tenant."
+        )
+
+    def _raw(self, user_id: str) -> dict[str, Any] | None:
+        users = [*self._data["users"], *self._data.get("resourceAccounts", [])]
+        return next((u for u in users if u["id"].lower() == user_id.lower()), None)
+
+    def _holder_of(self, number: str) -> dict[str, Any] | None:
+        for raw in [*self._data["users"], *self._data.get("resourceAccounts", [])]:
+            for assignment in (raw.get("teams") or {}).get("numberAssignments", []):
+                if to_e164(assignment["telephoneNumber"]) == number:
+                    return raw
+        return None
+
+    def _done(self, status: str, detail: str | None = None) -> OperationResult:
+        result = OperationResult(str(uuid.uuid4()), status, detail)  # type: ignore[arg-type]
+        self._operations[result.operation_id or ""] = result
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+
+
 @dataclass
 class DemoTenant:
     microsoft: MicrosoftSource
     eightbyeight: EightByEightSource
     portal: PortalSource
+    writer: NumberWriter | None = None
 
     @classmethod
-    def load(cls, clock: Clock | None = None) -> DemoTenant:
-        """The demo tenant, its relative times read against `clock` (default: now, UTC)."""
-        data = demo_data()
+    def load(cls, clock: Clock | None = None, *, operation_seconds: float | None = None) -> DemoTenant:
+        """The demo tenant, its relative times read against `clock` (default: now, UTC).
+
+        Each tenant has its own copy of the data: a fix changes this tenant only."""
+        data = copy.deepcopy(demo_data())
         clock = clock or _utc_now
-        return cls(DemoMicrosoft(data, clock), DemoEightByEight(data), DemoPortal(data, clock))
+        return cls(
+            DemoMicrosoft(data, clock),
+            DemoEightByEight(data),
+            DemoPortal(data, clock),
+            DemoNumberWriter(data, delay=operation_seconds),
+        )
 
 
 def demo_users(problem: str | None = None) -> list[dict[str, str]]:

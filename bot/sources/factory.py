@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.diagnosis.evidence import EightByEightSource, MicrosoftSource, PortalSource
+from bot.diagnosis.engine import Engine
+from bot.diagnosis.evidence import EightByEightSource, MicrosoftSource, NumberWriter, PortalSource
+from bot.diagnosis.fixer import Fixer
 from bot.sources.base import NoPortal, NotConfiguredEightByEight
 from bot.sources.http import HttpClient
 
@@ -18,6 +20,7 @@ class Sources:
     eightbyeight: EightByEightSource
     portal: PortalSource
     data_source: str  # "demo" or "live"
+    writer: NumberWriter | None = None  # changes Teams numbers (fixes); None where nothing can
 
 
 def build_sources(settings: Settings, http: HttpClient) -> Sources:
@@ -25,13 +28,20 @@ def build_sources(settings: Settings, http: HttpClient) -> Sources:
         from bot.sources.demo import DemoTenant
 
         tenant = DemoTenant.load()
-        return Sources(tenant.microsoft, tenant.eightbyeight, tenant.portal, "demo")
+        return Sources(tenant.microsoft, tenant.eightbyeight, tenant.portal, "demo", tenant.writer)
 
     from bot.sources.graph import GraphSource
+    from bot.sources.graph_numbers import GraphNumberWriter
 
     eightbyeight: EightByEightSource = NotConfiguredEightByEight()
     if settings.eightbyeight_configured:
         from bot.sources.eightbyeight import EightByEightApiSource
 
         eightbyeight = EightByEightApiSource(settings, http)
-    return Sources(GraphSource(settings, http), eightbyeight, NoPortal(), "live")
+    graph = GraphSource(settings, http)
+    return Sources(graph, eightbyeight, NoPortal(), "live", GraphNumberWriter(settings, graph))
+
+
+def build_fixer(settings: Settings, sources: Sources, engine: Engine) -> Fixer:
+    """The Fixer over these sources: fixes on only with `FIXES=on` (the demo's default)."""
+    return Fixer(engine, sources.writer, enabled=settings.fixes)

@@ -35,6 +35,7 @@ from yarl import URL
 from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceError, SourceUnavailable
 from bot.diagnosis.evidence import (
+    NUMBER_MANAGING_ROLES,
     VOICE_APPLICATION_ASSIGNED,
     CallPage,
     CallQuery,
@@ -74,7 +75,7 @@ from bot.sources.graph_shapes import (
     plan_names,
     voice_config,
 )
-from bot.sources.http import HttpClient, HttpResponse, RetryPolicy, RetryWait
+from bot.sources.http import RETRYABLE_STATUSES, HttpClient, HttpResponse, RetryPolicy, RetryWait
 from bot.sources.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ TEAMS_ADMIN_ROLES: dict[str, str] = {
     "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
     "69091246-20e8-4a56-aa4d-066075b2a7a8": "Teams Administrator",
     "baf37b3a-610e-45da-9e62-d9d1e5e8914b": "Teams Communications Administrator",
+    "aa38014f-0993-46e9-9b45-30501a20909d": "Teams Telephony Administrator",
     "f70938a0-fc10-4177-9e90-2178f8765737": "Teams Communications Support Engineer",
     "fcf91098-03e3-41a9-b5ba-6f0ec8188a12": "Teams Communications Support Specialist",
 }
@@ -505,24 +507,31 @@ class GraphSource:
     # -- who may use the bot ---------------------------------------------------------------------
 
     async def helpdesk_status(self, user_id: str) -> HelpdeskStatus:
-        """In `HELPDESK_GROUP_ID` (transitively), or holding one of the Teams admin roles.
+        """In `HELPDESK_GROUP_ID` (transitively), or holding one of the Teams admin roles; and, read
+        with the same roles call, whether they hold a role that may manage Teams numbers.
 
-        A check that could not answer is only an error when the other one did not say yes.
+        A check that could not answer is only an error when the other one did not say yes; roles that
+        could not be read never count as a number-managing role (fail closed).
         """
         problems: list[SourceError] = []
         group_id = self._settings.helpdesk_group_id
+        in_group = False
         if group_id:
             try:
-                if await self._in_group(user_id, group_id):
-                    return HelpdeskStatus(True, "member of the helpdesk group")
+                in_group = await self._in_group(user_id, group_id)
             except SourceError as error:
                 problems.append(error)
+        templates: list[str] = []
         try:
-            role = await self._teams_admin_role(user_id)
-            if role:
-                return HelpdeskStatus(True, role)
+            templates = await self._role_templates(user_id)
         except SourceError as error:
             problems.append(error)
+        manages = any(t in NUMBER_MANAGING_ROLES for t in templates)
+        if in_group:
+            return HelpdeskStatus(True, "member of the helpdesk group", may_manage_numbers=manages)
+        role = next((TEAMS_ADMIN_ROLES[t] for t in templates if t in TEAMS_ADMIN_ROLES), None)
+        if role:
+            return HelpdeskStatus(True, role, may_manage_numbers=manages)
         if problems:
             raise problems[0]
         where = "not in the helpdesk group and " if group_id else ""
@@ -540,7 +549,8 @@ class GraphSource:
         values = (body or {}).get("value") or []
         return any(isinstance(v, str) and v.lower() == group_id.lower() for v in values)
 
-    async def _teams_admin_role(self, user_id: str) -> str | None:
+    async def _role_templates(self, user_id: str) -> list[str]:
+        """The role template ids (lower case) of the directory roles the user holds, transitively."""
         path = f"users/{segment(user_id)}/transitiveMemberOf/microsoft.graph.directoryRole"
         rows = await self._collect(
             path,
@@ -549,17 +559,13 @@ class GraphSource:
             "directory roles",
             allow_404=True,
         )
-        unreadable = False
-        for row in rows:
-            template = row.get("roleTemplateId")
-            if not isinstance(template, str):
-                unreadable = True  # Graph hides role details from apps without the permission
-                continue
-            if template.lower() in TEAMS_ADMIN_ROLES:
-                return TEAMS_ADMIN_ROLES[template.lower()]
-        if unreadable:
+        templates = [
+            row["roleTemplateId"].lower() for row in rows if isinstance(row.get("roleTemplateId"), str)
+        ]
+        if len(templates) < len(rows) and not any(t in TEAMS_ADMIN_ROLES for t in templates):
+            # Graph hides role details from apps without the permission
             raise _permission_missing(ROLES_READ, "directory roles")
-        return None
+        return templates
 
     # -- doctor ----------------------------------------------------------------------------------
 
@@ -625,6 +631,24 @@ class GraphSource:
         return PermissionProbe(permission, purpose, True, "granted")
 
     # -- HTTP ------------------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> GraphTokenProvider:
+        """The app's tokens (the number writes read the granted permissions from them)."""
+        return self._tokens
+
+    async def respond(
+        self,
+        method: str,
+        url: URL,
+        thing: str,
+        *,
+        json_body: Any = None,
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
+    ) -> HttpResponse:
+        """One Graph request, its answer as it came (any status): for callers that read statuses
+        themselves (the number writes and their operations)."""
+        return await self._respond(method, url, thing, json_body=json_body, retry_statuses=retry_statuses)
 
     async def _get(
         self,
@@ -716,6 +740,7 @@ class GraphSource:
         json_body: Any = None,
         policy: RetryPolicy | None = None,
         retry_wait: RetryWait | None = None,
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
     ) -> HttpResponse:
         """One Graph request with a bearer token; a 401 gets one retry with a fresh token."""
         response: HttpResponse | None = None
@@ -730,6 +755,7 @@ class GraphSource:
                     what=f"reading {thing} from Microsoft Graph",
                     policy=policy,
                     retry_wait=retry_wait,
+                    retry_statuses=retry_statuses,
                 )
             except SourceUnavailable as error:
                 error.source = error.source or "graph"

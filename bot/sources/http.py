@@ -124,8 +124,12 @@ class HttpClient:
         what: str = "the request",
         policy: RetryPolicy | None = None,
         retry_wait: RetryWait | None = None,
+        retry_statuses: frozenset[int] = RETRYABLE_STATUSES,
     ) -> HttpResponse:
         """Send with retries; return the final response (any status) or raise SourceUnavailable.
+
+        `retry_statuses` narrows what is retried: a write that must not be sent twice retries only
+        what the service did not act on (429), and gets a 5xx back to say so itself.
 
         4xx other than 429 come back to the caller, which knows what they mean. `url` may be a
         `yarl.URL(..., encoded=True)` to pass a server's link on without re-encoding it.
@@ -162,7 +166,7 @@ class HttpClient:
                 if self._closed:  # aiohttp trips over its own closed connector (AssertionError)
                     raise SourceUnavailable(f"{what} failed: {CLOSED}") from None
                 raise
-            if result is not None and result.status not in RETRYABLE_STATUSES:
+            if result is not None and result.status not in retry_statuses:
                 return result
             if self._closed:  # closed while the request was in flight: no retry on a new session
                 raise SourceUnavailable(f"{what} failed: {CLOSED}")

@@ -281,6 +281,9 @@ def demo_as_graph(now: datetime) -> FakeTenant:
                 ],
             )
             tenant.user_configurations.append(config)
+        if teams.get("refusesAssignment") and raw.get("eightbyeight"):  # the demo's fix refused on purpose
+            number = raw["eightbyeight"]["primaryPhoneNumber"].replace(" ", "").replace("-", "")
+            tenant.refuse_numbers[number] = teams["refusesAssignment"]
         if raw.get("helpdesk") == "Teams Administrator":
             tenant.roles[raw["id"]] = [TEAMS_ADMIN]
     for owner in [*data["users"], *data.get("eightbyeightOnlyUsers", [])]:

@@ -64,8 +64,15 @@ ALL_PERMISSIONS = frozenset(
         "GroupMember.Read.All",
         "RoleManagement.Read.Directory",
         "Organization.Read.All",
+        "TeamsTelephoneNumber.ReadWrite.All",
     }
 )
+NUMBERS_WRITE = "TeamsTelephoneNumber.ReadWrite.All"
+NUMBER_TYPES = frozenset({"directRouting", "callingPlan", "operatorConnect"})
+ASSIGNMENT_CATEGORIES = frozenset({"primary", "private", "alternate"})
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+OPERATION_PATH = re.compile(r"^operations(?:\('(?P<quoted>[^']+)'\))?$")
+
 SKU_FIELDS = frozenset(
     {
         "id",
@@ -395,6 +402,15 @@ class FakeTenant:
     # The tenant's subscriptions (`/subscribedSkus`): service plan ids -> names (`subscribed_sku`).
     subscribed_skus: list[dict[str, Any]] = field(default_factory=lambda: [dict(s) for s in DEFAULT_SKUS])
     next_link_key: str = "@odata.nextLink"  # the call log's; clients must read it case-insensitively
+    # The number writes: how many polls an operation answers `running` before it ends (-1: never),
+    # whether it is answered wrapped in {"value": …} (Microsoft's own example), the activationState
+    # a new assignment starts in, and numbers Microsoft refuses (number -> statusDetail).
+    operation_polls: int = 1
+    operation_seconds: float | None = None  # set: an operation runs this long (wall clock) instead
+    operation_wrapped: bool = False
+    new_activation_state: str = "activated"
+    pending_reads: int = 0  # set: a new assignment reads assignmentPending this many times, then activated
+    refuse_numbers: dict[str, str] = field(default_factory=dict)
     organization: dict[str, Any] = field(
         default_factory=lambda: {
             "id": DEFAULT_TENANT_ID,
@@ -540,6 +556,8 @@ class FakeMicrosoft:
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
+        self._token_roles: dict[str, frozenset[str]] = {}  # token -> the roles it was issued with
+        self.operations: dict[str, dict[str, Any]] = {}  # id -> operation state (the number writes)
         self._runners: list[web.AppRunner] = []
         self._stopping = asyncio.Event()
         self.authority_host = ""
@@ -655,6 +673,8 @@ class FakeMicrosoft:
                 {},
             )
         record.status = status
+        if body is None:  # 202 Accepted: no body, a Location header
+            return web.Response(status=status, headers=headers)
         return web.json_response(body, status=status, headers=headers)
 
     async def _inject(self, fault: Fault, request: web.Request) -> web.StreamResponse | None:
@@ -759,8 +779,9 @@ class FakeMicrosoft:
                 },
                 {},
             )
-        token = "fake-at." + secrets.token_urlsafe(24)
+        token = _jwt(tenant, sorted(tenant.granted))
         self._tokens[token] = time.monotonic() + tenant.token_lifetime_s
+        self._token_roles[token] = frozenset(tenant.granted)
         return (
             200,
             {
@@ -785,8 +806,18 @@ class FakeMicrosoft:
             raise GraphError(400, "BadRequest", f"Resource not found for the segment '{'/'.join(parts)}'.")
         name, args = route
         handler = getattr(self, f"_r_{name}")
+        if name in ("assign_number", "unassign_number"):
+            self._require_write(request)
+            return handler(query, record, request)
         result = handler(query, record, *args)
         return 200, result, {}
+
+    def _require_write(self, request: web.Request) -> None:
+        """Graph goes by the token's roles: a permission granted after the token was issued, or
+        taken away since, counts only with the next token; both must allow it here."""
+        token = request.headers.get("Authorization", "")[7:]
+        if NUMBERS_WRITE not in self.tenant.granted or NUMBERS_WRITE not in self._token_roles.get(token, ()):
+            raise GraphError(403, "Forbidden", "Insufficient privileges to complete the operation.")
 
     def _authorize(self, request: web.Request) -> None:
         header = request.headers.get("Authorization", "")
@@ -977,6 +1008,11 @@ class FakeMicrosoft:
             items = [a for a in items if _matches(a, terms)]
         skip = _int_param(query, "$skip", 0)
         page = [_project(a, fields) for a in items[skip : skip + top]]
+        for served in items[skip : skip + top]:  # Microsoft activates a new number after a while
+            if served.get("_pending"):
+                served["_pending"] -= 1
+                if not served["_pending"]:
+                    served["activationState"] = "activated"
         body: dict[str, Any] = {
             "@odata.context": f"{self.graph_endpoint}/v1.0/$metadata#admin/teams/telephoneNumberManagement/numberAssignments",
             "value": page,
@@ -1007,6 +1043,182 @@ class FakeMicrosoft:
                     **config,
                 }
         raise GraphError(404, "NotFound", f"User configuration for '{user_id}' was not found.")
+
+    # Teams number writes (FACTS.md, "Changing Teams numbers")
+
+    def _write_body(
+        self, query: dict, record, request: web.Request, allowed: set[str], required: set[str]
+    ) -> dict:
+        _only(query, set())
+        if not request.headers.get("Content-Type", "").startswith("application/json"):
+            raise GraphError(415, "UnsupportedMediaType", "Content-Type must be application/json.")
+        try:
+            body = json.loads(record.body or b"")
+        except ValueError:
+            raise GraphError(400, "BadRequest", "The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise GraphError(400, "BadRequest", "The request body must be an object.")
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise GraphError(400, "BadRequest", f"The property '{unknown[0]}' does not exist on this action.")
+        missing = sorted(required - set(body))
+        if missing:
+            raise GraphError(400, "BadRequest", f"The parameter '{missing[0]}' is required.")
+        if not isinstance(body["telephoneNumber"], str) or not E164.match(body["telephoneNumber"]):
+            raise GraphError(400, "BadRequest", "telephoneNumber must be an E.164 number with its +.")
+        if body["numberType"] not in NUMBER_TYPES:
+            raise GraphError(400, "BadRequest", f"numberType '{body['numberType']}' is not valid.")
+        return body
+
+    def _r_assign_number(self, query: dict, record, request: web.Request):
+        body = self._write_body(
+            query,
+            record,
+            request,
+            {"telephoneNumber", "assignmentTargetId", "numberType", "assignmentCategory", "locationId"},
+            {"telephoneNumber", "assignmentTargetId", "numberType"},
+        )
+        target = body["assignmentTargetId"]
+        if not isinstance(target, str) or not GUID.match(target):
+            raise GraphError(400, "BadRequest", "assignmentTargetId must be an object id.")
+        if body.get("assignmentCategory", "primary") not in ASSIGNMENT_CATEGORIES:
+            raise GraphError(400, "BadRequest", "assignmentCategory is not valid.")
+        return self._accept("assign", body)
+
+    def _r_unassign_number(self, query: dict, record, request: web.Request):
+        body = self._write_body(
+            query, record, request, {"telephoneNumber", "numberType"}, {"telephoneNumber", "numberType"}
+        )
+        return self._accept("unassign", body)
+
+    def _accept(self, kind: str, body: dict) -> tuple[int, None, dict[str, str]]:
+        """202, no body, the operation's Location: it runs a while (polls), then ends."""
+        operation_id = str(uuid.uuid4())
+        self.operations[operation_id] = {
+            "kind": kind,
+            "body": body,
+            "created": datetime.now(UTC),
+            "started": time.monotonic(),
+            "polls_left": self.tenant.operation_polls,
+            "status": "running",
+            "detail": None,
+        }
+        location = (
+            f"{self.graph_endpoint}/v1.0/admin/teams/telephoneNumberManagement/operations('{operation_id}')"
+        )
+        return 202, None, {"Location": location}
+
+    def _r_operation(self, query: dict, record, operation_id: str) -> dict:
+        if not {"TeamsTelephoneNumber.Read.All", NUMBERS_WRITE} & self.tenant.granted:  # either will do
+            self._require("TeamsTelephoneNumber.Read.All")
+        _only(query, {"$select"})
+        operation = self.operations.get(operation_id)
+        if operation is None:
+            raise GraphError(404, "NotFound", f"Operation '{operation_id}' was not found.")
+        if operation["status"] == "running" and self.tenant.operation_seconds is not None:
+            if time.monotonic() - operation["started"] >= self.tenant.operation_seconds:
+                operation["status"], operation["detail"] = self._apply(operation["kind"], operation["body"])
+        elif operation["status"] == "running":
+            if operation["polls_left"] == 0:
+                operation["status"], operation["detail"] = self._apply(operation["kind"], operation["body"])
+            elif operation["polls_left"] > 0:
+                operation["polls_left"] -= 1
+        number = operation["body"]["telephoneNumber"]
+        answer = {
+            "id": operation_id,
+            "createdDateTime": iso(operation["created"]),
+            "status": operation["status"],
+            "numbers": [
+                {
+                    "resourceLocation": f"{self.graph_endpoint}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments('{number}')",
+                    "status": operation["status"],
+                    "statusDetail": operation["detail"],
+                }
+            ],
+        }
+        context = (
+            f"{self.graph_endpoint}/v1.0/$metadata#admin/teams/telephoneNumberManagement/operations/$entity"
+        )
+        if self.tenant.operation_wrapped:
+            return {"@odata.context": context, "value": answer}
+        return {"@odata.context": context, **answer}
+
+    def _apply(self, kind: str, body: dict) -> tuple[str, str | None]:
+        """What the operation does to the tenant when it ends: (status, statusDetail)."""
+        number = body["telephoneNumber"]
+        rows = [
+            a
+            for a in self.tenant.number_assignments
+            if a["telephoneNumber"] == number and a.get("assignmentTargetId")
+        ]
+        if number in self.tenant.refuse_numbers:
+            return "failed", self.tenant.refuse_numbers[number]
+        if kind == "unassign":
+            if not rows:
+                return "failed", f"Telephone number {number} is not assigned to any user or resource account."
+            if any(a.get("numberType") != body["numberType"] for a in rows):
+                return "failed", f"Telephone number {number} is not of type {body['numberType']}."
+            self.tenant.number_assignments = [a for a in self.tenant.number_assignments if a not in rows]
+            for row in rows:
+                self._config_numbers(row["assignmentTargetId"], drop=number)
+            return "succeeded", None
+        target = body["assignmentTargetId"]
+        if rows:
+            return (
+                "failed",
+                f"Telephone number {number} is already assigned to another user or resource account.",
+            )
+        if self.tenant.user(target) is None:
+            return "failed", f"The user or resource account '{target}' was not found."
+        category = body.get("assignmentCategory", "primary")
+        if category == "primary" and any(
+            a.get("assignmentTargetId") == target and a.get("assignmentCategory") == "primary"
+            for a in self.tenant.number_assignments
+        ):
+            return "failed", f"The user '{target}' already has a primary telephone number."
+        self.tenant.number_assignments.append(
+            {
+                "id": f"na-{number}",
+                "telephoneNumber": number,
+                "numberType": body["numberType"],
+                "activationState": "assignmentPending"
+                if self.tenant.pending_reads
+                else self.tenant.new_activation_state,
+                "_pending": self.tenant.pending_reads,  # never served: not an assignment field
+                "assignmentStatus": "userAssigned",
+                "assignmentTargetId": target,
+                "assignmentCategory": category,
+                "reverseNumberLookupOptions": [],
+                "numberSource": "online",
+            }
+        )
+        self._config_numbers(target, add=(number, category))
+        return "succeeded", None
+
+    def _config_numbers(
+        self, user_id: str, *, drop: str | None = None, add: tuple[str, str] | None = None
+    ) -> None:
+        config = next(
+            (c for c in self.tenant.user_configurations if c["id"].lower() == user_id.lower()), None
+        )
+        if config is None:
+            user = self.tenant.user(user_id) or {}
+            config = {
+                "id": user_id,
+                "tenantId": self.tenant.tenant_id,
+                "userPrincipalName": user.get("userPrincipalName"),
+                "isEnterpriseVoiceEnabled": False,
+                "accountType": "user",
+                "telephoneNumbers": [],
+                "effectivePolicyAssignments": [],
+                "featureTypes": ["Teams", "PhoneSystem"],
+            }
+            self.tenant.user_configurations.append(config)
+        numbers = [n for n in config.get("telephoneNumbers") or [] if n.get("telephoneNumber") != drop]
+        if add is not None:
+            numbers.append({"telephoneNumber": add[0], "assignmentCategory": add[1]})
+            config["isEnterpriseVoiceEnabled"] = True  # as Microsoft does when it assigns a number
+        config["telephoneNumbers"] = numbers
 
     # Call records
 
@@ -1171,6 +1383,15 @@ def _route(method: str, parts: list[str]) -> tuple[str, tuple[str, ...]] | None:
             return "domain_users", (parts[1],)
     if method == "POST" and n == 3 and parts[0] == "users" and parts[2] == "checkMemberGroups":
         return "member_groups", (parts[1],)
+    numbers = ["admin", "teams", "telephoneNumberManagement", "numberAssignments"]
+    if method == "POST" and parts in ([*numbers, "assignNumber"], [*numbers, "unassignNumber"]):
+        return ("assign_number" if parts[-1] == "assignNumber" else "unassign_number"), ()
+    if method == "GET" and parts[:3] == ["admin", "teams", "telephoneNumberManagement"] and n in (4, 5):
+        found = OPERATION_PATH.match(parts[3])
+        if found and found.group("quoted") and n == 4:
+            return "operation", (found.group("quoted"),)
+        if parts[3] == "operations" and n == 5:
+            return "operation", (parts[4],)
     return None
 
 
@@ -1234,3 +1455,25 @@ def _read_skiptoken(token: str, a: str, b: str) -> int:
             400, "BadRequest", "The skip token is not valid (was the next link changed?)."
         ) from None
     return offset
+
+
+def _jwt(tenant: FakeTenant, roles: list[str]) -> str:
+    """An app-only access token shaped like Microsoft's: a JWT whose payload lists the granted
+    application permissions in `roles` (the signature is random: only the fake checks tokens)."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    now = int(time.time())
+    claims = {
+        "aud": "https://graph.microsoft.com",
+        "iss": f"https://sts.windows.net/{tenant.tenant_id}/",
+        "iat": now,
+        "nbf": now,
+        "exp": now + tenant.token_lifetime_s,
+        "appid": tenant.client_id,
+        "idtyp": "app",
+        "tid": tenant.tenant_id,
+        "roles": roles,
+    }
+    return f"{part({'typ': 'JWT', 'alg': 'RS256'})}.{part(claims)}.{secrets.token_urlsafe(32)}"

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 # The moment the Graph tests happen at: the fake tenant's data is dated relative to it.
 NOW = datetime(2026, 11, 23, 14, 30, 20, tzinfo=UTC)
 # Settings of this process that must not leak into a command under test.
-OWN_SETTINGS = ("GRAPH_", "Microsoft", "EIGHTBYEIGHT_", "DIAGNOSTICS_", "HELPDESK_")
+OWN_SETTINGS = ("GRAPH_", "Microsoft", "EIGHTBYEIGHT_", "DIAGNOSTICS_", "HELPDESK_", "FIXES")
 
 
 async def run_bot(*args: str, env: Mapping[str, str], cwd: Path, timeout: float) -> tuple[int, str, str]:

@@ -197,3 +197,43 @@ async def test_without_organization_read_national_numbers_only_weaken(fake, tmp_
 
     assert code == 0, out + err  # usable: national numbers are then read as US ones
     assert "warn" in row(out, "Organization.Read.All") and "national phone numbers" in out
+
+
+def fixes(rows) -> doctor.Row:
+    return next(r for r in rows if r.check == "fixes")
+
+
+async def test_fixes_usable_with_the_setting_and_the_permission(fake):
+    row_ = fixes(await doctor.check(fake.settings(fixes=True)))
+
+    assert row_.status == "ok" and "TeamsTelephoneNumber.ReadWrite.All" in row_.detail
+
+
+async def test_fixes_off_says_what_to_set(fake):
+    row_ = fixes(await doctor.check(fake.settings()))
+
+    assert row_.status == "info" and "FIXES is off" in row_.detail and "FIXES=on" in row_.fix
+
+
+async def test_fixes_without_the_permission_name_it_from_the_token(fake):
+    fake.tenant.granted.discard("TeamsTelephoneNumber.ReadWrite.All")
+
+    rows = await doctor.check(fake.settings(fixes=True))
+
+    row_ = fixes(rows)
+    assert row_.status == "warn" and "TeamsTelephoneNumber.ReadWrite.All" in row_.detail
+    assert "adminconsent" in row_.fix
+    assert not any(r.blocks for r in rows)  # fixes are optional: the bot still works
+    assert not [r for r in fake.graph_requests("assignNumber|unassignNumber")]
+
+
+async def test_fixes_in_a_national_cloud_are_off(fake):
+    row_ = fixes(await doctor.check(fake.settings(fixes=True, graph_cloud="china")))
+
+    assert row_.status == "warn" and "GRAPH_CLOUD=china" in row_.detail
+
+
+async def test_demo_mode_has_fixes_on(tmp_path):
+    code, out, err = await run_doctor({}, tmp_path)
+
+    assert code == 0 and " ok " in row(out, "fixes") and "demo" in row(out, "fixes")

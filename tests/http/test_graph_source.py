@@ -380,6 +380,33 @@ async def test_teams_admin_role_by_template_id(fake, source):
     assert status.is_helpdesk and status.reason == "Teams Administrator"
 
 
+async def test_a_teams_administrator_may_manage_numbers(fake, source):
+    fake.tenant.roles[NONUM.id] = [TEAMS_ADMIN]
+    assert (await source.helpdesk_status(NONUM.id)).may_manage_numbers
+
+
+async def test_a_helpdesk_group_member_without_a_number_role_may_not_manage_numbers(fake, source):
+    status = await source.helpdesk_status(HELPER.id)
+    assert status.is_helpdesk and not status.may_manage_numbers
+    fake.tenant.roles[HELPER.id] = ["aa38014f-0993-46e9-9b45-30501a20909d"]  # Teams Telephony Administrator
+    status = await source.helpdesk_status(HELPER.id)
+    assert status.reason == "member of the helpdesk group" and status.may_manage_numbers
+
+
+async def test_a_support_engineer_is_helpdesk_but_may_not_manage_numbers(fake, source):
+    fake.tenant.roles[NONUM.id] = ["f70938a0-fc10-4177-9e90-2178f8765737"]
+    status = await source.helpdesk_status(NONUM.id)
+    assert status.is_helpdesk and status.reason == "Teams Communications Support Engineer"
+    assert not status.may_manage_numbers
+
+
+async def test_a_group_member_whose_roles_cannot_be_read_may_not_manage_numbers(fake, source):
+    fake.tenant.granted.discard("RoleManagement.Read.Directory")
+    fake.tenant.roles[HELPER.id] = [TEAMS_ADMIN]
+    status = await source.helpdesk_status(HELPER.id)
+    assert status.is_helpdesk and not status.may_manage_numbers  # fail closed
+
+
 async def test_other_roles_do_not_count(source):
     status = await source.helpdesk_status(ADELE.id)  # Global Reader only
     assert not status.is_helpdesk and "Teams admin role" in status.reason

@@ -159,3 +159,22 @@ def test_watch_interval(value, seconds):
 def test_a_watch_interval_that_is_not_a_duration_of_ten_seconds_or_more_stops_start_up(value):
     with pytest.raises(ConfigError, match="WATCH_INTERVAL=.* is not valid"):
         load_settings({"WATCH_INTERVAL": value}, env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("env", "fixes"),
+    [
+        ({}, True),  # the demo fixes its own data
+        ({"FIXES": "off"}, False),
+        ({"FIXES": "ON"}, True),
+        ({"GRAPH_TENANT_ID": "t", "GRAPH_CLIENT_ID": "c", "GRAPH_CLIENT_SECRET": "s"}, False),  # live: off
+        ({"GRAPH_TENANT_ID": "t", "GRAPH_CLIENT_ID": "c", "GRAPH_CLIENT_SECRET": "s", "FIXES": "on"}, True),
+    ],
+)
+def test_fixes_setting(env, fixes):
+    assert load_settings(env, env_file=None).fixes is fixes
+
+
+def test_fixes_setting_bad_value():
+    with pytest.raises(ConfigError, match="FIXES='yes please' is not valid: use on or off"):
+        load_settings({"FIXES": "yes please"}, env_file=None)
