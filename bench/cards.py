@@ -27,6 +27,7 @@ from bot.diagnosis.evidence import (
     HelpdeskStatus,
     NumberAssignment,
     NumberChange,
+    NumberHolder,
     VoiceConfig,
 )
 from bot.diagnosis.model import Diagnosis
@@ -77,6 +78,17 @@ class WorstMicrosoft:
 
     async def voice_config(self, user_id: str) -> VoiceConfig | None:
         return VoiceConfig(True, (self.teams_number,), "user")
+
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
+        """The worst case holds the user's 8x8 number too: Teams gives it to a call queue."""
+        holder = DirectoryUser(
+            id="9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a",
+            user_principal_name="customer-service-overflow-queue@contoso-international.example",
+            display_name="Customer Service Overflow Queue (after hours, all regions)",
+            account_enabled=False,
+            resource_account_plan=True,
+        )
+        return [NumberHolder(number, holder, "teams")]
 
     async def user_calls(self, query: CallQuery) -> CallSearch:
         since, until, numbers = query.since, query.until, query.numbers

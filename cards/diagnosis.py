@@ -68,10 +68,12 @@ from cards.words import (
     cause_label,
     confidence_words,
     decided_by,
+    holder_words,
     plain_next,
     plain_summary,
     problem_label,
     severity,
+    subject_kind_words,
     support_words,
 )
 
@@ -313,7 +315,9 @@ def _next_step(d: Diagnosis, ctx: CardContext) -> Container | None:
             " The other steps are below." if len(first.steps) > 1 else ""
         )
     elif first is not None:
-        line = first.title.rstrip(".") + "." + (" The steps are below." if first.steps else "")
+        line = (
+            readable_numbers(first.title.rstrip(".")) + "." + (" The steps are below." if first.steps else "")
+        )
     else:
         return None
     return Container(style="accent", spacing="Medium", items=[text(f"**Next step:** {line}")])
@@ -326,9 +330,10 @@ def _key_facts(d: Diagnosis, ctx: CardContext) -> list[tuple[str, str | None]]:
     if d.recheck_at:  # a "wait" answer: when the wait ends is the first thing to know
         rows.append(("Wait until", when(d.recheck_at, now, zone)))
     if s:
-        who = " · ".join(x for x in (s.display_name, s.user_principal_name) if x)
+        who = " · ".join(x for x in (s.display_name, s.user_principal_name, subject_kind_words(s.kind)) if x)
         rows.append(("User", who or s.id))
         rows.append(("8x8 number", readable_number(s.eightbyeight_number)))
+        rows.append(("In Teams held by", holder_words(e.number_held_by)))
         teams = readable_number(s.teams_number)
         if teams and s.eightbyeight_number and s.teams_number != s.eightbyeight_number:
             teams = f"{teams} (differs from 8x8)"

@@ -32,7 +32,7 @@ from bot.diagnosis.times import human_duration
 from cards.context import CardContext
 from cards.elements import banner, card, facts, fitted, heading, text, to_dict, without_none
 from cards.time import absolute, when
-from cards.words import problem_label
+from cards.words import problem_label, subject_kind_words
 
 __all__ = ["Recovered", "digest_card", "sweep_progress_card"]
 
@@ -227,7 +227,15 @@ def _people(
     listed = [(f, s) for f in report.findings for s in f.subjects]
     if not listed:
         return []
-    listed.sort(key=lambda fs: (-fs[1].failed_calls, fs[1].name.lower(), fs[0].problem))
+    # Resource accounts first: their number is usually the main line, the tenant's most important.
+    listed.sort(
+        key=lambda fs: (
+            fs[1].kind != "resourceAccount",
+            -fs[1].failed_calls,
+            fs[1].name.lower(),
+            fs[0].problem,
+        )
+    )
     shown = listed[: fit.people]
     rows: list[CardElement] = []
     if shown:
@@ -288,7 +296,7 @@ def _person(problem: str, title: str, s: SweepSubject, *, fix: SubmitAction | No
                 items=[
                     text(s.name, weight="Bolder"),
                     text(
-                        " · ".join(x for x in (_address(s), numbers) if x),
+                        " · ".join(x for x in (_address(s), subject_kind_words(s.kind), numbers) if x),
                         subtle=True,
                         spacing="None",
                     ),

@@ -49,7 +49,7 @@ _CAUSES = {
     "unanswered-no-voicemail": "unanswered calls had nowhere to go: voicemail is off by policy",
     "media-failure": "calls were set up but no audio could flow",
     "carrier-side-failure": "8x8's side rejected or failed the calls",
-    "unrecognised-failure": "calls failed with codes Voice Doctor does not know",
+    "unrecognised-failure": "calls failed with codes Voice Doctor cannot explain",
     "pstn-not-allowed": "the user may not call phone numbers",
     "no-voice-route": "no voice route matches the dialled numbers",
     "international-not-allowed": "the user may call domestic numbers only",
@@ -213,3 +213,23 @@ def plain_next(cause: str, *, helpdesk_notified: bool, wait_until: str | None) -
     if helpdesk_notified:
         return "I have sent the details to your helpdesk. They can fix this; you do not need to do anything."
     return "Your helpdesk can fix this. Forward them this message; you do not need to do anything else."
+
+
+RESOURCE_ACCOUNT = "auto attendant / call queue (resource account)"
+
+
+def subject_kind_words(kind: str | None) -> str | None:
+    """What a card adds where it names the subject: a resource account is said to be one (the main
+    line is not a person, and its sign-in being disabled is normal); a user needs no words."""
+    return RESOURCE_ACCOUNT if kind == "resourceAccount" else None
+
+
+def holder_words(held_by: list[dict]) -> str | None:
+    """ "Christie Cline (christiec@contoso.example)": whom else Teams gives the subject's 8x8 number to."""
+    names = []
+    for holder in held_by:
+        name = f"{holder.get('displayName')} ({holder.get('userPrincipalName')})"
+        if holder.get("kind") == "resourceAccount":
+            name += f", {RESOURCE_ACCOUNT}"
+        names.append(name)
+    return ", ".join(names) or None

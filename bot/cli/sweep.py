@@ -222,6 +222,8 @@ def _subject_line(s, cause: str) -> str:
     who = s.display_name or s.user_principal_name or s.key
     if s.user_principal_name and s.user_principal_name != who:
         who += f" <{s.user_principal_name}>"
+    if s.kind == "resourceAccount":
+        who += " (auto attendant / call queue: resource account)"
     parts = [who, f"8x8 {s.eightbyeight_number or '-'}, Teams {s.teams_number or '-'}"]
     if s.failed_calls:
         last = f", last {format_utc(s.last_failed_at)}" if s.last_failed_at else ""

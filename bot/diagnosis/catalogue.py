@@ -19,7 +19,7 @@ came from 8x8's SBC and `xxx` is its SIP code), then a SIP code alone (a row wit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,9 @@ from typing import Any, Literal
 Direction = Literal["inbound", "outbound"]
 DIRECTIONS: tuple[Direction, ...] = ("inbound", "outbound")
 UNRECOGNISED = "unrecognised-failure"
+# Causes that can never be a resource account's (FACTS.md, "Resource accounts"): nobody signs in to
+# an auto attendant's or call queue's account, so "no Teams client signed in" cannot be its fault.
+NEVER_RESOURCE_ACCOUNT_CAUSES = frozenset({"not-signed-in"})
 CATALOGUE_FILE = Path(__file__).with_name("playbooks") / "failure-catalogue.json"
 INBOUND_PREFIX = "byotin"
 OUTBOUND_PREFIX = "byotout"
@@ -61,6 +64,7 @@ class Reading:
     entry: Entry | None = None
     sip_code: int | None = None
     sub_code: int | None = None
+    note: str | None = None  # what the codes mean when the entry's meaning does not fit the subject
 
     @property
     def is_failure(self) -> bool:
@@ -68,9 +72,29 @@ class Reading:
 
     @property
     def meaning(self) -> str:
+        if self.note is not None:
+            return self.note
         if self.entry is not None:
             return _sbc_words(self.entry.meaning, self.sub_code)
         return self.outcome if self.cause is None else "codes Voice Doctor does not know"
+
+    def for_resource_account(self) -> Reading:
+        """The reading for an auto attendant's or call queue's resource account: a cause that can
+        never be one's (a sign-in) is reported with its codes and Microsoft's meaning instead."""
+        if self.cause not in NEVER_RESOURCE_ACCOUNT_CAUSES or self.entry is None:
+            return self
+        meaning = _sbc_words(self.entry.meaning, self.sub_code).split(":", 1)[0]
+        note = (
+            f"{meaning} for a resource account, which nobody signs in to: the auto attendant or call "
+            "queue it belongs to did not take the call"
+        )
+        return replace(
+            self,
+            cause=UNRECOGNISED,
+            entry=None,
+            outcome=f"could not ring ({self.signature}): {note}",
+            note=note,
+        )
 
     @property
     def owners(self) -> tuple[str, ...]:

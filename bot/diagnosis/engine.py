@@ -28,6 +28,7 @@ from bot.diagnosis.evidence import (
     CallQuery,
     DirectoryUser,
     EightByEightSource,
+    EightByEightUser,
     MicrosoftSource,
     NumberOwners,
     PortalSource,
@@ -38,6 +39,7 @@ from bot.diagnosis.phone import first_e164, to_e164
 from bot.diagnosis.playbook import load_playbook
 from bot.diagnosis.portal_text import PortalEvidence, infer_problem, parse_portal_text
 from bot.diagnosis.rules import inbound_calls, outbound_calls, sync_error
+from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.common import Answer, join_names, sentence
 from bot.diagnosis.times import as_utc, zone_named
 
@@ -167,21 +169,25 @@ class Engine:
         await emit(inbound_calls.build_checks(1, facts))
 
         await self._inbound_round_two(facts, query)
-        await emit(inbound_calls.build_checks(2, facts))
+        await emit(inbound_calls.build_checks(2, facts) + _resource_account_rechecked(facts))
 
         calls = self._user_calls("inbound", facts.numbers, facts.user_id, period)
+        holders = self._holders(facts)
         if inbound_calls.numbers_differ(facts) and facts.eightbyeight_user is not None:
             change = self._ask(
                 self._label(self.eightbyeight), self.eightbyeight.number_change(facts.eightbyeight_user, now)
             )
-            facts.calls, facts.number_change = await asyncio.gather(calls, change)
+            facts.calls, (facts.holders, facts.holder_numbers), facts.number_change = await asyncio.gather(
+                calls, holders, change
+            )
         else:
-            facts.calls = await calls
+            facts.calls, (facts.holders, facts.holder_numbers) = await asyncio.gather(calls, holders)
         searched = facts.calls.value
         if searched is not None and searched.window_start is not None:
             facts.window = (as_utc(searched.window_start), as_utc(searched.window_end or period[1]))
         checks = inbound_calls.build_checks(3, facts)
-        await emit(checks)
+        owner = inbound_calls.BUILDERS["number-owner"](facts)
+        await emit(checks + ([owner] if owner is not None else []))
         return inbound_calls.assemble(facts, emit.ordered(inbound_calls.CHECKS), self.data_source)
 
     async def _user_calls(
@@ -225,7 +231,7 @@ class Engine:
                 self._ask(ms, self.microsoft.number_assignments(user.id)),
                 self._ask(ms, self.microsoft.voice_config(user.id)),
             )
-        await emit(outbound_calls.build_checks(2, facts))
+        await emit(outbound_calls.build_checks(2, facts) + _resource_account_rechecked(facts))
         if user is None:
             facts.calls = Answer.not_asked("Microsoft's call log was not searched: the user is not known.")
         else:
@@ -266,6 +272,36 @@ class Engine:
         if e164 is None:
             return None
         return await self._ask(self._label(self.microsoft), self._lookup.owners(e164))
+
+    async def _holders(
+        self, facts: inbound_calls.InboundFacts
+    ) -> tuple[Answer[tuple[DirectoryUser, ...]] | None, dict[str, str | None]]:
+        """Whom else Teams gives the user's 8x8 number to, and their own 8x8 numbers (however the
+        user was named: by a name too, not only by that number). One Graph request (none when the
+        user was named by that very number), and one 8x8 request per holder."""
+        number, user = facts.eightbyeight_number, facts.found_user
+        if number is None or user is None:
+            return None, {}
+        named = facts.number_owners
+        if named is not None and named.ok and named.value is not None and named.value.number == number:
+            teams = named.value.teams
+        else:
+            answer = await self._ask(
+                self._label(self.microsoft), self.microsoft.number_holders(number, teams_only=True)
+            )
+            if not answer.ok:
+                return Answer(error=answer.error), {}
+            teams = tuple(h.user for h in answer.value or () if h.where == "teams")
+        others = tuple(u for u in teams if u.id.lower() != user.id.lower())
+        eight = self._label(self.eightbyeight)
+        found = await asyncio.gather(
+            *(
+                self._ask(eight, self.eightbyeight.find_user(u.user_principal_name, u.mail))
+                for u in others[:3]
+            )
+        )
+        numbers = {u.id.lower(): _first_number(a.value) for u, a in zip(others, found, strict=False) if a.ok}
+        return Answer(others), numbers
 
     async def _inbound_round_two(self, facts: inbound_calls.InboundFacts, query: str | None) -> None:
         """Numbers, voice settings, the 8x8 account, the first sync and the call data: all at once."""
@@ -358,8 +394,14 @@ class Engine:
         user = answer.value if answer.ok else None
         if user is None:
             return Answer(error=answer.error or "no such user")
+        kind = "resourceAccount" if user.resource_account or user.resource_account_plan else "user"
         return Answer(
-            Subject(id=user.id, user_principal_name=user.user_principal_name, display_name=user.display_name)
+            Subject(
+                id=user.id,
+                user_principal_name=user.user_principal_name,
+                display_name=user.display_name,
+                kind=kind,
+            )
         )
 
     # -- asking sources --------------------------------------------------------------------------
@@ -466,6 +508,23 @@ def _told_number(raw: str | None) -> str | None:
 def _same_person(user: DirectoryUser, query: str) -> bool:
     q = query.strip().lower()
     return q in (user.user_principal_name.lower(), (user.mail or "").lower(), user.id.lower())
+
+
+def _resource_account_rechecked(facts: Any) -> list[Check]:
+    """The account and licence checks again once the Teams settings show a resource account (its
+    sign-in is disabled by design: no warning; its licence may be the resource account's), which
+    the directory alone may not have shown."""
+    if not facts.resource_account:
+        return []
+    return [user_rules.user_check(facts), user_rules.license_check(facts)]
+
+
+def _first_number(account: EightByEightUser | None) -> str | None:
+    if account is None:
+        return None
+    return next(
+        (n for n in (to_e164(x or "") for x in (account.primary_number, *account.numbers)) if n), None
+    )
 
 
 def _why_8x8_not_asked(facts: inbound_calls.InboundFacts) -> str:

@@ -24,6 +24,13 @@ from bot.diagnosis.repair import OperationResult
 
 # Licences, as Graph's `assignedPlans` name them: by service plan id.
 MCOEV_SERVICE_PLAN_ID = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"  # Teams Phone (MCOEV)
+# The Teams Phone Resource Account licence (PHONESYSTEM_VIRTUALUSER): what auto attendants' and call
+# queues' resource accounts hold instead of Teams Phone. Either counts as the phone licence.
+MCOEV_VIRTUALUSER_SERVICE_PLAN_ID = "f47330e9-c134-43b3-9993-e7f004506889"
+# How Teams marks a resource account: `teamsUserConfiguration.accountType`, and the
+# `assignmentStatus` of the number assignment that gives it its number.
+RESOURCE_ACCOUNT_TYPE = "resourceAccount"
+VOICE_APPLICATION_ASSIGNED = "voiceApplicationAssigned"
 # Microsoft Calling Plans are the service plans named MCOPSTN* (read by name from the tenant's
 # subscribedSkus); Communications Credits (MCOPSTNC) is not one. These ids are the fallback when the
 # names cannot be read.
@@ -53,11 +60,21 @@ class DirectoryUser:
     business_phones: tuple[str, ...] = ()
     # Enabled Microsoft Calling Plans (service plans MCOPSTN*), by name: 8x8 does not sync such users.
     calling_plans: tuple[str, ...] = ()
+    # The Teams Phone Resource Account licence (MCOEV_VIRTUALUSER) enabled: only resource accounts
+    # (auto attendants, call queues) hold it. `phone_plan_since` is then its date when MCOEV is absent.
+    resource_account_plan: bool = False
+    # The source knows this is a resource account (else the rules learn it from the Teams settings).
+    resource_account: bool = False
     # Set when the tenant's service plan names could not be read: only CALLING_PLAN_IDS were looked
     # for, and this says why (the check shows it).
     calling_plans_by_id_only: str | None = field(default=None, compare=False)
     department: str | None = None  # Graph `department`, as the directory holds it (a sweep by place)
     office_location: str | None = None  # Graph `officeLocation` ("Leeds")
+
+    @property
+    def phone_licensed(self) -> bool:
+        """Teams Phone (MCOEV) or the Teams Phone Resource Account licence: either lets Teams take calls."""
+        return self.phone_plan_enabled or self.resource_account_plan
 
 
 @dataclass(frozen=True)
@@ -355,9 +372,10 @@ class MicrosoftSource(Protocol):
         national numbers are read in it."""
         ...
 
-    async def number_holders(self, number: str) -> list[NumberHolder]:
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
         """Who holds `number` (E.164): the users Teams assigns it to (`where` "teams"); only when
-        Teams assigns it to nobody, the users whose phone fields carry it ("phone field")."""
+        Teams assigns it to nobody, the users whose phone fields carry it ("phone field"), unless
+        `teams_only` (whom Teams gives a known person's 8x8 number to: one request, no bulk read)."""
         ...
 
     async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:

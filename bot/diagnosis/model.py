@@ -21,6 +21,7 @@ CheckStatus = Literal["pass", "fail", "warn", "unknown"]
 CHECK_STATUSES: tuple[str, ...] = ("pass", "fail", "warn", "unknown")
 Confidence = Literal["confirmed", "likely", "possible"]
 DataSource = Literal["demo", "live"]
+SubjectKind = Literal["user", "resourceAccount"]
 
 # When several causes hold, the first in this order is `cause` (DESIGN.md); the call-log causes
 # come between the user's own causes and `no-failure-found`, ordered by their failed calls.
@@ -256,6 +257,9 @@ class Evidence:
     calls_read: int = 0  # call-log rows read (the whole tenant's, in the span searched)
     search_complete: bool = True  # False: the time budget or a fault stopped the search early
     ended_calls: list[FailedCall] = field(default_factory=list)  # busy, declined, hung up: shown, not counted
+    # Whom else Teams gives the subject's 8x8 number to: [{id, userPrincipalName, displayName, kind,
+    # telephoneNumber, eightByEightNumber}] (their own 8x8 number, null when none or not known).
+    number_held_by: list[dict[str, Any]] = field(default_factory=list)
     # 8x8's audit records on the person's number: {status changed|unchanged|unknown, at, from, to, detail}
     eightbyeight_number_change: dict[str, Any] | None = None
 
@@ -281,6 +285,7 @@ class Evidence:
             "callsRead": self.calls_read,
             "searchComplete": self.search_complete,
             "endedCalls": [c.to_json() for c in self.ended_calls],
+            "numberHeldBy": [dict(h) for h in self.number_held_by],
             "eightByEightNumberChange": self.eightbyeight_number_change,
         }
 
@@ -314,6 +319,7 @@ class Evidence:
             calls_read=_int(data.get("callsRead")) or 0,
             search_complete=data.get("searchComplete") is not False,
             ended_calls=_calls_from_json(data.get("endedCalls")),
+            number_held_by=[dict(h) for h in data.get("numberHeldBy") or [] if isinstance(h, dict)],
             eightbyeight_number_change=data.get("eightByEightNumberChange")
             if isinstance(data.get("eightByEightNumberChange"), dict)
             else None,
@@ -322,13 +328,20 @@ class Evidence:
 
 @dataclass
 class Subject:
-    """The affected user. `numbers` maps `8x8` and `teams` to E.164 numbers (or None)."""
+    """The affected user. `numbers` maps `8x8` and `teams` to E.164 numbers (or None).
+
+    `kind` is "user", or "resourceAccount" for an auto attendant's or call queue's resource account."""
 
     id: str | None = None
     user_principal_name: str | None = None
     display_name: str | None = None
     eightbyeight_number: str | None = None
     teams_number: str | None = None
+    kind: SubjectKind = "user"
+
+    @property
+    def resource_account(self) -> bool:
+        return self.kind == "resourceAccount"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -336,6 +349,7 @@ class Subject:
             "userPrincipalName": self.user_principal_name,
             "displayName": self.display_name,
             "phoneNumbers": {"8x8": self.eightbyeight_number, "teams": self.teams_number},
+            "kind": self.kind,
         }
 
     @classmethod
@@ -347,6 +361,7 @@ class Subject:
             display_name=_str(data.get("displayName")),
             eightbyeight_number=_str(numbers.get("8x8")),
             teams_number=_str(numbers.get("teams")),
+            kind="resourceAccount" if data.get("kind") == "resourceAccount" else "user",
         )
 
 

@@ -44,6 +44,10 @@ PLACEHOLDERS = frozenset(
         "correlation_id",
         "tac_user_url",
         "failed_calls_summary",
+        # who else Teams gives the user's 8x8 number to (the free-number action)
+        "holder",
+        "holder_upn",
+        "holder_after",
         # the call-log causes (failure catalogue) and outbound-calls
         "calls_phrase",
         "calls_summary",

@@ -26,7 +26,9 @@ from typing import Any
 
 from bot.diagnosis.evidence import (
     MCOEV_SERVICE_PLAN_ID,
+    MCOEV_VIRTUALUSER_SERVICE_PLAN_ID,
     NUMBER_MANAGING_ROLES,
+    VOICE_APPLICATION_ASSIGNED,
     CallPage,
     CallQuery,
     CallRecord,
@@ -97,14 +99,9 @@ class DemoMicrosoft:
         return list(self._data["users"]) + list(self._data.get("activationUsers", []))
 
     def _directory_user(self, raw: dict[str, Any]) -> DirectoryUser:
-        plan = next(
-            (
-                p
-                for p in raw.get("assignedPlans", [])
-                if p.get("servicePlanId") == MCOEV_SERVICE_PLAN_ID and p.get("capabilityStatus") == "Enabled"
-            ),
-            None,
-        )
+        plan = self._enabled_plan(raw, MCOEV_SERVICE_PLAN_ID)
+        virtual = self._enabled_plan(raw, MCOEV_VIRTUALUSER_SERVICE_PLAN_ID)
+        shown = plan or virtual
         return DirectoryUser(
             id=raw["id"],
             user_principal_name=raw["userPrincipalName"],
@@ -112,11 +109,23 @@ class DemoMicrosoft:
             mail=raw.get("mail"),
             account_enabled=raw.get("accountEnabled", True),
             phone_plan_enabled=plan is not None,
-            phone_plan_since=_ago(self._clock, plan["assignedDaysAgo"] * 24) if plan else None,
+            phone_plan_since=_ago(self._clock, shown["assignedDaysAgo"] * 24) if shown else None,
             business_phones=tuple(raw.get("businessPhones", [])),
             calling_plans=calling_plans(raw.get("assignedPlans"), _plan_names(raw.get("assignedPlans"))),
+            resource_account_plan=virtual is not None,
             department=raw.get("department"),
             office_location=raw.get("officeLocation"),
+        )
+
+    @staticmethod
+    def _enabled_plan(raw: dict[str, Any], plan_id: str) -> dict[str, Any] | None:
+        return next(
+            (
+                p
+                for p in raw.get("assignedPlans", [])
+                if p.get("servicePlanId") == plan_id and p.get("capabilityStatus") == "Enabled"
+            ),
+            None,
         )
 
     def _raw(self, user_id: str) -> dict[str, Any] | None:
@@ -167,15 +176,26 @@ class DemoMicrosoft:
     async def tenant_country(self) -> str | None:
         return self._country()
 
-    async def number_holders(self, number: str) -> list[NumberHolder]:
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
         holders = [
-            NumberHolder(number, self._directory_user(raw), where)
+            NumberHolder(number, self._holder(raw, number), where)
             for raw in self._users()
             for found, where in self._numbers(raw).items()
             if found == number
         ]
         assigned = [h for h in holders if h.where == "teams"]
-        return assigned or holders
+        return assigned or ([] if teams_only else holders)
+
+    def _holder(self, raw: dict[str, Any], number: str) -> DirectoryUser:
+        """As Graph's source reads a holder: a resource account when Teams gives it the number as a
+        voice application's (`assignmentStatus` voiceApplicationAssigned)."""
+        user = self._directory_user(raw)
+        voice_app = any(
+            to_e164(a["telephoneNumber"]) == number
+            and a.get("assignmentStatus") == VOICE_APPLICATION_ASSIGNED
+            for a in raw.get("teams", {}).get("numberAssignments", [])
+        )
+        return replace(user, resource_account=True) if voice_app else user
 
     async def numbers_ending_with(self, digits: str) -> list[NumberHolder]:
         return [
@@ -211,7 +231,7 @@ class DemoMicrosoft:
         return VoiceConfig(
             enterprise_voice_enabled=teams.get("enterpriseVoiceEnabled"),
             telephone_numbers=tuple(teams.get("telephoneNumbers", [])),
-            account_type="user",
+            account_type=teams.get("accountType", "user"),
             policies=policy_assignments(_policy_rows(teams.get("policies"))),
         )
 
@@ -619,7 +639,9 @@ class DemoTenant:
 
 def demo_users(problem: str | None = None) -> list[dict[str, str]]:
     """One row per demo user and call problem: who, the problem, the cause the demo shows, what it
-    shows (for docs and tests). Inbound rows first, in the file's order; `problem` keeps one kind."""
+    shows (for docs and tests). Inbound rows first, in the file's order; `problem` keeps one kind.
+    `sweep` is the cause the sweep lists them under: the same, but where only the whole tenant shows
+    more (the main line's number is another's in Teams: `number-conflict`)."""
     data = demo_data()
     people = [(u["userPrincipalName"], u["displayName"], u["demo"]) for u in data["users"]]
     people += [(u["userName"], u["userName"], u["demo"]) for u in data.get("eightbyeightOnlyUsers", [])]
@@ -629,6 +651,7 @@ def demo_users(problem: str | None = None) -> list[dict[str, str]]:
             "name": name,
             "problem": "inbound-calls",
             "cause": demo["cause"],
+            "sweep": demo.get("sweep", demo["cause"]),
             "shows": demo["shows"],
         }
         for user, name, demo in people
@@ -639,6 +662,7 @@ def demo_users(problem: str | None = None) -> list[dict[str, str]]:
             "name": name,
             "problem": "outbound-calls",
             "cause": demo["outbound"]["cause"],
+            "sweep": demo["outbound"].get("sweep", demo["outbound"]["cause"]),
             "shows": demo["outbound"]["shows"],
         }
         for user, name, demo in people

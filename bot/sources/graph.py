@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from bot.config import Settings
 from bot.diagnosis.errors import PermissionMissing, SourceError, SourceUnavailable
 from bot.diagnosis.evidence import (
     NUMBER_MANAGING_ROLES,
+    VOICE_APPLICATION_ASSIGNED,
     CallPage,
     CallQuery,
     CallSearch,
@@ -256,16 +257,23 @@ class GraphSource:
     async def _users_by_number(self, number: str) -> list[DirectoryUser]:
         return [holder.user for holder in await self.number_holders(number)]
 
-    async def number_holders(self, number: str) -> list[NumberHolder]:
+    async def number_holders(self, number: str, *, teams_only: bool = False) -> list[NumberHolder]:
         """Whom Teams assigns `number` (E.164) to; only when nobody, whose phone fields carry it
         (the tenant's phone fields are read in bulk, so only then)."""
         assignments = await self._assignments(f"telephoneNumber eq {odata_string(number)}")
         holders: list[NumberHolder] = []
+        voice_apps = {
+            (a.assignment_target_id or "").lower()
+            for a in assignments
+            if a.assignment_status == VOICE_APPLICATION_ASSIGNED
+        }
         for target in dict.fromkeys(a.assignment_target_id for a in assignments if a.assignment_target_id):
             user = await self.get_user(target)
             if user is not None:
+                if target.lower() in voice_apps:  # an auto attendant's or call queue's resource account
+                    user = replace(user, resource_account=True)
                 holders.append(NumberHolder(number, user, "teams"))
-        if holders:
+        if holders or teams_only:
             return holders
         seen: set[str] = set()
         for holder in await self._phones.holders(await self._country_or_none()):

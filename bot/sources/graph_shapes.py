@@ -15,6 +15,7 @@ from typing import Any
 from bot.diagnosis.evidence import (
     CALLING_PLAN_IDS,
     MCOEV_SERVICE_PLAN_ID,
+    MCOEV_VIRTUALUSER_SERVICE_PLAN_ID,
     DirectoryGroup,
     DirectoryUser,
     Domain,
@@ -50,9 +51,13 @@ def plan_names(skus: object) -> dict[str, str]:
 
 
 def directory_user(row: dict[str, Any], names: PlanNames | None = None) -> DirectoryUser:
-    """A Graph user as a DirectoryUser; the Teams Phone plan read from `assignedPlans`, Calling Plans
-    by name when the tenant's plan names are given (else by the known ids)."""
-    since = mcoev_enabled_since(row.get("assignedPlans"))
+    """A Graph user as a DirectoryUser; the Teams Phone plan (or a resource account's Teams Phone
+    Resource Account plan) read from `assignedPlans`, Calling Plans by name when the tenant's plan
+    names are given (else by the known ids)."""
+    plans = row.get("assignedPlans")
+    since = mcoev_enabled_since(plans)
+    virtual = mcoev_enabled_since(plans, MCOEV_VIRTUALUSER_SERVICE_PLAN_ID)
+    shown = since if since is not None else virtual
     phones = row.get("businessPhones")
     return DirectoryUser(
         id=str(row.get("id") or ""),
@@ -61,10 +66,11 @@ def directory_user(row: dict[str, Any], names: PlanNames | None = None) -> Direc
         mail=row.get("mail") if isinstance(row.get("mail"), str) else None,
         account_enabled=row.get("accountEnabled") is not False,
         phone_plan_enabled=since is not None,
-        phone_plan_since=since if since is not None and since.year > 1 else None,
+        phone_plan_since=shown if shown is not None and shown.year > 1 else None,
         business_phones=tuple(p for p in phones if isinstance(p, str)) if isinstance(phones, list) else (),
         calling_plans=calling_plans(row.get("assignedPlans"), names.names if names else None),
         calling_plans_by_id_only=names.error if names else None,
+        resource_account_plan=virtual is not None,
         department=_text(row.get("department")),
         office_location=_text(row.get("officeLocation")),
     )
@@ -101,8 +107,9 @@ def calling_plans(plans: object, names: Mapping[str, str] | None = None) -> tupl
     return tuple(dict.fromkeys(found))
 
 
-def mcoev_enabled_since(plans: object) -> datetime | None:
-    """When the earliest enabled MCOEV plan was assigned; None when there is no enabled one.
+def mcoev_enabled_since(plans: object, plan_id: str = MCOEV_SERVICE_PLAN_ID) -> datetime | None:
+    """When the earliest enabled MCOEV plan (or `plan_id`) was assigned; None when there is no
+    enabled one.
 
     An enabled plan without a readable date still counts: it answers as `datetime.min` (UTC),
     which `directory_user` reports as "enabled, since unknown".
@@ -113,7 +120,7 @@ def mcoev_enabled_since(plans: object) -> datetime | None:
         plan
         for plan in plans
         if isinstance(plan, dict)
-        and str(plan.get("servicePlanId", "")).lower() == MCOEV_SERVICE_PLAN_ID
+        and str(plan.get("servicePlanId", "")).lower() == plan_id
         and str(plan.get("capabilityStatus", "")) == "Enabled"
     ]
     if not enabled:

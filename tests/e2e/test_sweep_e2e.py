@@ -36,7 +36,7 @@ def test_check_everyone_then_diagnose_one_of_them_and_the_watch_in_the_calls_cha
         send(page, "check everyone")
         digest = wait_for_card_with(page, "people affected", timeout=60_000)
         text = digest.inner_text()
-        assert "17 people affected" in text and "By cause" in text and "Most affected" in text
+        assert "19 people affected" in text and "By cause" in text and "Most affected" in text
         assert "Teams has a different number for this user than 8x8" in text
         assert "Adele Vance" in text and "Demo data" in text
         assert page.locator(CARD, has_text="Checking everyone").count() == 0  # replaced in place
@@ -75,3 +75,18 @@ def test_check_everyone_in_sales_gives_a_digest_limited_to_the_sales_department(
             assert name not in text, name
         assert page.locator(CARD, has_text="Checking everyone in Sales").count() == 0  # replaced in place
         screenshot_whole(page, digest, "sweep-sales-digest")
+
+
+def test_the_main_line_is_diagnosed_as_a_resource_account_naming_who_holds_its_number(
+    browser, watching_stack
+):
+    """The demo's main line, asked for by name: an auto attendant's resource account whose 8x8
+    number Teams gives to the receptionist; the card says so and starts with freeing the number."""
+    with client_page(browser, watching_stack.url, "main-line-final") as page:
+        wait_for_card_with(page, "I find out why calls")
+        send(page, "check calls for Main Line")
+        card = wait_for_card_with(page, "auto attendant / call queue (resource account)", timeout=60_000)
+        text = card.inner_text()
+        assert "Teams has a different number" in text and "Christie Cline" in text
+        assert "First free" in text  # the first step frees the number from her
+        screenshot_whole(page, card, "main-line-diagnosis")

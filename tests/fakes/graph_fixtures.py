@@ -14,6 +14,8 @@ from typing import Any
 from tests.fakes.graph_server import CallList, FakeTenant, call_row, iso
 
 MCOEV = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7"
+# The Teams Phone Resource Account licence (PHONESYSTEM_VIRTUALUSER): auto attendants, call queues
+MCOEV_VIRTUALUSER = "f47330e9-c134-43b3-9993-e7f004506889"
 TEAMS_ADMIN = "69091246-20e8-4a56-aa4d-066075b2a7a8"
 GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 TEMPORARY_USER_NAME = "Temporary Domain Voice Activation User"
@@ -25,7 +27,8 @@ def assigned_plan(
     return {
         "assignedDateTime": iso(since or datetime(2026, 1, 5, tzinfo=UTC)),
         "capabilityStatus": "Enabled" if enabled else "Suspended",
-        "service": service or ("MicrosoftCommunicationsOnline" if service_plan_id == MCOEV else "exchange"),
+        "service": service
+        or ("MicrosoftCommunicationsOnline" if service_plan_id in (MCOEV, MCOEV_VIRTUALUSER) else "exchange"),
         "servicePlanId": service_plan_id,
     }
 
@@ -64,13 +67,14 @@ def number_assignment(
     number_type: str = "directRouting",
     activation_state: str = "activated",
     category: str = "primary",
+    status: str | None = None,  # "voiceApplicationAssigned" for a resource account's number
 ) -> dict[str, Any]:
     return {
         "id": f"na-{number}",
         "telephoneNumber": number,
         "numberType": number_type,
         "activationState": activation_state,
-        "assignmentStatus": "userAssigned" if target_id else "unassigned",
+        "assignmentStatus": status or ("userAssigned" if target_id else "unassigned"),
         "assignmentTargetId": target_id,
         "assignmentCategory": category,
         "reverseNumberLookupOptions": [],
@@ -86,19 +90,45 @@ def user_configuration(
     *,
     voice: bool = True,
     policies: Iterable[dict[str, Any]] | None = None,
+    account_type: str = "user",  # "resourceAccount" for an auto attendant's or call queue's
 ) -> dict[str, Any]:
     return {
         "id": user_id,
         "tenantId": "8f0c2a6e-4b1d-4c3e-9a57-2d6b1e0f7a11",
         "userPrincipalName": upn,
         "isEnterpriseVoiceEnabled": voice,
-        "accountType": "user",
+        "accountType": account_type,
         "telephoneNumbers": [{"telephoneNumber": n, "assignmentCategory": "primary"} for n in numbers],
         "effectivePolicyAssignments": list(policies)
         if policies is not None
         else [{"policyType": "OnlineVoiceRoutingPolicy", "policyAssignment": {"displayName": "8x8-Voice"}}],
         "featureTypes": ["Teams", "PhoneSystem"],
     }
+
+
+def resource_account(
+    tenant: FakeTenant,
+    user_id: str,
+    upn: str,
+    display_name: str,
+    number: str | None,
+    *,
+    plan: str | None = MCOEV_VIRTUALUSER,  # or MCOEV (a full Teams Phone licence), None: neither
+) -> None:
+    """An auto attendant's or call queue's resource account as Graph shows it (FACTS.md): an Entra
+    user with sign-in disabled and no mailbox, the Teams Phone Resource Account licence, `accountType`
+    resourceAccount, and its number assigned as a voice application's (`voiceApplicationAssigned`)."""
+    user = graph_user(user_id, upn, display_name, mail="", phone_plan=None, account_enabled=False)
+    user["mail"] = None
+    user["assignedPlans"] = [assigned_plan(plan)] if plan else []
+    tenant.users.append(user)
+    if number:
+        tenant.number_assignments.append(
+            number_assignment(number, user_id, status="voiceApplicationAssigned")
+        )
+    tenant.user_configurations.append(
+        user_configuration(user_id, upn, [number] if number else [], account_type="resourceAccount")
+    )
 
 
 def graph_domain(
@@ -236,6 +266,7 @@ def demo_as_graph(now: datetime) -> FakeTenant:
                 raw["userPrincipalName"],
                 teams.get("telephoneNumbers", []),
                 voice=bool(teams.get("enterpriseVoiceEnabled")),
+                account_type=teams.get("accountType", "user"),
                 policies=[
                     {
                         "policyType": p["policyType"],

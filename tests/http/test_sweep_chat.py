@@ -32,7 +32,7 @@ async def test_check_everyone_shows_progress_then_the_digest_in_its_place(connec
     )
     assert digest.activity_id is not None  # the progress card, edited in place
     text = json.dumps(digest.body)
-    assert "17 people affected" in text and "Diagnose" in text and "Demo data" in text
+    assert "19 people affected" in text and "Diagnose" in text and "Demo data" in text
     assert progress_sent.conversation_id == digest.conversation_id
 
 

@@ -130,7 +130,7 @@ def test_without_a_zone_the_times_are_utc_and_say_so() -> None:
     assert timeline_rows(card)[0][0] == "today 20:30"
     texts = card_texts(card)
     assert "Newest first, times in UTC." in texts
-    assert "Searched 15 Nov 21:00 UTC to Sun 21:00 UTC (7 days) · 43 calls of the tenant read" in texts
+    assert "Searched 15 Nov 21:00 UTC to Sun 21:00 UTC (7 days) · 44 calls of the tenant read" in texts
 
 
 def test_the_readers_day_decides_today_and_yesterday() -> None:
@@ -187,7 +187,7 @@ def test_no_failure_found_says_how_much_was_searched() -> None:
     card = diagnosis_card(sample("outbound-calls", "no-failure-found"), UTC_READER)
     texts = card_texts(card)
     assert "No failed outbound call." in texts
-    assert "(7 days) · 43 calls of the tenant read" in texts
+    assert "(7 days) · 44 calls of the tenant read" in texts
     assert timeline_rows(card) == []
 
 

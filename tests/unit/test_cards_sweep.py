@@ -95,7 +95,7 @@ async def test_the_demo_digest_lists_the_people_with_a_diagnose_button_each():
 
     assert_valid_card(card)
     texts = card_texts(card)
-    assert "17 people affected" in texts and "Demo data" in texts
+    assert "19 people affected" in texts and "Demo data" in texts
     assert "Teams has a different number for this user than 8x8" in texts
     buttons = submits(card)
     adele = {"vd": "start", "problem": "inbound-calls", "userId": "00000000-0000-0000-0000-00000000a002"}

@@ -26,7 +26,7 @@ def test_json_on_the_demo_lists_every_demo_user_with_a_problem_under_their_cause
         (f["problem"], s["userPrincipalName"]): f["cause"] for f in data["findings"] for s in f["subjects"]
     }
     assert listed == {
-        (r["problem"], r["user"]): r["cause"] for r in demo_users() if r["cause"] != "no-failure-found"
+        (r["problem"], r["user"]): r["sweep"] for r in demo_users() if r["cause"] != "no-failure-found"
     }
     assert done.stderr == ""  # quick: no progress line
 

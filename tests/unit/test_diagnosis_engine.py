@@ -212,7 +212,7 @@ async def test_pasted_call_data_counts_without_any_graph_record() -> None:
     pasted = (SAMPLES / "call-data-404-rnl.txt").read_text()
     diagnosis = await demo_engine().diagnose(
         DiagnosisRequest(
-            user="megan@contoso.example", evidence_text=pasted, eightbyeight_number="+14255550100"
+            user="megan@contoso.example", evidence_text=pasted, eightbyeight_number="+14255550139"
         )
     )
     data = valid(diagnosis)

@@ -61,10 +61,12 @@ class CallLog:
         period: tuple[datetime, datetime],
         *,
         seed_cause: Callable[[], str] | None = None,
+        resource_account: bool = False,
     ):
         self.direction = direction
         self.answer = answer
         self.period = period
+        self.resource_account = resource_account  # an auto attendant's or call queue's: nobody signs in
         # Seed failures (404 / 511404) are explained by the seed article's causes: which one, the
         # problem's rules decide (the verdict), and they say so through `seed_cause`.
         self._seed_cause = seed_cause
@@ -95,12 +97,16 @@ class CallLog:
         if search is None:
             return []
         calls = [
-            Call(record, read_call(self.direction, record.sip_code, record.sub_code))
+            Call(record, self._read(self.direction, record.sip_code, record.sub_code))
             for record in search.calls
             if record.direction == self.direction
         ]
         calls.sort(key=lambda c: c.record.at or _OLDEST, reverse=True)
         return calls
+
+    def _read(self, direction: str | None, sip: int | None, sub: int | None) -> Reading:
+        reading = read_call(direction, sip, sub)
+        return reading.for_resource_account() if self.resource_account else reading
 
     @property
     def failures(self) -> list[Call]:
@@ -135,7 +141,7 @@ class CallLog:
         for (direction, sip, sub), tally in search.signatures.items():
             if direction != self.direction:
                 continue
-            reading = read_call(direction, sip, sub)
+            reading = self._read(direction, sip, sub)
             if not reading.is_failure:
                 continue
             key = str(reading.cause)

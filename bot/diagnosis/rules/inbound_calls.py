@@ -11,23 +11,24 @@ Pure functions over `InboundFacts`: the engine gathers the facts, nothing here d
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from bot.diagnosis.catalogue import read_call
-from bot.diagnosis.evidence import CallRecord, EightByEightUser, NumberChange, NumberOwners
+from bot.diagnosis.evidence import CallRecord, DirectoryUser, EightByEightUser, NumberChange, NumberOwners
 from bot.diagnosis.model import (
     INBOUND_USER_CAUSES,
     NO_FAULT,
+    Action,
     Check,
     Diagnosis,
     Evidence,
     FailedCall,
     Subject,
 )
-from bot.diagnosis.phone import to_e164
-from bot.diagnosis.playbook import load_playbook
+from bot.diagnosis.phone import international, to_e164
+from bot.diagnosis.playbook import Playbook, load_playbook
 from bot.diagnosis.portal_text import PortalEvidence
 from bot.diagnosis.rules import user as user_rules
 from bot.diagnosis.rules.call_log import (
@@ -52,7 +53,7 @@ from bot.diagnosis.rules.common import (
     verdict_diagnosis,
 )
 from bot.diagnosis.rules.number_history import history_json, history_sentence
-from bot.diagnosis.rules.number_owner import number_owner_check
+from bot.diagnosis.rules.number_owner import holder_check, holder_json, number_owner_check, people
 from bot.diagnosis.rules.user import UserFacts
 from bot.diagnosis.times import format_utc, human_age, human_until
 
@@ -103,6 +104,11 @@ class InboundFacts(UserFacts):
     window: tuple[datetime, datetime] | None = None  # the span of the call log searched
     seed_cause: str | None = SEED_CAUSE  # set by `assemble` once the verdict is known
     number_owners: Answer[NumberOwners] | None = None  # who holds the number the user was named by
+    # Whom else Teams gives the user's 8x8 number to (however the user was named): None when not
+    # asked (no 8x8 number, no user); `holder_numbers` their own 8x8 numbers (id, lower case ->
+    # E.164, None: 8x8 has none for them; absent: not known).
+    holders: Answer[tuple[DirectoryUser, ...]] | None = None
+    holder_numbers: dict[str, str | None] = field(default_factory=dict)
     number_change: Answer[NumberChange] | None = None  # 8x8's audit records (asked on a mismatch)
 
     # -- derived ------------------------------------------------------------------------------
@@ -122,6 +128,14 @@ class InboundFacts(UserFacts):
             if raw and to_e164(raw):
                 return to_e164(raw)
         return None
+
+    @property
+    def number_taken_by(self) -> tuple[DirectoryUser, ...]:
+        """The others Teams gives the user's 8x8 number to: it must leave them before it can be the
+        user's (Sync Now cannot move it while they hold it)."""
+        if self.holders is None or not self.holders.ok:
+            return ()
+        return self.holders.value or ()
 
     @property
     def numbers(self) -> list[str]:
@@ -444,8 +458,33 @@ def _no_failure_to_read(check_id: str, title: str, how: str, facts: InboundFacts
 
 
 def _number_owner_check(facts: InboundFacts) -> Check | None:
+    """Who holds the number the user was named by; and, however they were named, whether Teams
+    gives their 8x8 number to someone else (then that holder is named, whatever was asked)."""
     title, link, how = _words("number-owner", facts)
-    return number_owner_check(facts.number_owners, title, link or ADMIN_8X8_URL, how)
+    link = link or ADMIN_8X8_URL
+    taken = facts.number_taken_by
+    named = facts.number_owners
+    named_8x8 = (
+        named is not None
+        and named.ok
+        and named.value is not None
+        and (named.value.number == facts.eightbyeight_number)
+    )
+    user = facts.found_user
+    if taken and user is not None and facts.eightbyeight_number and not named_8x8:
+        return holder_check(facts.eightbyeight_number, user, taken, title, link, facts.resource_account)
+    holders = facts.holders
+    if named is None and holders is not None and not holders.ok and facts.eightbyeight_number:
+        number = international(facts.eightbyeight_number) or facts.eightbyeight_number
+        return unknown(
+            "number-owner",
+            title,
+            "graph",
+            f"Whether Teams gives {number} to someone else could not be checked: "
+            f"{sentence(holders.error or '')} {how}",
+            link,
+        )
+    return number_owner_check(named, title, link, how)
 
 
 BUILDERS: dict[str, Callable[[InboundFacts], Check | None]] = {
@@ -474,7 +513,7 @@ def decide(facts: InboundFacts) -> Verdict:
     user = facts.found_user
     holds: dict[str, bool | None] = {
         "user-not-found": None if not facts.user.ok else user is None,
-        "no-phone-license": None if user is None else not user.phone_plan_enabled,
+        "no-phone-license": None if user is None else not user.phone_licensed,
         "calling-plan-conflict": facts.calling_plan_conflict,
         "no-teams-number": (facts.teams_number is None) if (user and facts.teams_number_known) else None,
         "number-mismatch": _mismatch(facts),
@@ -555,6 +594,7 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
                 if all(a.id != action.id for a in actions):
                     action.warnings.insert(0, _only_if(alternative))
                     actions.append(action)
+    _free_number_first(facts, playbook, verdict.cause, actions, values, flags)
     if verdict.confidence != "confirmed":
         verification = playbook.verification(values, flags)
         if verification is not None:
@@ -576,6 +616,59 @@ def assemble(facts: InboundFacts, checks: list[Check], data_source: str) -> Diag
     )
 
 
+# Causes before the number's own: their fixes come first, then the number is freed.
+_BEFORE_NUMBER = frozenset({"no-phone-license", "calling-plan-conflict"})
+FREE_NUMBER = "free-number"
+
+
+def _free_number_first(
+    facts: InboundFacts,
+    playbook: Playbook,
+    cause: str,
+    actions: list[Action],
+    values: dict[str, str],
+    flags: set[str],
+) -> None:
+    """When Teams gives the user's 8x8 number to someone else, freeing it from them is the first
+    step (after an account fix that must come first): Sync Now alone cannot move it."""
+    if not facts.number_taken_by or facts.eightbyeight_number is None:
+        return
+    free = playbook.action(FREE_NUMBER, values, flags)
+    if cause in _BEFORE_NUMBER:
+        actions.append(free)
+    else:
+        actions.insert(0, free)
+
+
+def _holder_values(facts: InboundFacts) -> dict[str, str]:
+    """The free-number action's words: who holds the number, and what they get after the sync."""
+    taken = facts.number_taken_by
+    if not taken:
+        return {"holder": "nobody else", "holder_upn": "", "holder_after": ""}
+    first = taken[0]
+    after = []
+    for other in taken:
+        known = other.id.lower() in facts.holder_numbers
+        own = facts.holder_numbers.get(other.id.lower())
+        if own:
+            after.append(f"{other.display_name} gets their own 8x8 number, {own}.")
+        elif known:
+            after.append(
+                f"{other.display_name} is left without a number until 8x8 has one for them "
+                "(8x8 Admin Console, Home > Users)."
+            )
+        else:
+            after.append(
+                f"{other.display_name} gets whatever number 8x8 has for them, if any (8x8 Admin Console, "
+                "Home > Users)."
+            )
+    return {
+        "holder": people(taken),
+        "holder_upn": first.user_principal_name,
+        "holder_after": " ".join(after),
+    }
+
+
 def _only_if(cause: str) -> str:
     conditions = {
         "microsoft-out-of-sync": "Only if the first complete sync finished 72 hours or more ago.",
@@ -592,6 +685,7 @@ def _subject(facts: InboundFacts) -> Subject:
         display_name=user.display_name if user else None,
         eightbyeight_number=facts.eightbyeight_number,
         teams_number=facts.teams_number,
+        kind=facts.subject_kind,
     )
 
 
@@ -599,6 +693,9 @@ def _evidence(facts: InboundFacts, cause: str | None = None) -> Evidence:
     """The call log's evidence, with a pasted Call Data page in its place: the codes and correlation
     id are those of the cause's newest call; the pasted page's when the cause is the article's."""
     evidence = Evidence(first_sync_at=facts.first_sync_at, call_log_window=facts.window, period=facts.period)
+    evidence.number_held_by = [
+        holder_json(u, facts.eightbyeight_number or "", facts.holder_numbers) for u in facts.number_taken_by
+    ]
     fill_evidence(evidence, facts.call_log, cause)
     calls = [c.record for c in facts.call_log.of_cause(cause or "")] or facts.graph_calls
     newest = calls[0] if calls else None
@@ -678,6 +775,7 @@ def _values(facts: InboundFacts, verdict: Verdict) -> tuple[dict[str, str], set[
         "failed_calls_summary": _calls_summary(facts, evidence),
         **call_values(facts.call_log, verdict.cause, facts.now, facts.zone),
         "cause_words": load_playbook(PROBLEM).cause_title(verdict.cause).lower(),
+        **_holder_values(facts),
     }
     flags = set()
     if evidence.correlation_id:

@@ -191,7 +191,7 @@ def decide(facts: OutboundFacts) -> Verdict:
     user = facts.found_user
     holds: dict[str, bool | None] = {
         "user-not-found": None if not facts.user.ok else user is None,
-        "no-phone-license": None if user is None else not user.phone_plan_enabled,
+        "no-phone-license": None if user is None else not user.phone_licensed,
         "calling-plan-conflict": facts.calling_plan_conflict,
         "enterprise-voice-disabled": _ev_disabled(facts),
         "no-teams-number": (facts.teams_number is None) if (user and facts.teams_number_known) else None,
@@ -253,6 +253,7 @@ def _subject(facts: OutboundFacts) -> Subject:
         else (facts.query if facts.query and "@" in facts.query else None),
         display_name=user.display_name if user else None,
         teams_number=facts.teams_number,
+        kind=facts.subject_kind,
     )
 
 

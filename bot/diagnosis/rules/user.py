@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import ClassVar
 
-from bot.diagnosis.evidence import CALLING_PLAN_IDS, CallSearch, DirectoryUser, NumberAssignment, VoiceConfig
+from bot.diagnosis.evidence import (
+    CALLING_PLAN_IDS,
+    RESOURCE_ACCOUNT_TYPE,
+    VOICE_APPLICATION_ASSIGNED,
+    CallSearch,
+    DirectoryUser,
+    NumberAssignment,
+    VoiceConfig,
+)
 from bot.diagnosis.model import DEFAULT_PERIOD, Check
 from bot.diagnosis.phone import to_e164
 from bot.diagnosis.playbook import CauseWords, Playbook, load_playbook, render
@@ -25,6 +33,7 @@ from bot.diagnosis.rules.common import (
     sentence,
     unknown,
 )
+from bot.diagnosis.rules.number_owner import RESOURCE_ACCOUNT_WORDS
 from bot.diagnosis.times import format_utc
 
 # Words that keep their capital inside a sentence (the start of a source's message).
@@ -54,16 +63,38 @@ class UserFacts:
     def call_log(self) -> CallLog:
         """The user's calls in this problem's direction, as read (read anew once `calls` is set)."""
         cached = self.__dict__.get("_call_log")
-        if cached is None or cached.answer is not self.calls:
+        resource = self.resource_account
+        if cached is None or cached.answer is not self.calls or cached.resource_account != resource:
             period = self.period or (self.now - DEFAULT_PERIOD, self.now)
             seed = (lambda: self.seed_cause or "") if self.seed_cause is not None else None
-            cached = CallLog(self.direction, self.calls, period, seed_cause=seed)
+            cached = CallLog(self.direction, self.calls, period, seed_cause=seed, resource_account=resource)
             self.__dict__["_call_log"] = cached
         return cached
 
     @property
     def found_user(self) -> DirectoryUser | None:
         return self.user.value if self.user.ok else None
+
+    @property
+    def resource_account(self) -> bool:
+        """The subject is a resource account (an auto attendant's or call queue's): its Teams Phone
+        Resource Account licence, Teams' `accountType`, or a number Teams gives it as a voice
+        application's (FACTS.md, "Resource accounts"). Sign-in disabled is then its normal state."""
+        user = self.found_user
+        if user is None:
+            return False
+        if user.resource_account or user.resource_account_plan:
+            return True
+        if self.voice.ok and self.voice.value is not None:
+            if self.voice.value.account_type == RESOURCE_ACCOUNT_TYPE:
+                return True
+        assignments = self.assignments.value if self.assignments.ok else None
+        return any(a.assignment_status == VOICE_APPLICATION_ASSIGNED for a in assignments or ())
+
+    @property
+    def subject_kind(self) -> str:
+        """The subject's `kind` in the JSON: "resourceAccount" or "user"."""
+        return "resourceAccount" if self.resource_account else "user"
 
     @property
     def user_missing(self) -> bool:
@@ -175,6 +206,11 @@ def user_check(facts: UserFacts) -> Check:
             "user-found", title, "fail", f"No user matches {facts.query} in Microsoft 365.", "graph", link
         )
     detail = f"{user.display_name} ({user.user_principal_name}), object id {user.id}."
+    if facts.resource_account:
+        detail = f"{user.display_name} ({user.user_principal_name}), an {RESOURCE_ACCOUNT_WORDS}, object id {user.id}."
+        if not user.account_enabled:
+            detail += " Sign-in is disabled, as it should be for a resource account."
+        return Check("user-found", title, "pass", detail, "graph", link)
     if not user.account_enabled:
         return Check(
             "user-found", title, "warn", f"{detail} The account is disabled (sign-in blocked).", "graph", link
@@ -187,9 +223,29 @@ def license_check(facts: UserFacts) -> Check:
     user = facts.found_user
     if user is None:
         return unknown("phone-license", title, "graph", facts.not_checked(), link)
+    since = f" since {format_utc(user.phone_plan_since)}" if user.phone_plan_since else ""
     if user.phone_plan_enabled:
-        since = f" since {format_utc(user.phone_plan_since)}" if user.phone_plan_since else ""
         return Check("phone-license", title, "pass", f"Teams Phone (MCOEV) is enabled{since}.", "graph", link)
+    if user.resource_account_plan:
+        return Check(
+            "phone-license",
+            title,
+            "pass",
+            f"The Teams Phone Resource Account licence (MCOEV_VIRTUALUSER) is enabled{since}: the "
+            "licence of an auto attendant's or call queue's resource account.",
+            "graph",
+            link,
+        )
+    if facts.resource_account:
+        return Check(
+            "phone-license",
+            title,
+            "fail",
+            f"{user.display_name} is a resource account with neither the Teams Phone Resource Account "
+            "licence (MCOEV_VIRTUALUSER) nor Teams Phone (MCOEV): Teams cannot take its calls.",
+            "graph",
+            link,
+        )
     return Check(
         "phone-license",
         title,

@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     ),
     "conflictsWith",
     "activationState",
+    "kind",  # "user" or "resourceAccount" (an auto attendant's or call queue's: the main line)
 )
 
 
@@ -73,6 +74,7 @@ class SweepSubject:
     alternatives: list[str] = field(default_factory=list)
     conflicts_with: list[dict[str, str | None]] = field(default_factory=list)
     activation_state: str | None = None
+    kind: str = "user"  # "resourceAccount": an auto attendant's or call queue's (the main line)
 
     @property
     def name(self) -> str:
@@ -88,6 +90,7 @@ class SweepSubject:
             "lastFailedAt": iso(self.last_failed_at),
             "confidence": self.confidence,
             "alternatives": list(self.alternatives),
+            "kind": self.kind,
         }
         if self.conflicts_with:
             out["conflictsWith"] = [dict(c) for c in self.conflicts_with]
@@ -213,6 +216,7 @@ class SweepReport:
                         "id": s.id or "",
                         "eightByEightNumber": s.eightbyeight_number or row["eightByEightNumber"],
                         "teamsNumber": s.teams_number or row["teamsNumber"],
+                        "kind": s.kind,
                         f"{way}Cause": finding.cause,
                         f"{way}Title": finding.title,
                         f"{way}Confidence": s.confidence,

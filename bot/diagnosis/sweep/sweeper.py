@@ -42,6 +42,7 @@ from bot.diagnosis.catalogue import is_failure
 from bot.diagnosis.errors import InputError, PermissionMissing, SourceError
 from bot.diagnosis.evidence import (
     CallSearch,
+    DirectoryUser,
     EightByEightSource,
     GroupSource,
     MicrosoftSource,
@@ -479,10 +480,33 @@ class _Run:
             facts.assignments = t.assignments_of(user)
             facts.voice = t.voice_of(user)
             facts.eightbyeight = t.eightbyeight_of(user.user_principal_name, user.mail)
+            self._holders_into(facts, user)
         else:
             facts.assignments = facts.voice = Answer.not_asked(NOT_FOUND_ASKED)
             facts.eightbyeight = Answer(person.eightbyeight)
         return facts
+
+    def _holders_into(self, facts: inbound_calls.InboundFacts, user: DirectoryUser) -> None:
+        """Whom else Teams gives the user's 8x8 number to, as a diagnosis asks it (from the maps)."""
+        t, number = self.tenant, facts.eightbyeight_number
+        if number is None or "assignments" in t.errors:
+            return
+        mine = user.id.lower()
+        others = tuple(
+            replace(t.users[key], resource_account=t.is_resource_account(key))
+            for key in t.teams_holders.get(number, ())
+            if key != mine and key in t.users
+        )
+        if not others:
+            return
+        facts.holders = Answer(others)
+        for other in others:
+            account = t.eightbyeight_of(other.user_principal_name, other.mail)
+            if account.ok:
+                own = account.value
+                facts.holder_numbers[other.id.lower()] = (
+                    next((n for n in (own.primary_number, *own.numbers) if n), None) if own else None
+                )
 
     def _outbound_facts(self, person: Person) -> outbound_calls.OutboundFacts:
         user = person.user
@@ -552,6 +576,7 @@ class _Run:
                             "id": other.id,
                             "userPrincipalName": other.user_principal_name,
                             "displayName": other.display_name,
+                            "kind": "resourceAccount" if t.is_resource_account(holder) else "user",
                         }
                     )
         return out
@@ -592,6 +617,7 @@ class _Run:
             confidence=verdict.confidence,
             alternatives=list(verdict.alternatives),
             activation_state=state if state and state != "activated" else None,
+            kind=facts_in.subject_kind,
         )
 
 

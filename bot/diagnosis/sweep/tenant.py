@@ -10,8 +10,9 @@ why (`errors`): the answers built from it are then `unknown`, exactly as in a di
 Who counts (`people`): the Microsoft 365 users who take part in Teams calling — those Teams holds
 a number for, those with Teams Phone (MCOEV), those 8x8 knows — and the 8x8 users with Teams
 enabled who have no Microsoft 365 account at all (Microsoft's reverse number lookup can never find
-them). 8x8's "Temporary Domain Voice Activation User" accounts and resource accounts are left out:
-they hold a licence or a number by design.
+them). Resource accounts (auto attendants, call queues: usually the main line) count like people:
+8x8 syncs their numbers the same way, and their number is the most important in the tenant. Only
+8x8's "Temporary Domain Voice Activation User" accounts are left out: they hold a licence by design.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from bot.diagnosis.evidence import (
+    RESOURCE_ACCOUNT_TYPE,
+    VOICE_APPLICATION_ASSIGNED,
     DirectoryUser,
     EightByEightUser,
     NumberAssignment,
@@ -30,7 +33,7 @@ from bot.diagnosis.phone import to_e164
 from bot.diagnosis.rules.common import Answer
 
 ACTIVATION_USER_NAME = "Temporary Domain Voice Activation User"  # 8x8 creates these (sync-error)
-RESOURCE_ACCOUNT = "resourceAccount"
+RESOURCE_ACCOUNT = RESOURCE_ACCOUNT_TYPE
 EIGHTBYEIGHT_ONLY = "8x8:"  # the key prefix of an 8x8 user without a Microsoft 365 account
 
 
@@ -141,13 +144,24 @@ class Tenant:
                 return self.users[key]
         return None
 
+    def is_resource_account(self, key: str) -> bool:
+        """Whether the user with object id `key` (lower case) is a resource account, by the same
+        signs a diagnosis reads (`UserFacts.resource_account`)."""
+        user = self.users.get(key)
+        if user is not None and (user.resource_account or user.resource_account_plan):
+            return True
+        voice = self.voice.get(key)
+        if voice is not None and voice.account_type == RESOURCE_ACCOUNT:
+            return True
+        return any(a.assignment_status == VOICE_APPLICATION_ASSIGNED for a in self.assignments.get(key, ()))
+
     # -- who counts ------------------------------------------------------------------------------
 
     def people(self, also: Iterable[str] = (), skip: Container[str] = ()) -> list[Person]:
         """The people to decide about (module docstring); `also` adds users by object id (those a
         failed call names), `skip` leaves out people already counted (by key)."""
         keys = set(self.assignments) | {k for k, v in self.voice.items() if v.telephone_numbers}
-        keys |= {k for k, u in self.users.items() if u.phone_plan_enabled}
+        keys |= {k for k, u in self.users.items() if u.phone_licensed}
         keys |= {k.lower() for k in also}
         out: list[Person] = []
         chosen: set[str] = set()  # 8x8 user ids a Microsoft 365 user's lookup found
@@ -184,9 +198,8 @@ def _counts(account: EightByEightUser) -> bool:
 
 
 def _takes_part(user: DirectoryUser, voice: VoiceConfig | None) -> bool:
-    if user.display_name == ACTIVATION_USER_NAME:
-        return False
-    return voice is None or voice.account_type != RESOURCE_ACCOUNT
+    """Everyone but 8x8's temporary activation users (resource accounts included)."""
+    return user.display_name != ACTIVATION_USER_NAME
 
 
 def _numbers_of(account: EightByEightUser) -> list[str]:
