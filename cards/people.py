@@ -15,6 +15,7 @@ from microsoft_teams.cards.core import ActionSet, CardElement, Column, ColumnSet
 
 from bot.diagnosis.evidence import DirectoryUser
 from bot.diagnosis.model import Diagnosis
+from bot.diagnosis.repair import REPAIRABLE_CAUSES
 from cards.context import CardContext
 from cards.elements import banner, card, fitted, text, without_none
 from cards.time import absolute
@@ -78,7 +79,7 @@ def _row(problem: str, r: PersonRow, can_fix: bool) -> ColumnSet:
         lines.append(text(r.diagnosis.title, spacing="None"))
         data = without_none({"problem": r.diagnosis.problem, "userId": r.user_id, "user": r.user})
         actions = [SubmitAction(title="Diagnose", data={"vd": "start", **data}, associated_inputs="none")]
-        if can_fix and r.diagnosis.cause not in GOOD_CAUSES:
+        if can_fix and r.diagnosis.cause in REPAIRABLE_CAUSES:
             actions.append(SubmitAction(title="Fix it", data={"vd": "fix", **data}, associated_inputs="none"))
         return _columns(lines, actions)
     if r.candidates:

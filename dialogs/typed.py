@@ -27,7 +27,14 @@ from cards.conversation import notice_card
 from cards.people import PersonRow, people_card
 from cards.time import absolute
 from cards.words import GOOD_CAUSES
-from dialogs.services import ConversationServices, caller_id, reader_time_zone, send_card, send_typing
+from dialogs.services import (
+    ConversationServices,
+    caller_id,
+    fixes_unavailable,
+    reader_time_zone,
+    send_card,
+    send_typing,
+)
 
 log = logging.getLogger("voice_doctor.dialogs")
 
@@ -110,7 +117,9 @@ async def diagnose_several(services: ConversationServices, context: TurnContext,
     rows = await asyncio.gather(*(_one(services, p, problem, request, zone) for p in people))
     ctx = services.card_context(context)
     since = services.clock() - request.since if request.since else None
-    await send_card(context, people_card(problem, rows, ctx, since=since, can_fix=True))
+    await send_card(
+        context, people_card(problem, rows, ctx, since=since, can_fix=fixes_unavailable(services) is None)
+    )
 
 
 async def _one(

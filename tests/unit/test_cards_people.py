@@ -9,7 +9,7 @@ from bot.diagnosis.evidence import DirectoryUser
 from cards.context import CardContext
 from cards.people import PersonRow, people_card
 from tests.cardschema import assert_valid_card, card_texts
-from tests.unit.test_cards_samples import NOW, inbound
+from tests.unit.test_cards_samples import NOW, inbound, sample
 
 CTX = CardContext(now=NOW, data_source="demo")
 
@@ -40,6 +40,17 @@ def test_a_row_each_with_diagnose_and_fix_it():
     assert "I couldn't find anyone by that." in texts
     submits = json.dumps(card)
     assert submits.count('"Fix it"') == 1  # nothing to fix for the one whose calls work
+
+
+def test_fix_it_only_for_a_cause_with_a_plan():
+    rows = [
+        PersonRow("Adele", diagnosis=inbound("number-mismatch"), user_id="a"),
+        PersonRow("Patti", diagnosis=sample("outbound-calls", "pstn-not-allowed"), user_id="b"),
+        PersonRow("Alex", diagnosis=inbound("no-phone-license"), user_id="c"),
+    ]
+    card = people_card("inbound-calls", rows, CTX)
+    assert json.dumps(card).count('"Fix it"') == 1
+    assert '"Fix it"' not in json.dumps(people_card("inbound-calls", rows, CTX, can_fix=False))
 
 
 def test_many_long_rows_stay_under_40_kb():
