@@ -26,7 +26,7 @@ Intent = Request  # the old name: dialogs and tests still say Intent
 
 _CANCEL = re.compile(r"^(cancel|stop|start over|restart|reset|never ?mind|quit|abort)[.!]*$", re.I)
 _HELP = re.compile(r"^(help|\?|what can you do\??|commands|menu)[.!]*$", re.I)
-_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|yo)\b[ !.,a-z]*$", re.I)
+_GREETING = re.compile(r"^(hi|hello|hey|good (morning|afternoon|evening)|yo)\b[ !.,a-z]{0,24}$", re.I)
 _CASES = re.compile(r"^(show |list |open )?(my )?cases[.!]*$", re.I)
 _SET_CHANNEL = re.compile(r"^set (the )?helpdesk channel[.!]*$", re.I)
 # "check everyone", "sweep", "check all users", "who else is affected?": the whole tenant at once
@@ -180,6 +180,8 @@ def mentioned_user(line: str) -> str | None:
 _SUBJECT_NAME = re.compile(
     r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*)?)(?:'s|’s)?\s+"
     r"(?:says|said|tells?|told|reports?|reported|complains?|complained|can'?t|cannot|can not|"
+    r"is (?:saying|telling|reporting|complaining|getting|missing|having)|was (?:saying|telling)|"
+    r"keeps|kept|misses|missed|"
     r"couldn'?t|isn'?t|is not|is unable|doesn'?t|does not|didn'?t|has|had|gets|got|never|"
     r"phone|calls?|teams|dial ?pad|number|line)\b",
     re.I,

@@ -69,8 +69,10 @@ def interpret(
         return commands.recognise(raw)
     line = " ".join(raw.split())
     base = commands.recognise(line)
-    if base.kind in ("cancel", "help", "cases", "set-helpdesk-channel", "paste"):
+    if base.kind in ("cancel", "help", "cases", "set-helpdesk-channel", "paste", "greeting"):
         return base
+    line = _without_greeting(line)
+    base = commands.recognise(line)
     rest, period = find_period(line, now, time_zone) if now is not None else (line, None)
     if period is not None:
         since = period.since(now)
@@ -86,6 +88,20 @@ def interpret(
         if request.problem != SYNC:
             request = replace(request, since=since, period=period)
     return request
+
+
+_LEADING_GREETING = re.compile(
+    r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|yo)\b[\s,!.:;-]*"
+    r"(?:(?:there|team|all|folks|voice doctor|bot)\b[\s,!.:;-]*)?",
+    re.I,
+)
+
+
+def _without_greeting(line: str) -> str:
+    """'hey, adel vance keeps missing calls' is about Adele: the greeting is not part of the request
+    (and 'good morning' is no period)."""
+    rest = _LEADING_GREETING.sub("", line, count=1)
+    return rest or line
 
 
 def _just_a_name(core: str, timed: bool, case: ConversationCase | None) -> bool:
