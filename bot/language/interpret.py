@@ -165,6 +165,11 @@ def _fix(core: str, w: Words, case: ConversationCase | None) -> Request | None:
         who = (found.groupdict().get("who") or "").strip()
         problem, stated = _direction(core, w)
         if not who or _is_same_person(who, w):
+            named = _named_elsewhere(core, found, w)
+            if named is not None:  # "lee gu can't receive calls, can you fix it?": Lee, not the case
+                return Request(
+                    "fix", named.problem, named.people[0], people=named.people, direction_stated=stated
+                )
             if case is None:
                 return Request("fix", problem, direction_stated=stated)
             return Request(
@@ -182,6 +187,17 @@ def _fix(core: str, w: Words, case: ConversationCase | None) -> Request | None:
             problem = case.problem
         return Request("fix", problem, people[0], people=tuple(people), direction_stated=stated)
     return None
+
+
+def _named_elsewhere(core: str, found: re.Match[str], w: Words) -> Request | None:
+    """The sentence around "fix it" when it names someone: they are the one to fix."""
+    rest = f"{core[: found.start()]} {core[found.end() :]}".strip(" ,.;:!?-")
+    if not rest:
+        return None
+    said = _sentence(rest, w, None)
+    if said.kind != "diagnose" or not said.people or said.problem not in (INBOUND, OUTBOUND):
+        return None
+    return said
 
 
 def _is_same_person(who: str, w: Words) -> bool:
