@@ -334,6 +334,7 @@ def _actions(fix: Fix, ctx: CardContext) -> list[Any]:
 
 def _fallback(fix: Fix) -> str:
     if fix.status == "proposed":
-        return f"Fix for {fix.subject_name}: confirm {len(fix.plan)} changes to Teams"
+        changes = "1 change" if len(fix.plan) == 1 else f"{len(fix.plan)} changes"
+        return f"Fix for {fix.subject_name}: confirm {changes} to Teams"
     title, _, _ = _outcome_words(fix, CardContext(now=fix.asked_at))
     return f"Fix for {fix.subject_name}: {title}"
