@@ -92,9 +92,27 @@ def card_texts(card: dict[str, Any]) -> str:
     )
 
 
-def action_data(card: dict[str, Any], verb: str) -> dict[str, Any]:
-    """The `data` of the card's first Action.Execute with this verb (what pressing it sends)."""
+def execute_data(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
+    """The `data` of the card's first Action.Execute with this verb, or None when it has none."""
     for node in _walk(card):
         if node.get("type") == "Action.Execute" and node.get("verb") == verb:
             return node.get("data") or {}
-    raise AssertionError(f"no {verb} action in the card")
+    return None
+
+
+def action_data(card: dict[str, Any], verb: str) -> dict[str, Any]:
+    """The `data` of the card's first Action.Execute with this verb (what pressing it sends)."""
+    data = execute_data(card, verb)
+    if data is None:
+        raise AssertionError(f"no {verb} action in the card")
+    return data
+
+
+def submit_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Action.Submit of the card, in order (the Diagnose / Fix it buttons of digests and lists)."""
+    return [node for node in _walk(card) if node.get("type") == "Action.Submit"]
+
+
+def submit_data(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """What each Action.Submit of the card sends."""
+    return [node.get("data") or {} for node in submit_actions(card)]

@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.sources.demo import DemoTenant
 from bot.sources.factory import Sources
 from tests.apphost import ADELE, MEGAN, activity, channel_conversation, running_app
-from tests.cardschema import assert_valid_card
+from tests.cardschema import assert_valid_card, execute_data, submit_data
 from tests.fakes.graph_fixtures import Clock
 from tests.storage_backends import fresh_schema
 
@@ -81,23 +81,6 @@ def words(card: dict[str, Any]) -> str:
     return json.dumps(card, ensure_ascii=False)
 
 
-def action_data(card: dict[str, Any], verb: str) -> dict[str, Any] | None:
-    found: list[dict] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
-                found.append(node["data"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found[0] if found else None
-
-
 def sent_cards(connector) -> list[tuple[str | None, dict[str, Any]]]:
     """(activity id given by the connector, card) of every card sent (not updated)."""
     out = []
@@ -116,7 +99,9 @@ async def diagnose_adele(app, connector, sender=MEGAN) -> dict[str, Any]:
 
 async def plan_card(app, connector, diagnosis: dict[str, Any], sender=MEGAN) -> tuple[dict, str | None]:
     """Press Fix it on the diagnosis card; the plan card sent, and its activity id at the connector."""
-    status, body = await app.post(execute(connector.url, "fix", action_data(diagnosis, "fix"), sender=sender))
+    status, body = await app.post(
+        execute(connector.url, "fix", execute_data(diagnosis, "fix"), sender=sender)
+    )
     assert status == 200
     plans = [
         r for r in connector.received if r.method in ("send", "reply") and "Confirm" in json.dumps(r.body)
@@ -128,14 +113,14 @@ async def plan_card(app, connector, diagnosis: dict[str, Any], sender=MEGAN) -> 
 async def test_fix_it_confirm_fixes_adele_and_proves_it(connector):
     async with running_app(DEMO, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector)
-        assert action_data(diagnosis, "fix"), "Fix it is not offered to a Teams Administrator"
+        assert execute_data(diagnosis, "fix"), "Fix it is not offered to a Teams Administrator"
         plan, _ = await plan_card(app, connector, diagnosis)
         assert_valid_card(plan)
         text = words(plan)
         assert "Take +1 425-555-0120 from Adele Vance" in text and "Give Adele Vance +1 425-555-0102" in text
         assert "Asked by" in text and "Megan Bowen" in text
 
-        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        status, body = await app.post(execute(connector.url, "fixConfirm", execute_data(plan, "fixConfirm")))
         assert status == 200 and "Fixing" in words(card_of(body))
         await app.app[SERVICES].fixes.settle()
 
@@ -147,7 +132,7 @@ async def test_fix_it_confirm_fixes_adele_and_proves_it(connector):
         assert any("Fixing" in words(u) and "✓" in words(u) for u in updates), "no card per step"
 
         seen = len(connector.received)
-        status, body = await app.post(execute(connector.url, "fixCheck", action_data(final, "fixCheck")))
+        status, body = await app.post(execute(connector.url, "fixCheck", execute_data(final, "fixCheck")))
         assert "Fixed and verified" in words(card_of(body))  # the fix's card stays
         checked = [r for r in connector.received[seen:] if r.method in ("send", "reply")]
         assert checked and "Adele Vance" in json.dumps(checked[-1].body)
@@ -164,11 +149,11 @@ async def test_cancel_changes_nothing(connector):
     async with running_app(DEMO, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector)
         plan, _ = await plan_card(app, connector, diagnosis)
-        status, body = await app.post(execute(connector.url, "fixCancel", action_data(plan, "fixCancel")))
+        status, body = await app.post(execute(connector.url, "fixCancel", execute_data(plan, "fixCancel")))
         assert "Cancelled by Megan Bowen" in words(card_of(body)) and "Nothing was changed" in words(
             card_of(body)
         )
-        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        status, body = await app.post(execute(connector.url, "fixConfirm", execute_data(plan, "fixConfirm")))
         assert "Cancelled" in words(card_of(body))  # a Confirm after Cancel runs nothing
         await app.app[SERVICES].fixes.settle()
         assert "Teams has a different number" in words(await diagnose_adele(app, connector))
@@ -184,9 +169,9 @@ async def test_only_a_helpdesk_member_with_a_number_role_may_press_fix_it_or_con
         plan, _ = await plan_card(app, connector, diagnosis)
         channel = channel_conversation()  # the card shared in a channel: anyone there can press
         for verb, data in (
-            ("fix", action_data(diagnosis, "fix")),
-            ("fixConfirm", action_data(plan, "fixConfirm")),
-            ("fixCancel", action_data(plan, "fixCancel")),
+            ("fix", execute_data(diagnosis, "fix")),
+            ("fixConfirm", execute_data(plan, "fixConfirm")),
+            ("fixCancel", execute_data(plan, "fixCancel")),
         ):
             seen = len(connector.received)
             status, body = await app.post(
@@ -197,7 +182,7 @@ async def test_only_a_helpdesk_member_with_a_number_role_may_press_fix_it_or_con
             assert says in words(refusal) and "I changed nothing" in words(refusal)
             assert not connector.received[seen:], "the refusal is for the presser alone"
         await app.app[SERVICES].fixes.settle()
-        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        case = await app.app[SERVICES].bot.services.cases.get(execute_data(plan, "fixConfirm")["caseId"])
         assert [f.status for f in fixes_of(case.case)] == ["proposed"]
         assert "Teams has a different number" in words(await diagnose_adele(app, connector))
 
@@ -205,7 +190,7 @@ async def test_only_a_helpdesk_member_with_a_number_role_may_press_fix_it_or_con
 async def test_grady_sees_why_there_is_no_fix_it_button(connector):
     async with running_app(DEMO, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector, sender=GRADY)
-        assert action_data(diagnosis, "fix") is None
+        assert execute_data(diagnosis, "fix") is None
         assert "Fix it needs a Global, Teams" in words(diagnosis)
 
 
@@ -213,7 +198,7 @@ async def test_a_replayed_confirm_runs_the_plan_once(connector):
     async with running_app(DEMO, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector)
         plan, _ = await plan_card(app, connector, diagnosis)
-        confirm = action_data(plan, "fixConfirm")
+        confirm = execute_data(plan, "fixConfirm")
         writer = app.app[SERVICES].bot.services.fixer.writer
         answers = await asyncio.gather(
             app.post(execute(connector.url, "fixConfirm", confirm)),
@@ -233,7 +218,7 @@ async def test_forged_card_data_changes_nothing(connector):
     async with running_app(DEMO, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector)
         plan, _ = await plan_card(app, connector, diagnosis)
-        confirm = action_data(plan, "fixConfirm")
+        confirm = execute_data(plan, "fixConfirm")
         writer = app.app[SERVICES].bot.services.fixer.writer
         gone = (
             {**confirm, "fixId": "not-a-fix"},
@@ -289,7 +274,7 @@ async def test_two_instances_on_one_sqlite_file_run_one_confirm_once(tmp_path, c
 async def _two_instances(first, second, connector) -> None:
     diagnosis = await diagnose_adele(first, connector)
     plan, _ = await plan_card(first, connector, diagnosis)
-    confirm = action_data(plan, "fixConfirm")
+    confirm = execute_data(plan, "fixConfirm")
     answers = await asyncio.gather(
         first.post(execute(connector.url, "fixConfirm", confirm)),
         second.post(execute(connector.url, "fixConfirm", confirm)),
@@ -309,7 +294,7 @@ async def test_a_plan_that_changed_before_confirm_is_shown_again_and_nothing_is_
         plan, _ = await plan_card(app, connector, diagnosis)
         writer = app.app[SERVICES].bot.services.fixer.writer
         await writer._writer.unassign_number("+14255550120")  # someone changed Teams meanwhile
-        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        status, body = await app.post(execute(connector.url, "fixConfirm", execute_data(plan, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         assert writer.writes == []
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
@@ -317,7 +302,7 @@ async def test_a_plan_that_changed_before_confirm_is_shown_again_and_nothing_is_
         text = words(final)
         assert "Teams or 8x8 changed since the plan was drawn" in text and "Confirm 1 change to Teams" in text
         assert "Take +1 425-555-0120" not in text
-        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(final, "fixConfirm")))
+        status, body = await app.post(execute(connector.url, "fixConfirm", execute_data(final, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
         assert "Fixed and verified" in words(final)
@@ -328,16 +313,16 @@ async def test_a_failed_step_says_microsofts_reason_and_stops(connector):
     async with running_app(DEMO, sources=demo_sources()) as app:
         await app.post(activity(connector.url, text="check calls for leeg@contoso.example"))
         await app.settle()
-        lee = [c for c in connector.cards() if "Lee Gu" in words(c) and action_data(c, "fix")][-1]
+        lee = [c for c in connector.cards() if "Lee Gu" in words(c) and execute_data(c, "fix")][-1]
         plan, _ = await plan_card(app, connector, lee)
-        await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.post(execute(connector.url, "fixConfirm", execute_data(plan, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
         text = words(final)
         assert "Step 1 of 1 failed" in text
         assert "Reason: The telephone number +14255550106 cannot be assigned" in text
         assert "usage location" in text and "Nothing further was tried" in text
-        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        case = await app.app[SERVICES].bot.services.cases.get(execute_data(plan, "fixConfirm")["caseId"])
         assert case.history[-1]["event"] == "fix" and case.history[-1]["outcome"] == "failed"
         assert case.status == "open"
 
@@ -360,11 +345,11 @@ async def test_accepted_but_activating_is_rechecked_by_the_case_follow_up(connec
     async with running_app(DEMO, sources=sources, clock=clock) as app:
         diagnosis = await diagnose_adele(app, connector)
         plan, _ = await plan_card(app, connector, diagnosis)
-        await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.post(execute(connector.url, "fixConfirm", execute_data(plan, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
         assert "Accepted, activating — I'll re-check at" in words(final)
-        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        case = await app.app[SERVICES].bot.services.cases.get(execute_data(plan, "fixConfirm")["caseId"])
         assert case.recheck_at == clock.now + timedelta(minutes=10)
 
         for user in writer._writer._data["users"]:  # Microsoft finishes
@@ -387,7 +372,7 @@ async def test_fix_it_on_a_digest_row_sends_the_plan(connector):
         await app.settle()
         await connector.wait_for(lambda got: any("people affected" in json.dumps(r.body) for r in got))
         digest = [r.body for r in connector.received if "people affected" in json.dumps(r.body)][-1]
-        fix_rows = [d for d in submits(digest) if d.get("vd") == "fix"]
+        fix_rows = [d for d in submit_data(digest) if d.get("vd") == "fix"]
         assert {"vd": "fix", "problem": "inbound-calls", "userId": ADELE_ID} in fix_rows
         assert all(d["userId"] for d in fix_rows)
         await app.post(
@@ -410,30 +395,13 @@ async def test_with_fixes_off_the_helpdesk_is_told_why_and_nothing_is_offered(co
     settings = load_settings({"DIAGNOSTICS_SOURCE": "demo", "FIXES": "off"}, env_file=None)
     async with running_app(settings, sources=demo_sources()) as app:
         diagnosis = await diagnose_adele(app, connector)
-        assert action_data(diagnosis, "fix") is None
+        assert execute_data(diagnosis, "fix") is None
         assert "Fixes are off: set FIXES=on" in words(diagnosis)
         status, body = await app.post(
             execute(connector.url, "fix", {"problem": "inbound-calls", "userId": ADELE_ID})
         )
         assert "Fixes are off" in words(card_of(body))
         assert app.app[SERVICES].bot.services.fixer.writer.writes == []
-
-
-def submits(card: dict) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node.get("data") or {})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def test_fix_it_on_the_watchs_post_keeps_the_fix_with_the_watchs_case(connector):
@@ -450,13 +418,13 @@ async def test_fix_it_on_the_watchs_post_keeps_the_fix_with_the_watchs_case(conn
         await app.settle()
         await connector.wait_for(lambda got: any(r.method == "create" for r in got), timeout=60)
         [post] = [r.body["activity"] for r in connector.received if r.method == "create"]
-        adele = next(d for d in submits(post) if d.get("vd") == "fix" and d.get("userId") == ADELE_ID)
+        adele = next(d for d in submit_data(post) if d.get("vd") == "fix" and d.get("userId") == ADELE_ID)
         assert adele.get("caseId"), "the watch's case is named"
         await app.post(activity(connector.url, value=adele, conversation=channel_conversation()))
         await app.settle()
         plan = connector.cards()[-1]
         assert "Confirm 2 changes to Teams" in words(plan)
-        assert action_data(plan, "fixConfirm")["caseId"] == adele["caseId"]
+        assert execute_data(plan, "fixConfirm")["caseId"] == adele["caseId"]
 
 
 async def test_a_second_plan_of_the_same_case_waits_for_the_run_under_way(connector):
@@ -473,9 +441,11 @@ async def test_a_second_plan_of_the_same_case_waits_for_the_run_under_way(connec
         diagnosis = await diagnose_adele(app, connector)
         first, _ = await plan_card(app, connector, diagnosis)
         second, _ = await plan_card(app, connector, diagnosis)
-        assert action_data(first, "fixConfirm")["fixId"] != action_data(second, "fixConfirm")["fixId"]
-        await app.post(execute(connector.url, "fixConfirm", action_data(first, "fixConfirm")))
-        status, body = await app.post(execute(connector.url, "fixConfirm", action_data(second, "fixConfirm")))
+        assert execute_data(first, "fixConfirm")["fixId"] != execute_data(second, "fixConfirm")["fixId"]
+        await app.post(execute(connector.url, "fixConfirm", execute_data(first, "fixConfirm")))
+        status, body = await app.post(
+            execute(connector.url, "fixConfirm", execute_data(second, "fixConfirm"))
+        )
         assert "Another fix of this case is running" in words(card_of(body))
         release.set()
         await app.app[SERVICES].fixes.settle()
@@ -492,12 +462,12 @@ async def test_a_run_that_breaks_on_our_side_ends_on_the_card_and_in_the_case(co
     async with running_app(DEMO, sources=sources) as app:
         diagnosis = await diagnose_adele(app, connector)
         plan, _ = await plan_card(app, connector, diagnosis)
-        await app.post(execute(connector.url, "fixConfirm", action_data(plan, "fixConfirm")))
+        await app.post(execute(connector.url, "fixConfirm", execute_data(plan, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]
         assert "Step 2 of 2 failed" in words(final)
         assert "Reason: Voice Doctor stopped on an error of its own (RuntimeError)" in words(final)
-        case = await app.app[SERVICES].bot.services.cases.get(action_data(plan, "fixConfirm")["caseId"])
+        case = await app.app[SERVICES].bot.services.cases.get(execute_data(plan, "fixConfirm")["caseId"])
         [fix] = fixes_of(case.case)
         assert fix.status == "failed" and fix.lease_owner is None
         assert [s["status"] for s in fix.steps] == ["succeeded", "failed"]
@@ -508,11 +478,11 @@ async def test_a_second_plan_confirmed_after_the_first_fixed_it_runs_nothing(con
         diagnosis = await diagnose_adele(app, connector)
         first, _ = await plan_card(app, connector, diagnosis)
         second, _ = await plan_card(app, connector, diagnosis)
-        await app.post(execute(connector.url, "fixConfirm", action_data(first, "fixConfirm")))
+        await app.post(execute(connector.url, "fixConfirm", execute_data(first, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         writer = app.app[SERVICES].bot.services.fixer.writer
         done = len(writer.writes)
-        await app.post(execute(connector.url, "fixConfirm", action_data(second, "fixConfirm")))
+        await app.post(execute(connector.url, "fixConfirm", execute_data(second, "fixConfirm")))
         await app.app[SERVICES].fixes.settle()
         assert len(writer.writes) == done
         final = [r.body["attachments"][0]["content"] for r in connector.received if r.method == "update"][-1]

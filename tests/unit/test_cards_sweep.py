@@ -13,28 +13,10 @@ from bot.diagnosis.sweep.report import Counted, Finding
 from bot.sources.demo import DemoTenant, demo_data
 from cards.context import CardContext
 from cards.sweep import CSV_COMMAND, Recovered, digest_card, sweep_progress_card
-from tests.cardschema import MAX_CARD_BYTES, assert_valid_card, card_texts
+from tests.cardschema import MAX_CARD_BYTES, assert_valid_card, card_texts, submit_data
 
 NOW = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 CTX = CardContext(now=NOW, data_source="live", time_zone="Europe/London")
-
-
-def submits(card: dict) -> list[dict]:
-    """The data of every Action.Submit in the card (what each Diagnose button sends)."""
-    found: list[dict] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node.get("data") or {})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def subject(i: int, *, long: bool = False) -> SweepSubject:
@@ -79,7 +61,7 @@ def test_ten_thousand_findings_fit_in_one_valid_card(long):
     assert len(json.dumps(card)) < MAX_CARD_BYTES
     texts = card_texts(card)
     assert "10,000 people affected" in texts
-    shown = submits(card)
+    shown = submit_data(card)
     assert shown and f"and {10_000 - len(shown):,} more: `{CSV_COMMAND}`" in texts
     assert "Not everything could be read" in texts
 
@@ -97,7 +79,7 @@ async def test_the_demo_digest_lists_the_people_with_a_diagnose_button_each():
     texts = card_texts(card)
     assert "19 people affected" in texts and "Demo data" in texts
     assert "Teams has a different number for this user than 8x8" in texts
-    buttons = submits(card)
+    buttons = submit_data(card)
     adele = {"vd": "start", "problem": "inbound-calls", "userId": "00000000-0000-0000-0000-00000000a002"}
     assert adele in buttons
     assert {"vd": "start", "problem": "inbound-calls", "user": "+14255550108"} in buttons  # 8x8 only
@@ -118,7 +100,7 @@ async def test_a_digest_limited_to_a_department_says_which_and_how():
         "6 with Teams calling checked" in texts
     )
     assert "python -m bot sweep --group sales --csv FILE" in texts
-    names = {b.get("userId") for b in submits(card)}
+    names = {b.get("userId") for b in submit_data(card)}
     assert "00000000-0000-0000-0000-00000000a002" in names  # Adele, in Sales
     henrietta = next(u["id"] for u in demo_data()["users"] if u["displayName"] == "Henrietta Mueller")
     assert henrietta not in names  # Operations, in Leeds

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.cardschema import assert_valid_card
+from tests.cardschema import assert_valid_card, submit_actions
 from tests.dialog_harness import make_harness, text_of
 
 NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
@@ -25,23 +25,6 @@ def result(turn) -> str:
     assert cards, "no card"
     assert_valid_card(cards[-1])
     return text_of(cards[-1])
-
-
-def submits(card: dict) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 async def test_the_issue_sentences_reach_the_right_person(harness):
@@ -96,7 +79,7 @@ async def test_several_people_in_one_card(harness):
     assert_valid_card(card)
     words = text_of(card)
     assert "Adele Vance" in words and "Alex Wilber" in words and "2 people checked" in words
-    buttons = submits(card)
+    buttons = submit_actions(card)
     assert {b["title"] for b in buttons} >= {"Diagnose", "Fix it"}
     assert {b["data"].get("userId") for b in buttons if b["title"] == "Diagnose"} == {
         "00000000-0000-0000-0000-00000000a002",
@@ -112,7 +95,7 @@ async def test_a_name_that_matches_several_is_one_short_question(harness):
 
 async def test_a_fix_button_on_the_several_card_runs_the_fix(harness):
     turn = await harness.say("Patti, Lee and Joni can't call out")
-    fix = next(b for b in submits(turn.cards[0]) if b["title"] == "Fix it")
+    fix = next(b for b in submit_actions(turn.cards[0]) if b["title"] == "Fix it")
     pressed = await harness.say(value=fix["data"])
     assert pressed.all_cards  # the repair flow's answer: a plan to confirm or why not
 
